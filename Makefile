@@ -1,0 +1,39 @@
+# The one way in, for people and for CI (.ci/run).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test check lint typecheck bench golden clean
+
+$(BIN)/preserie: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/preserie
+
+demo: install  ## simulate a nominal pilot into ./preserie-demo and assess it
+	$(BIN)/preserie demo
+
+test: install  ## the whole test suite
+	$(BIN)/python -m pytest
+
+check: lint typecheck test  ## everything CI runs
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: install  ## the scale benchmark at 1 million records (10M: make bench RECORDS=10000000)
+	$(BIN)/python benchmarks/assess_scale.py --records $(or $(RECORDS),1000000)
+
+golden: install  ## rebuild the golden case folders, then refresh their reviewed snapshots
+	$(BIN)/python tests/cases/build.py
+	$(BIN)/python -m pytest tests/integration/test_golden_cases.py --update-golden -q
+
+clean:
+	rm -rf $(VENV) preserie-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,276 @@
+"""The trace store on DuckDB: reads every trace file, accounts for every record, computes the facts.
+
+Intact files go through DuckDB's parallel readers (the fast path); a file DuckDB refuses is read
+again line by line in Python (the careful path) so that its good lines still count and its bad ones
+are rejected with their line number. All SQL lives in `trace_sql`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from preserie.adapters import trace_sql as sql
+from preserie.adapters.trace_files import (
+    FileIssue,
+    TraceFile,
+    careful_csv_rows,
+    careful_json_rows,
+    check_signature,
+    physical_lines,
+    read_csv_header,
+)
+from preserie.domain.accounting import STEP_NAMES, DataQuality, describe_rejection
+from preserie.domain.facts import (
+    ConfigurationStats,
+    OperationCounts,
+    RegistrationFacts,
+    TraceFacts,
+    UsageCounts,
+)
+from preserie.domain.reference import Reference
+
+MAX_OBJECT_SIZE = 128 * 1024 * 1024
+CAREFUL_BATCH = 50_000
+_STAGE_SCHEMA = pa.schema(
+    [("file_idx", pa.int32()), ("ordinal", pa.int64()), ("line", pa.int64()), ("parse_error", pa.string())]
+    + [(name, pa.string()) for name in sql.TEXT_FIELDS]
+)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckdbTraceStore:
+    """One in-process DuckDB database holding the records of one pilot folder."""
+
+    def __init__(self, reference: Reference, *, memory_limit: str | None = None) -> None:
+        self.reference = reference
+        self._tmp = tempfile.TemporaryDirectory(prefix="preserie-")
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET enable_progress_bar = false")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(f"SET temp_directory = {_literal(self._tmp.name)}")
+        self.con.execute(f"SET memory_limit = {_literal(memory_limit or os.environ.get('PRESERIE_MEMORY', '2GB'))}")
+        self.con.execute(sql.CREATE_TABLES)
+        self.files: dict[int, TraceFile] = {}
+        self.file_issues: list[FileIssue] = []
+        self._as_of: dt.datetime | None = None
+
+    def close(self) -> None:
+        self.con.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> DuckdbTraceStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    def _validate_into_records(self, source: str) -> None:
+        statement = sql.validate_select(source, list(self.reference.categories), list(self.reference.operations))
+        self.con.execute(f"INSERT INTO records {statement}")
+
+    def load_traces(self, trace_files: Iterable[TraceFile]) -> None:
+        for file_idx, trace_file in enumerate(trace_files):
+            self.files[file_idx] = trace_file
+            self.con.execute("INSERT INTO files VALUES (?, ?, ?)", [file_idx, trace_file.name, trace_file.format])
+            self._load_one(file_idx, trace_file)
+
+    def _load_one(self, file_idx: int, trace_file: TraceFile) -> None:
+        if trace_file.path.stat().st_size == 0:
+            self.file_issues.append(FileIssue(trace_file.name, "warning", "fichier vide (0 octet) : aucune trace"))
+            return
+        mismatch = check_signature(trace_file)
+        if mismatch:
+            self.file_issues.append(FileIssue(trace_file.name, "error", f"fichier illisible : {mismatch}"))
+            return
+        path = _literal(str(trace_file.path))
+        if trace_file.format == "parquet":
+            self._load_parquet(file_idx, trace_file, path)
+            return
+        if trace_file.format == "csv":
+            header = read_csv_header(trace_file)
+            known = set(sql.TEXT_FIELDS)
+            if not header or not known.intersection(header):
+                self.file_issues.append(FileIssue(
+                    trace_file.name, "error",
+                    "fichier illisible : l'en-tête CSV ne contient aucune colonne attendue (event_id, ts, …)"))
+                return
+            absent = [name for name in sql.COMMON_FIELDS if name not in header]
+            if absent:
+                self.file_issues.append(FileIssue(
+                    trace_file.name, "warning", f"colonnes absentes de l'en-tête : {', '.join(absent)}"))
+            if len(set(header)) != len(header) or any(not h for h in header):
+                careful: Iterator[dict[str, Any]] = careful_csv_rows(trace_file, file_idx)
+                self._load_careful(careful)
+                return
+            fast = sql.csv_fast_source(file_idx, path, header)
+            careful = careful_csv_rows(trace_file, file_idx)
+        else:
+            fast = sql.json_fast_source(file_idx, path, MAX_OBJECT_SIZE)
+            careful = careful_json_rows(trace_file, file_idx)
+        try:
+            self.con.execute("BEGIN")
+            self._validate_into_records(fast)
+            self.con.execute("COMMIT")
+        except duckdb.Error:
+            self.con.execute("ROLLBACK")
+            try:
+                self._load_careful(careful)
+            except (OSError, EOFError) as error:  # e.g. a truncated gzip stream
+                self.con.execute("DELETE FROM records WHERE file_idx = ?", [file_idx])
+                self.file_issues.append(FileIssue(trace_file.name, "error", f"fichier illisible : {error}"))
+
+    def _load_careful(self, rows: Iterator[dict[str, Any]]) -> None:
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= CAREFUL_BATCH:
+                self._insert_batch(batch)
+                batch = []
+        if batch:
+            self._insert_batch(batch)
+
+    def _insert_batch(self, batch: list[dict[str, Any]]) -> None:
+        self.con.register("staged", pa.Table.from_pylist(batch, schema=_STAGE_SCHEMA))
+        try:
+            self._validate_into_records("SELECT * FROM staged")
+        finally:
+            self.con.unregister("staged")
+
+    def _load_parquet(self, file_idx: int, trace_file: TraceFile, path: str) -> None:
+        try:
+            described = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
+            column_types = {row[0]: str(row[1]) for row in described}
+            self._validate_into_records(sql.parquet_source(file_idx, path, column_types))
+        except duckdb.Error as error:
+            self.con.execute("DELETE FROM records WHERE file_idx = ?", [file_idx])
+            first_line = str(error).splitlines()[0]
+            self.file_issues.append(FileIssue(trace_file.name, "error", f"fichier Parquet illisible : {first_line}"))
+
+    def load_registrations(self, path: Path) -> list[FileIssue]:
+        """registrations.csv (SPEC §4), read by the engine: it can hold millions of rows."""
+        from preserie.adapters.registrations import load_registrations
+
+        return load_registrations(self.con, path)
+
+    def set_users(self, users: dict[str, str]) -> None:
+        self.con.executemany("INSERT INTO users VALUES (?, ?)", list(users.items()))
+
+    # -- accounting ---------------------------------------------------------------------------------------
+
+    def account(self, as_of: dt.datetime | None) -> tuple[dt.datetime | None, DataQuality]:
+        """Steps 1 to 8 of SPEC §5. Returns the as_of used and the eight counts with their evidence."""
+        self.con.execute(sql.CREATE_REPEATS)
+        if as_of is None:
+            row = self.con.execute(sql.LATEST_TS).fetchone()
+            as_of = row[0] if row else None
+        self._as_of = as_of
+        self.con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ",
+                         [as_of or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)])
+        self.con.execute("SET VARIABLE out_of_scope = ?::VARCHAR[]", [list(self.reference.out_of_scope)])
+        self.con.execute("SET VARIABLE in_scope = ?::VARCHAR[]", [list(self.reference.in_scope)])
+        self.con.execute(sql.CREATE_ACCOUNTED)
+        self.con.execute(sql.USED)
+        counts = dict.fromkeys(STEP_NAMES, 0)
+        for step, count in self.con.execute(sql.COUNT_STEPS).fetchall():
+            counts[step] = count
+        return as_of, DataQuality(counts=counts, rejections=tuple(self._rejections()),
+                                  conflicts=tuple(self._conflicts()), file_issues=tuple(
+                                      i.as_dict() for i in self.file_issues))
+
+    def _lines(self, wanted: list[tuple[int, int, int | None]]) -> dict[tuple[int, int], int]:
+        """Line numbers of (file_idx, ordinal) records, read from the files only where needed."""
+        lines: dict[tuple[int, int], int] = {}
+        pending: dict[int, set[int]] = {}
+        for file_idx, ordinal, line in wanted:
+            if line is not None:
+                lines[(file_idx, ordinal)] = line
+            elif self.files[file_idx].format == "parquet":
+                lines[(file_idx, ordinal)] = ordinal
+            else:
+                pending.setdefault(file_idx, set()).add(ordinal)
+        for file_idx, ordinals in pending.items():
+            for ordinal, line in physical_lines(self.files[file_idx], ordinals).items():
+                lines[(file_idx, ordinal)] = line
+        return lines
+
+    def _rejections(self) -> Iterator[Any]:
+        rows = self.con.execute(sql.REJECTIONS).fetchall()
+        lines = self._lines([(f, o, ln) for f, o, ln, _ in rows])
+        for file_idx, ordinal, _, reason in rows:
+            yield describe_rejection(self.files[file_idx].name, lines.get((file_idx, ordinal), ordinal), reason)
+
+    def _conflicts(self) -> Iterator[dict[str, object]]:
+        rows = self.con.execute(sql.CONFLICTS).fetchall()
+        lines = self._lines([(r[1], r[2], r[3]) for r in rows] + [(r[4], r[5], r[6]) for r in rows])
+        for event_id, file_idx, ordinal, _, first_idx, first_ordinal, _ in rows:
+            yield {
+                "event_id": event_id,
+                "file": self.files[file_idx].name, "line": lines.get((file_idx, ordinal), ordinal),
+                "kept_file": self.files[first_idx].name,
+                "kept_line": lines.get((first_idx, first_ordinal), first_ordinal),
+            }
+
+    # -- facts ----------------------------------------------------------------------------------------------
+
+    def facts(self, *, count_out_of_scope: bool, has_registrations: bool) -> TraceFacts:
+        con = self.con
+        con.execute("SET VARIABLE count_out_of_scope = ?", [count_out_of_scope])
+        usage = {
+            practitioner: UsageCounts(window_start=start, digital=digital, total=total)
+            for practitioner, start, digital, total in con.execute(sql.USAGE).fetchall()
+        }
+        con.execute(sql.CREATED)
+        if has_registrations:
+            created, registered, rejected, unknown = con.execute(sql.REGISTRATION_FUNNEL).fetchone() or (0, 0, 0, 0)
+            orphans_row = con.execute(sql.ORPHANS).fetchone()
+            registration = RegistrationFacts(created=created, registered=registered, source="registrations",
+                                             rejected=rejected, unknown=unknown,
+                                             orphans=orphans_row[0] if orphans_row else 0)
+        else:
+            created, registered = con.execute(sql.REGISTERED_FROM_TRACES).fetchone() or (0, 0)
+            registration = RegistrationFacts(created=created, registered=registered, source="traces",
+                                             rejected=None, unknown=None, orphans=0)
+        classes = {c.name: self._class_test(c.statuses, c.ranges) for c in self.reference.error_classes}
+        operations = {}
+        for row in con.execute(sql.operations_select(classes)).fetchall():
+            operation, calls, ok, *by_class = row
+            operations[operation] = OperationCounts(calls=calls, ok=ok, errors=dict(zip(classes, by_class,
+                                                                                         strict=True)))
+        con.execute(sql.LATEST_SNAPSHOTS)
+        observed: dict[str, dict[str, int]] = {f: {} for f in sql.SNAPSHOT_FIELDS}
+        for field, value, count in con.execute(sql.OBSERVED).fetchall():
+            observed[field]["" if value is None else str(value)] = count
+        with_snapshot = {row[0] for row in con.execute(sql.USERS_WITH_SNAPSHOT).fetchall()}
+        configurations = [ConfigurationStats(field=f, value=str(v), calls=c, failures=k)
+                          for f, v, c, k in con.execute(sql.CREATE_CALL_CONFIGURATIONS).fetchall()]
+        create_calls, create_failures = con.execute(sql.CREATE_TOTALS).fetchone() or (0, 0)
+        active = {row[0] for row in con.execute(sql.ACTIVE_USERS).fetchall()}
+        return TraceFacts(usage=usage, registration=registration, operations=operations, observed=observed,
+                          users_with_snapshot=frozenset(with_snapshot), configurations=tuple(configurations),
+                          create_calls=create_calls, create_failures=create_failures,
+                          active_users=frozenset(active))
+
+    @staticmethod
+    def _class_test(statuses: tuple[int | None, ...], ranges: tuple[tuple[int, int], ...]) -> str:
+        tests = []
+        if None in statuses:
+            tests.append("http_status IS NULL")
+        listed = [str(s) for s in statuses if s is not None]
+        if listed:
+            tests.append(f"http_status IN ({', '.join(listed)})")
+        tests.extend(f"http_status BETWEEN {lo} AND {hi}" for lo, hi in ranges)
+        return "(" + " OR ".join(tests) + ")"

@@ -1,0 +1,54 @@
+"""registrations.csv, the extract of the national registry (SPEC §4), read by the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from preserie.adapters.trace_files import FileIssue, TraceFile, physical_lines, read_csv_header
+
+COLUMNS = ("prescription_id", "practitioner", "registered_at", "status", "reject_code")
+NAME = "registrations.csv"
+
+
+def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileIssue]:
+    """Load the valid rows into `registrations`; each invalid row is reported with its line."""
+    as_file = TraceFile(path=path, name=NAME, format="csv", compressed=False)
+    if path.stat().st_size == 0:
+        return [FileIssue(NAME, "warning", "fichier vide : aucune ordonnance enregistrée")]
+    header = read_csv_header(as_file) or []
+    missing = [c for c in ("prescription_id", "status") if c not in header]
+    if missing:
+        return [FileIssue(NAME, "error", f"colonnes obligatoires absentes de l'en-tête : {', '.join(missing)} "
+                          f"(en-tête attendu : {','.join(COLUMNS)})")]
+    columns = ", ".join(f"'{h}': 'VARCHAR'" for h in header)
+    select = ", ".join(f"nullif(trim(\"{c}\"), '') AS {c}" if c in header else f"NULL AS {c}" for c in COLUMNS)
+    literal = "'" + str(path).replace("'", "''") + "'"
+    try:
+        con.execute(f"""
+            CREATE TEMP TABLE registrations_raw AS
+            SELECT ordinality AS ordinal, {select}
+            FROM read_csv({literal}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',',
+                          quote = '"', escape = '"', strict_mode = true) WITH ORDINALITY""")
+    except duckdb.Error as error:
+        return [FileIssue(NAME, "error", f"fichier illisible : {str(error).splitlines()[0]}")]
+    con.execute("""
+        INSERT INTO registrations
+        SELECT ordinal, prescription_id, practitioner, registered_at, status, reject_code
+        FROM registrations_raw WHERE prescription_id IS NOT NULL AND status IN ('registered', 'rejected')""")
+    bad = con.execute("""
+        SELECT ordinal, CASE WHEN prescription_id IS NULL THEN 'prescription_id' ELSE 'status' END
+        FROM registrations_raw
+        WHERE prescription_id IS NULL OR status IS NULL OR status NOT IN ('registered', 'rejected')
+        ORDER BY ordinal""").fetchall()
+    con.execute("DROP TABLE registrations_raw")
+    if not bad:
+        return []
+    lines = physical_lines(as_file, {ordinal for ordinal, _ in bad})
+    return [
+        FileIssue(NAME, "error",
+                  ("identifiant manquant" if field == "prescription_id" else "registered ou rejected attendu")
+                  + " ; ligne ignorée", line=lines.get(ordinal, ordinal + 1), field=field)
+        for ordinal, field in bad
+    ]

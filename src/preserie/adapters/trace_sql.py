@@ -1,0 +1,329 @@
+"""All the SQL of the trace accounting, in one place (see docs/decisions/0001-trace-engine.md).
+
+The statements are plain SQL over tables the trace store fills (`records`, `users`, `registrations`).
+Only the readers (`read_json`, `read_csv`, `read_parquet`) and `regexp_full_match` are DuckDB's own;
+the counting below them is standard SQL with window functions, so that it can move to a
+distributed engine by swapping the readers.
+"""
+
+from __future__ import annotations
+
+# The contract's fields of a trace record (SPEC §4), in the order of the staging table.
+TEXT_FIELDS: tuple[str, ...] = (
+    "event_id", "ts", "practitioner", "situation", "workstation", "software_version", "type",
+    "category", "digital", "prescription_id", "operation", "outcome", "http_status", "error_code",
+    "duration_ms", "os", "os_version", "card_reader", "card_kind", "network",
+)
+# Fields whose JSON type matters (a string "true" is not a boolean, "404" is not an integer).
+JSON_TYPED_FIELDS: tuple[str, ...] = ("digital", "http_status", "duration_ms")
+COMMON_FIELDS: tuple[str, ...] = (
+    "event_id", "ts", "practitioner", "situation", "workstation", "software_version", "type",
+)
+
+ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
+ISO_WITHOUT_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
+
+CREATE_TABLES = """
+CREATE TABLE files (file_idx INTEGER PRIMARY KEY, path VARCHAR, format VARCHAR);
+CREATE TABLE records (
+    file_idx INTEGER, ordinal BIGINT, line BIGINT, reason VARCHAR,
+    event_id VARCHAR, ts TIMESTAMPTZ, practitioner VARCHAR, situation VARCHAR, workstation VARCHAR,
+    software_version VARCHAR, type VARCHAR, category VARCHAR, digital BOOLEAN, prescription_id VARCHAR,
+    operation VARCHAR, outcome VARCHAR, http_status INTEGER, error_code VARCHAR, duration_ms DOUBLE,
+    os VARCHAR, os_version VARCHAR, card_reader VARCHAR, card_kind VARCHAR, network VARCHAR
+);
+CREATE TABLE users (practitioner VARCHAR PRIMARY KEY, situation VARCHAR);
+CREATE TABLE registrations (line BIGINT, prescription_id VARCHAR, practitioner VARCHAR,
+                            registered_at VARCHAR, status VARCHAR, reject_code VARCHAR);
+"""
+
+
+def _missing(name: str) -> str:
+    return f"coalesce(trim({name}), '') = ''"
+
+
+def validate_select(source: str, categories: list[str], operations: list[str]) -> str:
+    """Step 1 of SPEC §5: the first broken rule of each normalized record, as a reason code.
+
+    `source` yields the normalized text columns of TEXT_FIELDS plus file_idx, ordinal, line, parse_error.
+    """
+    cats = ", ".join(f"'{c}'" for c in categories)
+    ops = ", ".join(f"'{o}'" for o in operations)
+    missing = "\n".join(f"        WHEN {_missing(f)} THEN 'missing_{f}'" for f in COMMON_FIELDS)
+    return f"""
+SELECT file_idx, ordinal, line,
+    CASE
+        WHEN parse_error IS NOT NULL THEN parse_error
+{missing}
+        WHEN length(event_id) > 128 THEN 'event_id_too_long'
+        WHEN regexp_full_match(ts, '{ISO_WITHOUT_OFFSET}') THEN 'ts_no_offset'
+        WHEN NOT regexp_full_match(ts, '{ISO_WITH_OFFSET}') OR try_cast(ts AS TIMESTAMPTZ) IS NULL
+            THEN 'ts_not_iso'
+        WHEN type NOT IN ('prescription', 'call', 'workstation') THEN 'unknown_type'
+        WHEN type = 'prescription' AND {_missing("category")} THEN 'missing_category'
+        WHEN type = 'prescription' AND category NOT IN ({cats}) THEN 'unknown_category'
+        WHEN type = 'prescription' AND digital IS NULL THEN 'missing_digital'
+        WHEN type = 'prescription' AND digital NOT IN ('true', 'false') THEN 'digital_not_boolean'
+        WHEN type = 'prescription' AND digital = 'true' AND {_missing("prescription_id")}
+            THEN 'missing_prescription_id'
+        WHEN type = 'call' AND {_missing("operation")} THEN 'missing_operation'
+        WHEN type = 'call' AND operation NOT IN ({ops}) THEN 'unknown_operation'
+        WHEN type = 'call' AND {_missing("outcome")} THEN 'missing_outcome'
+        WHEN type = 'call' AND outcome NOT IN ('ok', 'error') THEN 'unknown_outcome'
+        WHEN http_status IS NOT NULL AND NOT regexp_full_match(http_status, '^-?[0-9]{{1,9}}$')
+            THEN 'http_status_not_integer'
+        WHEN http_status IS NOT NULL AND http_status::INTEGER NOT BETWEEN 100 AND 599
+            THEN 'http_status_out_of_range'
+        WHEN type = 'call' AND outcome = 'error' AND http_status::INTEGER < 400 THEN 'error_below_400'
+        WHEN type = 'call' AND outcome = 'ok' AND http_status::INTEGER >= 400 THEN 'ok_at_400'
+    END AS reason,
+    event_id, try_cast(ts AS TIMESTAMPTZ) AS ts, practitioner, situation, workstation, software_version,
+    type, category, try_cast(digital AS BOOLEAN) AS digital, nullif(prescription_id, '') AS prescription_id,
+    operation, outcome, try_cast(http_status AS INTEGER) AS http_status, error_code,
+    try_cast(duration_ms AS DOUBLE) AS duration_ms, os, os_version, card_reader, card_kind, network
+FROM ({source})
+"""
+
+
+def json_fast_source(file_idx: int, path_literal: str, max_object_size: int) -> str:
+    """Normalized text columns of a JSON Lines file read by the engine's own parallel reader."""
+    columns = ", ".join(
+        f"{name}: '{'JSON' if name in JSON_TYPED_FIELDS else 'VARCHAR'}'" for name in TEXT_FIELDS
+    )
+    select = []
+    for name in TEXT_FIELDS:
+        if name == "digital":
+            select.append("CASE WHEN json_type(digital) = 'BOOLEAN' THEN digital::VARCHAR "
+                          "WHEN digital IS NULL THEN NULL ELSE '!' || json_type(digital) END AS digital")
+        elif name == "http_status":
+            select.append("CASE WHEN json_type(http_status) IN ('UBIGINT', 'BIGINT') THEN http_status::VARCHAR "
+                          "WHEN http_status IS NULL THEN NULL ELSE '!' || json_type(http_status) END "
+                          "AS http_status")
+        elif name == "duration_ms":
+            select.append("CASE WHEN json_type(duration_ms) IN ('UBIGINT', 'BIGINT', 'DOUBLE') "
+                          "THEN duration_ms::VARCHAR END AS duration_ms")
+        else:
+            select.append(name)
+    return f"""
+SELECT {file_idx} AS file_idx, ordinality AS ordinal, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
+       {", ".join(select)}
+FROM read_json({path_literal}, format = 'newline_delimited', columns = {{{columns}}},
+               maximum_object_size = {max_object_size}) WITH ORDINALITY
+"""
+
+
+def csv_fast_source(file_idx: int, path_literal: str, header: list[str]) -> str:
+    """Normalized text columns of a CSV file: every cell text, an empty cell null (SPEC §5)."""
+    columns = ", ".join(f"'{h}': 'VARCHAR'" for h in header)
+    present = set(header)
+    select = ", ".join(
+        (f"nullif(\"{name}\", '') AS {name}" if name in present else f"NULL::VARCHAR AS {name}")
+        for name in TEXT_FIELDS
+    )
+    return f"""
+SELECT {file_idx} AS file_idx, ordinality AS ordinal, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
+       {select}
+FROM read_csv({path_literal}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',',
+              quote = '"', escape = '"', strict_mode = true, max_line_size = 134217728) WITH ORDINALITY
+"""
+
+
+def parquet_source(file_idx: int, path_literal: str, column_types: dict[str, str]) -> str:
+    """Normalized text columns of a Parquet file, by the type of each column present."""
+    select = []
+    for name in TEXT_FIELDS:
+        kind = column_types.get(name)
+        quoted = f'"{name}"'
+        if kind is None:
+            expr = "NULL::VARCHAR"
+        elif kind == "BOOLEAN":
+            expr = f"CASE WHEN {quoted} THEN 'true' WHEN NOT {quoted} THEN 'false' END"
+        elif kind.startswith("TIMESTAMP WITH TIME ZONE"):
+            expr = f"strftime(timezone('UTC', {quoted}), '%Y-%m-%dT%H:%M:%S.%f') || 'Z'"
+        elif kind.startswith("TIMESTAMP"):
+            expr = f"strftime({quoted}, '%Y-%m-%dT%H:%M:%S.%f')"
+        elif name == "http_status" and kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL"):
+            expr = f"CASE WHEN {quoted} IS NOT NULL THEN '!' || {quoted}::VARCHAR END"
+        else:
+            expr = f"nullif({quoted}::VARCHAR, '')"
+        select.append(f"{expr} AS {name}")
+    return f"""
+SELECT {file_idx} AS file_idx, ordinality AS ordinal, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
+       {", ".join(select)}
+FROM read_parquet({path_literal}) WITH ORDINALITY
+"""
+
+
+# Steps 2 and 3: among the valid records, an event_id seen before. Only ids that occur more than once
+# are ranked, so the window work is proportional to the repeats, not to the whole store.
+CREATE_REPEATS = f"""
+CREATE TEMP TABLE repeats AS
+WITH multi AS (
+    SELECT event_id FROM records WHERE reason IS NULL GROUP BY event_id HAVING count(*) > 1
+), ranked AS (
+    SELECT r.file_idx, r.ordinal, r.event_id,
+        row_number() OVER (PARTITION BY r.event_id ORDER BY r.file_idx, r.ordinal) AS rank_in_id,
+        row_number() OVER (PARTITION BY r.event_id, {", ".join("r." + f for f in TEXT_FIELDS[1:])}
+                           ORDER BY r.file_idx, r.ordinal) AS rank_in_content
+    FROM records r JOIN multi USING (event_id)
+    WHERE r.reason IS NULL
+)
+SELECT file_idx, ordinal, event_id,
+       CASE WHEN rank_in_content > 1 THEN 'duplicates' ELSE 'conflicts' END AS step
+FROM ranked WHERE rank_in_id > 1
+"""
+
+# The latest ts among the records that pass steps 1 to 3 (SPEC §5, as_of by default).
+LATEST_TS = """
+SELECT max(r.ts) FROM records r ANTI JOIN repeats p USING (file_idx, ordinal) WHERE r.reason IS NULL
+"""
+
+# Steps 4 to 8 for the records that passed steps 1 to 3; `$as_of` is bound by the store.
+CREATE_ACCOUNTED = """
+CREATE TEMP VIEW accounted AS
+SELECT r.*,
+    CASE
+        WHEN r.reason IS NOT NULL THEN 'rejected'
+        WHEN p.step IS NOT NULL THEN p.step
+        WHEN u.practitioner IS NULL THEN 'unknown_practitioners'
+        WHEN r.situation IS DISTINCT FROM u.situation THEN 'other_situation'
+        WHEN r.ts > getvariable('as_of') THEN 'after_as_of'
+        WHEN r.type = 'prescription' AND r.digital AND r.category IN (SELECT unnest(getvariable('out_of_scope')))
+            THEN 'out_of_scope_digital'
+        ELSE 'used'
+    END AS step
+FROM records r
+LEFT JOIN repeats p USING (file_idx, ordinal)
+LEFT JOIN users u ON u.practitioner = r.practitioner
+"""
+
+COUNT_STEPS = "SELECT step, count(*) FROM accounted GROUP BY step"
+
+CREATE_USED = "CREATE TEMP TABLE used AS SELECT * EXCLUDE (step, reason) FROM accounted WHERE step = 'used'"
+
+USED = "CREATE TEMP VIEW used AS SELECT * EXCLUDE (step, reason) FROM accounted WHERE step = 'used'"
+
+REJECTIONS = """
+SELECT r.file_idx, r.ordinal, r.line, r.reason FROM records r
+WHERE r.reason IS NOT NULL ORDER BY r.file_idx, r.ordinal
+"""
+
+CONFLICTS = """
+WITH first AS (
+    SELECT event_id, arg_min(file_idx, (file_idx, ordinal)) AS file_idx,
+           arg_min(ordinal, (file_idx, ordinal)) AS ordinal, arg_min(line, (file_idx, ordinal)) AS line
+    FROM records WHERE reason IS NULL AND event_id IN (SELECT event_id FROM repeats WHERE step = 'conflicts')
+    GROUP BY event_id
+)
+SELECT p.event_id, p.file_idx, p.ordinal, r.line, f.file_idx, f.ordinal, f.line
+FROM repeats p JOIN records r ON r.file_idx = p.file_idx AND r.ordinal = p.ordinal
+JOIN first f ON f.event_id = p.event_id
+WHERE p.step = 'conflicts' ORDER BY p.file_idx, p.ordinal
+"""
+
+# C1: each user's window opens at their first digital prescription (seed: « à compter de la date
+# d'envoi des premières ordonnances numériques par le médecin ») and closes at as_of.
+USAGE = """
+WITH windows AS (
+    SELECT practitioner, min(ts) AS window_start FROM used
+    WHERE type = 'prescription' AND digital GROUP BY practitioner
+)
+SELECT w.practitioner, w.window_start,
+       count(*) FILTER (WHERE u.digital) AS digital,
+       count(*) FILTER (WHERE u.category IN (SELECT unnest(getvariable('in_scope')))
+                        OR getvariable('count_out_of_scope')) AS total
+FROM windows w JOIN used u ON u.practitioner = w.practitioner
+WHERE u.type = 'prescription' AND u.ts >= w.window_start
+GROUP BY w.practitioner, w.window_start
+"""
+
+# C2: the e-prescriptions created and, of those, the ones the national registry holds.
+CREATED = """
+CREATE TEMP TABLE created AS
+SELECT DISTINCT prescription_id FROM used WHERE type = 'prescription' AND digital
+"""
+
+REGISTRATION_FUNNEL = """
+WITH status AS (
+    SELECT prescription_id, bool_or(status = 'registered') AS registered, bool_or(status = 'rejected') AS rejected
+    FROM registrations WHERE status IN ('registered', 'rejected') GROUP BY prescription_id
+)
+SELECT count(*) AS created,
+       count(*) FILTER (WHERE s.registered) AS registered,
+       count(*) FILTER (WHERE s.rejected AND NOT s.registered) AS rejected,
+       count(*) FILTER (WHERE s.prescription_id IS NULL) AS unknown
+FROM created c LEFT JOIN status s USING (prescription_id)
+"""
+
+REGISTERED_FROM_TRACES = """
+SELECT count(*) AS created,
+       count(*) FILTER (WHERE prescription_id IN (
+           SELECT prescription_id FROM used WHERE type = 'call' AND operation = 'create' AND outcome = 'ok'
+       )) AS registered
+FROM created
+"""
+
+ORPHANS = """
+SELECT count(DISTINCT g.prescription_id) FROM registrations g
+WHERE g.prescription_id IS NOT NULL AND g.prescription_id NOT IN (
+    SELECT r.prescription_id FROM records r ANTI JOIN repeats p USING (file_idx, ordinal)
+    WHERE r.reason IS NULL AND r.type = 'prescription' AND r.digital
+)
+"""
+
+
+def operations_select(classes: dict[str, str]) -> str:
+    """C3: calls, successes and errors by class, per operation. `classes` maps a class to its SQL test
+    on `http_status`, built from the reference data (the first matching class wins)."""
+    case = "CASE " + " ".join(f"WHEN {test} THEN '{name}'" for name, test in classes.items()) + " END"
+    counts = ", ".join(f"count(*) FILTER (WHERE error_class = '{name}') AS {name}" for name in classes)
+    return f"""
+WITH calls AS (
+    SELECT operation, outcome, CASE WHEN outcome = 'error' THEN {case} END AS error_class
+    FROM used WHERE type = 'call'
+)
+SELECT operation, count(*) AS calls, count(*) FILTER (WHERE outcome = 'ok') AS ok, {counts}
+FROM calls GROUP BY operation
+"""
+
+
+SNAPSHOT_FIELDS: tuple[str, ...] = ("os", "os_version", "card_reader", "card_kind", "network", "software_version")
+
+# C4: the latest snapshot of each workstation up to as_of.
+LATEST_SNAPSHOTS = """
+CREATE TEMP TABLE snapshots AS
+SELECT practitioner, workstation, ts, os, os_version, card_reader, card_kind, network, software_version
+FROM used WHERE type = 'workstation'
+QUALIFY row_number() OVER (PARTITION BY practitioner, workstation ORDER BY ts DESC, file_idx DESC, ordinal DESC) = 1
+"""
+
+OBSERVED = " UNION ALL ".join(
+    f"SELECT '{f}' AS field, {f} AS value, count(*) AS n FROM snapshots GROUP BY {f}" for f in SNAPSHOT_FIELDS
+)
+
+USERS_WITH_SNAPSHOT = "SELECT DISTINCT practitioner FROM snapshots"
+
+# C4 suspects: each create call carries the configuration its workstation last reported before it.
+CREATE_CALL_CONFIGURATIONS = f"""
+WITH history AS (
+    SELECT practitioner, workstation, ts, os, os_version, card_reader, card_kind, network
+    FROM used WHERE type = 'workstation'
+), calls AS (
+    SELECT practitioner, workstation, ts, software_version, outcome = 'error' AS failed
+    FROM used WHERE type = 'call' AND operation = 'create'
+), configured AS (
+    SELECT c.failed, c.software_version, h.os, h.os_version, h.card_reader, h.card_kind, h.network
+    FROM calls c ASOF LEFT JOIN history h
+      ON c.practitioner = h.practitioner AND c.workstation = h.workstation AND c.ts >= h.ts
+)
+{" UNION ALL ".join(
+    f"SELECT '{f}' AS field, {f} AS value, count(*) AS calls, count(*) FILTER (WHERE failed) AS failures "
+    f"FROM configured WHERE {f} IS NOT NULL GROUP BY {f}" for f in SNAPSHOT_FIELDS
+)}
+"""
+
+CREATE_TOTALS = """
+SELECT count(*), count(*) FILTER (WHERE outcome = 'error') FROM used WHERE type = 'call' AND operation = 'create'
+"""
+
+ACTIVE_USERS = "SELECT DISTINCT practitioner FROM used"

@@ -1,0 +1,70 @@
+"""The command line: `preserie assess FOLDER [--as-of WHEN] [--json] [--strict]`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from preserie.adapters.pilot_folder import UnusableInput
+
+app = typer.Typer(help="preserie : conduire et juger la présérie de l'ordonnance numérique.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+EXIT_DEPLOY, EXIT_EXTEND, EXIT_UNUSABLE = 0, 1, 2
+
+
+@app.callback()
+def main() -> None:
+    """preserie : conduire et juger la présérie de l'ordonnance numérique."""
+
+
+@app.command()
+def assess(
+    folder: Annotated[Path, typer.Argument(help="Dossier de la présérie (pilot.yaml, traces/, …).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date du bilan : ISO 8601 avec décalage, ou "
+                                              "date seule (fin de journée, heure de Paris).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Imprimer le bilan en JSON (preserie.assessment/1).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Code de sortie 2 dès qu'une trace est rejetée "
+                                         "ou qu'un fichier est illisible.")] = False,
+    test_identities: Annotated[bool, typer.Option("--test-identities", help="Accepter les identités de test "
+                                                  "(département 99…), en le signalant.")] = False,
+) -> None:
+    """Établir le bilan d'une présérie. Code de sortie : 0 déploiement, 1 prolongation, 2 données inutilisables."""
+    from preserie.domain.as_of import parse_as_of
+    from preserie.services.assess import assess_folder
+
+    err = typer.echo
+    try:
+        moment = parse_as_of(as_of) if as_of else None
+    except ValueError as error:
+        err(f"erreur : --as-of {as_of} : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    try:
+        run = assess_folder(folder, as_of=moment, test_identities=test_identities)
+    except UnusableInput as error:
+        err(f"erreur : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    if as_json:
+        sys.stdout.write(json.dumps(run.result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        from rich.console import Console
+
+        from preserie.adapters.terminal import render
+
+        render(run.result, Console())
+    for issue in run.issues:
+        if issue.level == "error":
+            where = issue.file + (f", ligne {issue.line}" if issue.line else "") + (
+                f", champ {issue.field}" if issue.field else "")
+            err(f"erreur : {where} : {issue.message}", err=True)
+    rejected = run.result["data_quality"]["rejected"]
+    if rejected:
+        err(f"attention : {rejected} trace(s) rejetée(s) ; détail dans data_quality.rejections", err=True)
+    if strict and run.has_input_problems:
+        err("--strict : données imparfaites, code de sortie 2", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    raise typer.Exit(EXIT_DEPLOY if run.decision == "deploy" else EXIT_EXTEND)

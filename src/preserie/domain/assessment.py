@@ -1,0 +1,109 @@
+"""The assessment (bilan) of a pilot: criteria, dossier checks and the decision, as one pure function."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from preserie.domain import criteria as c
+from preserie.domain.accounting import DataQuality
+from preserie.domain.dossier import FAIL, CheckResult, DossierContext, check_dossier
+from preserie.domain.facts import TraceFacts
+from preserie.domain.feedback import Anomaly, SurveyAnswer
+from preserie.domain.pilot import PilotDeclaration
+from preserie.domain.policy import Policy
+from preserie.domain.reference import Reference
+
+SCHEMA = "preserie.assessment/1"
+DEPLOY, EXTEND = "deploy", "extend"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the assessment is a function of."""
+
+    pilot: PilotDeclaration
+    policy: Policy
+    reference: Reference
+    as_of: dt.datetime | None
+    data_quality: DataQuality
+    facts: TraceFacts
+    anomalies: Sequence[Anomaly]
+    answers: Sequence[SurveyAnswer]
+    allow_test_identities: bool = False
+    unreadable_files: tuple[str, ...] = ()
+    dropped_rows: tuple[str, ...] = ()
+
+
+def _criterion_reason(criterion_id: str, result: dict[str, Any]) -> str:
+    if criterion_id == "usage_rate":
+        below = [r["id"] for r in result["practitioners"] if not r["met"]]
+        return f"{len(below)} médecin(s) utilisateur(s) sous le seuil de {result['threshold']:.0%} : " + ", ".join(
+            below)
+    if criterion_id == "registration_rate":
+        if not result["created"]:
+            return "aucune ordonnance numérique créée"
+        return (f"{result['registered']} ordonnances enregistrées sur {result['created']} créées, "
+                f"sous le seuil de {result['threshold']:.0%}")
+    if criterion_id == "operations":
+        failing = [op for op, r in result["operations"].items() if not r["met"]]
+        return "opération(s) non validée(s) : " + ", ".join(failing)
+    if criterion_id == "prerequisites":
+        parts = []
+        if not result["declared"]:
+            parts.append("aucun prérequis technique déclaré")
+        if result["users_without_snapshot"]:
+            parts.append("poste non décrit pour : " + ", ".join(result["users_without_snapshot"]))
+        return " ; ".join(parts)
+    parts = []
+    if result["missing"]:
+        parts.append(f"{len(result['missing'])} médecin(s) sans réponse au questionnaire")
+    if result["mean_overall"] is not None and result["mean_overall"] < result["threshold"]:
+        parts.append(f"note globale moyenne sous {result['threshold']}")
+    if result["blocking_issues"]:
+        parts.append(f"{len(result['blocking_issues'])} frein(s) bloquant(s) signalé(s)")
+    return " ; ".join(parts) or "aucune réponse"
+
+
+def assess(evidence: Evidence) -> dict[str, Any]:
+    """The assessment as the `preserie.assessment/1` object (SPEC §7)."""
+    pilot, policy, facts = evidence.pilot, evidence.policy, evidence.facts
+    users = pilot.users
+    results: dict[str, dict[str, Any]] = {
+        "usage_rate": c.usage_rate(users, facts, policy),
+        "registration_rate": c.registration_rate(facts, policy),
+        "operations": c.operations(facts, evidence.anomalies, evidence.as_of, evidence.reference, policy),
+        "prerequisites": c.prerequisites(users, pilot.technical_prerequisites, facts, policy),
+        "satisfaction": c.satisfaction(users, evidence.answers, policy),
+    }
+    starts = [u.window_start for u in facts.usage.values() if u.window_start is not None]
+    context = DossierContext(
+        reference=evidence.reference, as_of=evidence.as_of, earliest_window_start=min(starts, default=None),
+        active_users=facts.active_users, allow_test_identities=evidence.allow_test_identities,
+        unreadable_files=evidence.unreadable_files, dropped_rows=evidence.dropped_rows,
+    )
+    dossier: list[CheckResult] = check_dossier(pilot, context)
+    reasons: list[dict[str, str]] = []
+    for criterion in c.CRITERIA:
+        result = results[criterion.id]
+        if not result["met"]:
+            reasons.append({"kind": "criterion", "ref": criterion.id,
+                            "message": f"{criterion.code} {criterion.label} : "
+                                       f"{_criterion_reason(criterion.id, result)}"})
+    for check in dossier:
+        if check.status == FAIL:
+            reasons.append({"kind": "dossier", "ref": check.check, "message": check.detail})
+    return {
+        "schema": SCHEMA,
+        "pilot": pilot.id,
+        "as_of": c.iso_paris(evidence.as_of),
+        "decision": EXTEND if reasons else DEPLOY,
+        "reasons": reasons,
+        "dossier": [check.as_dict() for check in dossier],
+        "criteria": results,
+        "data_quality": evidence.data_quality.as_dict(),
+        "policy": policy.as_dict(),
+        "reference_version": evidence.reference.version,
+    }

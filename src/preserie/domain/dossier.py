@@ -1,0 +1,198 @@
+"""The dossier checks: the seed's prerequisites and terms of a présérie (SPEC §6), each with a fixed id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from preserie.domain.identifiers import IdentifierCheck, check_am, check_finess, check_rpps
+from preserie.domain.pilot import Audience, PilotDeclaration, Situation
+from preserie.domain.reference import Reference
+
+PASS, FAIL, WARN = "pass", "fail", "warn"
+
+
+@dataclass(frozen=True)
+class DossierContext:
+    """What the checks need beyond the declaration."""
+
+    reference: Reference
+    as_of: dt.datetime | None
+    earliest_window_start: dt.datetime | None
+    active_users: frozenset[str]
+    allow_test_identities: bool = False
+    unreadable_files: tuple[str, ...] = ()
+    dropped_rows: tuple[str, ...] = ()  # "anomalies.csv ligne 4" ... rows that could not be used
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    status: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"check": self.check, "status": self.status, "detail": self.detail}
+
+
+def _names(ids: Sequence[str], limit: int = 6) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f" et {len(ids) - limit} autres" if len(ids) > limit else "")
+
+
+def cnda_authorization(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    ref = (p.software.cnda_authorization or "").strip()
+    if ref:
+        return CheckResult("cnda_authorization", PASS, f"logiciel autorisé par le CNDA ({ref})")
+    return CheckResult("cnda_authorization", FAIL, "aucune autorisation CNDA déclarée (software.cnda_authorization)")
+
+
+def _readiness(item: str, label: str) -> Callable[[PilotDeclaration, DossierContext], CheckResult]:
+    def check(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+        if getattr(p.readiness, item):
+            return CheckResult(f"readiness_{item}", PASS, f"{label} : prêt")
+        return CheckResult(f"readiness_{item}", FAIL, f"{label} : non prêt (readiness.{item})")
+
+    return check
+
+
+def cpam_count(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    low, high = c.reference.cpam_count
+    n = len(set(p.cpams))
+    status = PASS if low <= n <= high else FAIL
+    return CheckResult("cpam_count", status, f"{n} CPAM déclarée(s) ; attendu de {low} à {high}")
+
+
+def cpam_referent(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    outside = [cpam for cpam in p.cpams if cpam not in c.reference.referent_cpams]
+    if outside:
+        return CheckResult("cpam_referent", FAIL, f"CPAM hors de la liste des CPAM référentes : {_names(outside)}")
+    names = ", ".join(f"{cpam} {c.reference.referent_cpams[cpam]}" for cpam in p.cpams)
+    return CheckResult("cpam_referent", PASS, f"CPAM référentes : {names}" if names else "aucune CPAM déclarée")
+
+
+def practitioner_count(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    rules = c.reference.practitioner_counts
+    users = len(p.users)
+    share = p.software.market_share_percent
+    small = share is not None and share < rules["small_market"]["below_share_percent"]
+    note = f" (part de marché {share} % < 1 % : minimum 3)" if small else ""
+    if p.software.audience == Audience.HEALTH_CENTER:
+        hc = rules["health_center"]
+        minimum = rules["small_market"]["min"] if small else hc["min_users"]
+        centres = len(p.health_centers)
+        ok = hc["min_centers"] <= centres <= hc["max_centers"] and users >= minimum
+        detail = (f"{centres} centre(s) de santé (attendu de {hc['min_centers']} à {hc['max_centers']}), "
+                  f"{users} médecin(s) équipé(s) (au moins {minimum}){note}")
+        return CheckResult("practitioner_count", PASS if ok else FAIL, detail)
+    rule = rules[p.software.audience.value]
+    minimum = rules["small_market"]["min"] if small else rule["min"]
+    ok = minimum <= users <= rule["max"]
+    detail = f"{users} médecin(s) utilisateur(s) ; attendu de {minimum} à {rule['max']}{note}"
+    return CheckResult("practitioner_count", PASS if ok else FAIL, detail)
+
+
+def situations(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    audience = p.software.audience
+    allowed = {Situation.LIBERAL, Situation.HEALTH_CENTER} if audience == Audience.MIXED else {Situation(audience)}
+    wrong = [pr.id for pr in p.practitioners if pr.situation not in allowed]
+    if wrong:
+        return CheckResult("situations", FAIL,
+                           f"situation d'exercice non prévue par l'audience « {audience.value} » : {_names(wrong)}")
+    return CheckResult("situations", PASS, f"situations d'exercice conformes à l'audience « {audience.value} »")
+
+
+def identifiers(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    problems: list[str] = []
+    tests = 0
+    allow = c.allow_test_identities
+
+    def note(label: str, result: IdentifierCheck) -> None:
+        nonlocal tests
+        tests += result.is_test_identity and result.valid
+        if not result.valid:
+            problems.append(f"{label} {result.value} : {result.reason}")
+
+    centres = {hc.finess for hc in p.health_centers}
+    for hc in p.health_centers:
+        note("FINESS", check_finess(hc.finess, allow_test=allow))
+    for pr in p.practitioners:
+        if pr.situation == Situation.LIBERAL:
+            note("N° AM", check_am(pr.id, allow_test=allow))
+        else:
+            note("RPPS", check_rpps(pr.id, allow_test=allow))
+            if pr.health_center not in centres:
+                problems.append(f"RPPS {pr.id} : centre de santé {pr.health_center or '(absent)'} non déclaré "
+                                "dans health_centers")
+    if problems:
+        return CheckResult("identifiers", FAIL, "; ".join(problems))
+    suffix = f" ({tests} identité(s) de test acceptée(s) par --test-identities)" if tests else ""
+    return CheckResult("identifiers", PASS, "N° AM, RPPS et FINESS valides" + suffix)
+
+
+def zone(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    outside = [pr.id for pr in p.practitioners if pr.cpam not in p.cpams]
+    if outside:
+        return CheckResult("zone", FAIL, f"médecins rattachés à une CPAM hors présérie : {_names(outside)}")
+    return CheckResult("zone", PASS, "tous les médecins sont rattachés à une CPAM de la présérie")
+
+
+def group_practice(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    if p.software.audience == Audience.HEALTH_CENTER:
+        return CheckResult("group_practice", PASS, "sans objet pour une présérie en centre de santé")
+    grouped = [u.id for u in p.users if u.practice in ("group", "msp")]
+    if grouped:
+        return CheckResult("group_practice", PASS, f"{len(grouped)} médecin(s) en cabinet de groupe ou MSP")
+    return CheckResult("group_practice", WARN, "aucun cabinet de groupe ni MSP (« si possible » selon les règles)")
+
+
+def planning(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    missing = [u.id for u in p.users if u.installed_on is None or u.trained_on is None]
+    if missing:
+        return CheckResult("planning", FAIL, f"date d'installation ou de formation manquante : {_names(missing)}")
+    return CheckResult("planning", PASS, "installation et formation planifiées pour chaque médecin utilisateur")
+
+
+def traces_received(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    silent = [u.id for u in p.users if u.id not in c.active_users]
+    if silent:
+        return CheckResult("traces_received", FAIL, f"aucune trace retenue pour : {_names(silent)}")
+    return CheckResult("traces_received", PASS, "des traces ont été reçues de chaque médecin utilisateur")
+
+
+def duration(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    if c.earliest_window_start is None or c.as_of is None:
+        return CheckResult("duration", WARN, "aucune ordonnance numérique encore : la présérie n'a pas commencé")
+    elapsed = c.as_of - c.earliest_window_start
+    weeks = elapsed.days // 7
+    if elapsed >= dt.timedelta(weeks=p.planned_weeks):
+        return CheckResult("duration", PASS, f"{weeks} semaine(s) écoulée(s) ; {p.planned_weeks} prévue(s)")
+    return CheckResult("duration", WARN, f"{weeks} semaine(s) écoulée(s) sur {p.planned_weeks} prévue(s) : "
+                       "bilan intermédiaire")
+
+
+def traces_readable(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    if c.unreadable_files:
+        return CheckResult("traces_readable", FAIL, f"fichiers de traces illisibles : {_names(list(c.unreadable_files))}")
+    return CheckResult("traces_readable", PASS, "tous les fichiers de traces ont été lus")
+
+
+def input_rows(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    if c.dropped_rows:
+        return CheckResult("input_rows", FAIL, f"lignes inutilisables : {_names(list(c.dropped_rows))}")
+    return CheckResult("input_rows", PASS, "toutes les lignes des fichiers anomalies et questionnaire sont valides")
+
+
+CHECKS: tuple[Callable[[PilotDeclaration, DossierContext], CheckResult], ...] = (
+    cnda_authorization,
+    _readiness("support", "support aux professionnels de santé"),
+    _readiness("installation_and_training", "modalités d'installation et de formation"),
+    _readiness("kit", "kit d'accompagnement"),
+    cpam_count, cpam_referent, practitioner_count, situations, identifiers, zone, group_practice, planning,
+    traces_received, duration, traces_readable, input_rows,
+)
+
+
+def check_dossier(pilot: PilotDeclaration, context: DossierContext) -> list[CheckResult]:
+    return [check(pilot, context) for check in CHECKS]

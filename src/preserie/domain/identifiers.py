@@ -1,0 +1,185 @@
+"""Check digits of French health identifiers: N° AM, RPPS, FINESS and NIR.
+
+Pure functions, standard library only. Values are always strings (a N° AM may
+start with 0); callers strip spaces before checking. Reasons are French
+sentences meant for a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "IdentifierCheck",
+    "IdentifierKind",
+    "check_am",
+    "check_finess",
+    "check_nir",
+    "check_rpps",
+    "luhn_is_valid",
+    "luhn_key",
+]
+
+IdentifierKind = Literal["am", "rpps", "finess", "nir"]
+
+_DIGITS = frozenset("0123456789")
+# Departments accepted in a N° AM or a FINESS number: metropolitan 01-95, overseas 97.
+_DEPARTMENTS = frozenset({f"{n:02d}" for n in range(1, 96)} | {"97"})
+_TEST_DEPARTMENT = "99"
+# ASSUMPTION, to be confirmed against the ANS test-card catalogue (IGC-Santé):
+# RPPS numbers of test cards are taken to start with 8997.
+_RPPS_TEST_PREFIX = "8997"
+_NIR_SEXES = frozenset("123478")
+_NIR_MONTHS = frozenset({f"{n:02d}" for n in range(1, 13)} | {f"{n:02d}" for n in range(20, 100)})
+# For the NIR key, Corsica's 2A and 2B are replaced by 19 and 18.
+_CORSICA = {"2A": "19", "2B": "18"}
+
+
+@dataclass(frozen=True)
+class IdentifierCheck:
+    """Outcome of checking one identifier."""
+
+    kind: IdentifierKind
+    value: str
+    valid: bool
+    reason: str | None = None
+    # Key that would have made the value valid, when only the key is wrong.
+    expected_key: str | None = None
+    is_test_identity: bool = False
+
+
+def _is_ascii_digits(text: str) -> bool:
+    return all(char in _DIGITS for char in text)
+
+
+def _luhn_sum(digits: str, *, double_rightmost: bool) -> int:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        digit = ord(char) - ord("0")
+        if (index % 2 == 0) == double_rightmost:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total
+
+
+def luhn_is_valid(digits: str) -> bool:
+    """True when ``digits`` (ASCII digits only, non-empty) passes the Luhn test."""
+    if not digits or not _is_ascii_digits(digits):
+        return False
+    return _luhn_sum(digits, double_rightmost=False) % 10 == 0
+
+
+def luhn_key(payload: str) -> str:
+    """Return the check digit that makes ``payload + key`` Luhn-valid."""
+    if not _is_ascii_digits(payload):
+        raise ValueError(f"chiffres attendus, reçu {payload!r}")
+    return str((10 - _luhn_sum(payload, double_rightmost=True) % 10) % 10)
+
+
+def _found(count: int) -> str:
+    return f"{count} trouvé" if count < 2 else f"{count} trouvés"
+
+
+def _bad_char(char: str, position: int, allowed: str) -> str:
+    if char.isspace():
+        return f"espace en position {position} : saisir le numéro sans espaces"
+    return f"caractère « {char} » non autorisé en position {position} ({allowed})"
+
+
+def _key_reason(expected: str, found: str) -> str:
+    return f"clé de contrôle incorrecte : {expected} attendu, {found} trouvé"
+
+
+def _invalid(kind: IdentifierKind, value: str, reason: str, *, is_test: bool = False) -> IdentifierCheck:
+    return IdentifierCheck(kind, value, False, reason, None, is_test)
+
+
+def _check_luhn_identifier(
+    kind: IdentifierKind,
+    value: str,
+    *,
+    length: int,
+    with_department: bool,
+    test_prefix: str,
+    test_label: str,
+    allow_test: bool,
+) -> IdentifierCheck:
+    for position, char in enumerate(value, start=1):
+        if char not in _DIGITS:
+            return _invalid(kind, value, _bad_char(char, position, "chiffres uniquement"))
+    if len(value) != length:
+        return _invalid(kind, value, f"{length} chiffres attendus, {_found(len(value))}")
+    department = value[:2]
+    if with_department and department not in _DEPARTMENTS and department != _TEST_DEPARTMENT:
+        return _invalid(kind, value, f"département {department} inconnu : 01 à 95 ou 97 attendu")
+    is_test = value.startswith(test_prefix)
+    expected = luhn_key(value[:-1])
+    if expected != value[-1]:
+        reason = _key_reason(expected, value[-1])
+        return IdentifierCheck(kind, value, False, reason, expected, is_test)
+    if is_test and not allow_test:
+        reason = f"identité de test ({test_label}) refusée sans --test-identities"
+        return _invalid(kind, value, reason, is_test=True)
+    return IdentifierCheck(kind, value, True, None, None, is_test)
+
+
+def check_am(value: str, *, allow_test: bool = False) -> IdentifierCheck:
+    """N° AM (Assurance Maladie number of a liberal doctor): 8 digits + Luhn key."""
+    return _check_luhn_identifier(
+        "am",
+        value,
+        length=9,
+        with_department=True,
+        test_prefix=_TEST_DEPARTMENT,
+        test_label="département 99",
+        allow_test=allow_test,
+    )
+
+
+def check_rpps(value: str, *, allow_test: bool = False) -> IdentifierCheck:
+    """RPPS number: 11 digits, the last one a Luhn key."""
+    return _check_luhn_identifier(
+        "rpps",
+        value,
+        length=11,
+        with_department=False,
+        test_prefix=_RPPS_TEST_PREFIX,
+        test_label=f"plage {_RPPS_TEST_PREFIX}",
+        allow_test=allow_test,
+    )
+
+
+def check_finess(value: str, *, allow_test: bool = False) -> IdentifierCheck:
+    """FINESS number: 9 digits (department first), the last one a Luhn key."""
+    return _check_luhn_identifier(
+        "finess",
+        value,
+        length=9,
+        with_department=True,
+        test_prefix=_TEST_DEPARTMENT,
+        test_label="département 99",
+        allow_test=allow_test,
+    )
+
+
+def check_nir(value: str) -> IdentifierCheck:
+    """NIR (social security number): 13 characters + 2-digit key = 97 - (number mod 97)."""
+    for position, char in enumerate(value, start=1):
+        corsica = position == 7 and value[5:7] in _CORSICA
+        if char not in _DIGITS and not corsica:
+            return _invalid("nir", value, _bad_char(char, position, "chiffres, ou 2A/2B pour le département"))
+    if len(value) != 15:
+        return _invalid("nir", value, f"15 caractères attendus, {_found(len(value))}")
+    if value[0] not in _NIR_SEXES:
+        return _invalid("nir", value, f"premier chiffre {value[0]} invalide : 1, 2, 3, 4, 7 ou 8 attendu")
+    if value[3:5] not in _NIR_MONTHS:
+        return _invalid("nir", value, f"mois {value[3:5]} invalide : 01 à 12 ou 20 à 99 attendu")
+    department = _CORSICA.get(value[5:7], value[5:7])
+    number = int(value[:5] + department + value[7:13])
+    expected = f"{97 - number % 97:02d}"
+    if expected != value[13:]:
+        return IdentifierCheck("nir", value, False, _key_reason(expected, value[13:]), expected, False)
+    return IdentifierCheck("nir", value, True)

@@ -1,0 +1,70 @@
+"""Use case: assess a pilot folder. Gathers the facts at the edges, then calls the pure assessment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from preserie.adapters import pilot_folder
+from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
+from preserie.adapters.trace_files import FileIssue, discover
+from preserie.data import load_default_policy, load_reference
+from preserie.domain.assessment import Evidence, assess
+from preserie.domain.policy import PolicyError
+
+
+@dataclass(frozen=True)
+class AssessmentRun:
+    result: dict[str, Any]
+    issues: list[FileIssue]  # every file or row problem met on the way (also in the result)
+
+    @property
+    def decision(self) -> str:
+        return str(self.result["decision"])
+
+    @property
+    def has_input_problems(self) -> bool:
+        quality = self.result["data_quality"]
+        return bool(quality["rejected"]) or any(i.level == "error" for i in self.issues)
+
+
+def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identities: bool = False,
+                  memory_limit: str | None = None) -> AssessmentRun:
+    """Assess one pilot folder. Raises `pilot_folder.UnusableInput` when it cannot be assessed at all."""
+    pilot = pilot_folder.load_declaration(folder)
+    try:
+        policy = load_default_policy().with_overrides(pilot.policy)
+    except PolicyError as error:
+        raise pilot_folder.UnusableInput(pilot_folder.PILOT_FILE, str(error), field="policy") from error
+    reference = load_reference()
+    trace_files, discovery_issues = discover(folder)
+    anomalies = pilot_folder.read_anomalies(folder)
+    survey = pilot_folder.read_survey(folder)
+    with DuckdbTraceStore(reference, memory_limit=memory_limit) as store:
+        store.file_issues.extend(discovery_issues)
+        if not (folder / "traces").is_dir():
+            store.file_issues.append(FileIssue("traces/", "warning", "dossier absent : aucune trace de poste"))
+        store.load_traces(trace_files)
+        registrations = folder / "registrations.csv"
+        has_registrations = registrations.is_file()
+        if has_registrations:
+            store.file_issues.extend(store.load_registrations(registrations))
+        else:
+            store.file_issues.append(FileIssue("registrations.csv", "warning", "fichier absent : les ordonnances "
+                                               "enregistrées sont déduites des appels « créer » réussis (traces)"))
+        for name, side in (("anomalies.csv", anomalies), ("survey.csv", survey)):
+            store.file_issues.extend(side.issues)
+            if not side.present:
+                store.file_issues.append(FileIssue(name, "warning", "fichier absent"))
+        store.set_users({u.id: u.situation.value for u in pilot.users})
+        used_as_of, quality = store.account(as_of)
+        facts = store.facts(count_out_of_scope=policy.count_out_of_scope, has_registrations=has_registrations)
+        issues = list(store.file_issues)
+    unreadable = tuple(sorted({i.file for i in issues if i.level == "error" and i.file.startswith("traces/")}))
+    dropped = tuple(f"{i.file} ligne {i.line}" for i in anomalies.issues + survey.issues if i.level == "error")
+    evidence = Evidence(pilot=pilot, policy=policy, reference=reference, as_of=used_as_of, data_quality=quality,
+                        facts=facts, anomalies=anomalies.rows, answers=survey.rows,
+                        allow_test_identities=test_identities, unreadable_files=unreadable, dropped_rows=dropped)
+    return AssessmentRun(result=assess(evidence), issues=issues)
