@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from preserie import french as fr
 from preserie.domain import criteria as c
 from preserie.domain.accounting import DataQuality
 from preserie.domain.dossier import FAIL, CheckResult, DossierContext, check_dossier
@@ -40,13 +41,13 @@ class Evidence:
 def _criterion_reason(criterion_id: str, result: dict[str, Any]) -> str:
     if criterion_id == "usage_rate":
         below = [r["id"] for r in result["practitioners"] if not r["met"]]
-        return f"{len(below)} médecin(s) utilisateur(s) sous le seuil de {result['threshold']:.0%} : " + ", ".join(
+        return f"{len(below)} médecin(s) utilisateur(s) sous le seuil de {fr.percent(result['threshold'], 0)} : " + ", ".join(
             below)
     if criterion_id == "registration_rate":
         if not result["created"]:
             return "aucune ordonnance numérique créée"
         return (f"{result['registered']} ordonnances enregistrées sur {result['created']} créées, "
-                f"sous le seuil de {result['threshold']:.0%}")
+                f"sous le seuil de {fr.percent(result['threshold'], 0)}")
     if criterion_id == "operations":
         failing = [op for op, r in result["operations"].items() if not r["met"]]
         return "opération(s) non validée(s) : " + ", ".join(failing)
@@ -61,7 +62,8 @@ def _criterion_reason(criterion_id: str, result: dict[str, Any]) -> str:
     if result["missing"]:
         parts.append(f"{len(result['missing'])} médecin(s) sans réponse au questionnaire")
     if result["mean_overall"] is not None and result["mean_overall"] < result["threshold"]:
-        parts.append(f"note globale moyenne sous {result['threshold']}")
+        parts.append(f"note globale moyenne de {fr.decimal(result['mean_overall'])} sous le seuil de "
+                     f"{fr.decimal(result['threshold'])}")
     if result["blocking_issues"]:
         parts.append(f"{len(result['blocking_issues'])} frein(s) bloquant(s) signalé(s)")
     return " ; ".join(parts) or "aucune réponse"

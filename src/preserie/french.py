@@ -1,4 +1,4 @@
-"""Numbers and dates the French way, for screens and reports."""
+"""Numbers and dates the French way, for screens and reports (pure functions, no dependency)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ def percent(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{decimal(value * 100, digits)}{NNBSP}%"
+
+
+def short_date(value: str | None) -> str:
+    """>>> short_date("2025-03-14T18:00:00+01:00")
+    '14/03/2025'
+    """
+    if value is None:
+        return "—"
+    day = dt.date.fromisoformat(value[:10])
+    return f"{day:%d/%m/%Y}"
 
 
 def date(value: dt.date | dt.datetime | str | None) -> str:

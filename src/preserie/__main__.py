@@ -1,0 +1,3 @@
+from preserie.cli import app
+
+app(prog_name="preserie")

@@ -1,0 +1,173 @@
+"""Bad inputs: each gives a clear message (file, line, field), the right exit status, and loses nothing else."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NOMINAL = Path(__file__).parents[1] / "cases" / "nominal"
+
+
+def preserie(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "preserie", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def pilot(tmp_path: Path) -> Path:
+    folder = tmp_path / "pilot"
+    shutil.copytree(NOMINAL, folder, ignore=shutil.ignore_patterns("case.yaml", "expected.json"))
+    return folder
+
+
+def assess_json(folder: Path, *extra: str) -> tuple[int, dict, str]:
+    done = preserie("assess", str(folder), "--json", "--as-of", "2025-03-03", *extra)
+    return done.returncode, json.loads(done.stdout) if done.stdout.strip() else {}, done.stderr
+
+
+def test_missing_pilot_yaml_is_unusable_input_and_says_which_file(pilot: Path) -> None:
+    (pilot / "pilot.yaml").unlink()
+    code, _, err = assess_json(pilot)
+    assert code == 2
+    assert "pilot.yaml" in err and "manquant" in err
+
+
+def test_empty_folder_is_unusable_input(tmp_path: Path) -> None:
+    code, _, err = assess_json(tmp_path)
+    assert code == 2
+    assert "pilot.yaml : fichier manquant" in err
+
+
+def test_folder_that_does_not_exist_is_unusable_input(tmp_path: Path) -> None:
+    code, _, err = assess_json(tmp_path / "nowhere")
+    assert code == 2
+    assert "dossier introuvable" in err
+
+
+def test_yaml_syntax_error_gives_the_line(pilot: Path) -> None:
+    text = (pilot / "pilot.yaml").read_text().splitlines()
+    text[3] = "vendor: [LogiMed SAS"
+    (pilot / "pilot.yaml").write_text("\n".join(text) + "\n")
+    code, _, err = assess_json(pilot)
+    assert code == 2
+    assert "pilot.yaml, ligne" in err and "YAML invalide" in err
+
+
+def test_unknown_audience_names_the_field_its_line_and_the_allowed_values(pilot: Path) -> None:
+    path = pilot / "pilot.yaml"
+    lines = path.read_text().splitlines()
+    number = next(i for i, line in enumerate(lines, start=1) if "audience:" in line)
+    path.write_text(path.read_text().replace("audience: liberal", "audience: hospital"))
+    code, _, err = assess_json(pilot)
+    assert code == 2
+    assert f"pilot.yaml, ligne {number}, champ software.audience" in err
+    assert "hospital" in err and "liberal" in err and "health_center" in err
+
+
+def test_unquoted_numeric_id_is_refused_with_advice_to_quote_it(pilot: Path) -> None:
+    path = pilot / "pilot.yaml"
+    path.write_text(path.read_text().replace("- id: '331012344'", "- id: 331012344"))
+    code, _, err = assess_json(pilot)
+    assert code == 2
+    assert "practitioners[0].id" in err and "guillemets" in err
+
+
+def test_unknown_policy_key_is_refused(pilot: Path) -> None:
+    path = pilot / "pilot.yaml"
+    path.write_text(path.read_text() + "policy:\n  usage_rate_mni: 0.4\n")
+    code, _, err = assess_json(pilot)
+    assert code == 2
+    assert "usage_rate_mni" in err and "seuil inconnu" in err
+
+
+def test_trace_file_that_is_not_what_its_extension_says_is_reported_and_the_rest_is_kept(pilot: Path) -> None:
+    (pilot / "traces" / "2025-02.parquet").write_text('{"event_id": "x"}\n')
+    (pilot / "traces" / "2025-03.jsonl.gz").write_text('{"event_id": "y"}\n')
+    code, out, err = assess_json(pilot)
+    assert code == 1  # the decision cannot rest on unread files
+    assert out["data_quality"]["used"] == 155
+    issues = {i["file"]: i for i in out["data_quality"]["file_issues"]}
+    assert "Parquet" in issues["traces/2025-02.parquet"]["message"]
+    assert "gzip" in issues["traces/2025-03.jsonl.gz"]["message"]
+    assert {r["ref"] for r in out["reasons"]} == {"traces_readable"}
+    assert "traces/2025-02.parquet" in err
+
+
+def test_binary_content_in_a_jsonl_file_is_rejected_line_by_line(pilot: Path) -> None:
+    (pilot / "traces" / "2025-02.jsonl").write_bytes(gzip.compress(b'{"a": 1}\n' * 50))
+    code, out, _ = assess_json(pilot)
+    assert out["data_quality"]["used"] == 155
+    assert out["data_quality"]["events_read"] == 155 + out["data_quality"]["rejected"]
+
+
+def test_zero_byte_file_is_a_warning_and_counts_nothing(pilot: Path) -> None:
+    (pilot / "traces" / "empty.csv").write_bytes(b"")
+    code, out, _ = assess_json(pilot)
+    assert code == 0
+    assert out["data_quality"]["events_read"] == 155
+    assert any(i["file"] == "traces/empty.csv" and "0 octet" in i["message"]
+               for i in out["data_quality"]["file_issues"])
+
+
+def test_csv_with_a_missing_column_rejects_each_row_with_its_line_and_field(pilot: Path) -> None:
+    (pilot / "traces" / "2025-02.csv").write_text(
+        "event_id,practitioner,situation,workstation,software_version,type,category,digital\n"
+        "n1,331012344,liberal,w,5.2.0,prescription,medicines,false\n"
+        "\n"
+        "n2,331012344,liberal,w,5.2.0,prescription,medicines,false\n")
+    code, out, err = assess_json(pilot)
+    rejections = [r for r in out["data_quality"]["rejections"] if r["file"] == "traces/2025-02.csv"]
+    assert [(r["line"], r["field"]) for r in rejections] == [(2, "ts"), (4, "ts")]
+    assert any("ts" in i["message"] for i in out["data_quality"]["file_issues"])
+    assert out["data_quality"]["used"] == 155
+    assert code == 0
+    assert preserie("assess", str(pilot), "--json", "--as-of", "2025-03-03", "--strict").returncode == 2
+
+
+def test_csv_row_with_too_many_cells_is_rejected_and_the_other_rows_kept(pilot: Path) -> None:
+    header = "event_id,ts,practitioner,situation,workstation,software_version,type,category,digital"
+    good = "n{},2025-02-03T10:00:00+01:00,331012344,liberal,w,5.2.0,prescription,medicines,false"
+    (pilot / "traces" / "2025-02.csv").write_text(
+        "\n".join([header, good.format(1), good.format(2) + ",extra", good.format(3)]) + "\n")
+    _, out, _ = assess_json(pilot)
+    rejections = [r for r in out["data_quality"]["rejections"] if r["file"] == "traces/2025-02.csv"]
+    assert [(r["line"], r["reason"]) for r in rejections] == [(3, "csv_row")]
+    assert out["data_quality"]["used"] == 157
+
+
+def test_a_line_of_10_mb_is_rejected_with_its_line_number_and_the_rest_kept(pilot: Path) -> None:
+    record = {"event_id": "after-huge", "ts": "2025-02-03T10:00:00+01:00", "practitioner": "331012344",
+              "situation": "liberal", "workstation": "w", "software_version": "5.2.0",
+              "type": "prescription", "category": "medicines", "digital": False}
+    good = json.dumps(record)
+    huge = json.dumps({**record, "event_id": "h" * 10_000_000})
+    (pilot / "traces" / "2025-02.jsonl").write_text(f"{good}\n{huge}\n{good.replace('after', 'again')}\n")
+    garbage = "x" * 10_000_000
+    (pilot / "traces" / "2025-03.jsonl").write_text(f"{garbage}\n{good.replace('after', 'third')}\n")
+    code, out, err = assess_json(pilot)
+    reasons = {(r["file"], r["line"], r["reason"]) for r in out["data_quality"]["rejections"]}
+    assert reasons == {("traces/2025-02.jsonl", 2, "event_id_too_long"), ("traces/2025-03.jsonl", 1, "unreadable")}
+    assert out["data_quality"]["used"] == 158
+    assert len(err) < 2_000  # the message names the place, it does not echo the line
+
+
+def test_bad_rows_of_the_survey_and_anomalies_are_named_and_block_the_decision(pilot: Path) -> None:
+    with (pilot / "survey.csv").open("a") as handle:
+        handle.write("331012344,2025-02-30,4,4,4,4,4,4,false,,\n")
+    code, out, err = assess_json(pilot)
+    assert code == 1
+    issue = next(i for i in out["data_quality"]["file_issues"] if i["file"] == "survey.csv")
+    assert issue["line"] == 7 and issue["field"] == "submitted_on"
+    assert "survey.csv, ligne 7, champ submitted_on" in err
+    assert [r["ref"] for r in out["reasons"]] == ["input_rows"]
+
+
+def test_bad_as_of_is_unusable_input(pilot: Path) -> None:
+    done = preserie("assess", str(pilot), "--as-of", "2025-03-03T10:00")
+    assert done.returncode == 2
+    assert "décalage horaire manquant" in done.stderr
