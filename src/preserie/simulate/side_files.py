@@ -77,8 +77,15 @@ def declaration(pilot_id: str, practitioners: Sequence[PractitionerSpec], weeks:
     }
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """No anchors and aliases (&id001) when two fields hold the same date."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def write_declaration(path: Path, content: dict[str, Any]) -> None:
-    text = yaml.safe_dump(content, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    text = yaml.dump(content, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
