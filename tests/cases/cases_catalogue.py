@@ -19,7 +19,7 @@ def drop(p: Any, test: Any) -> None:
         p.traces[name] = [r for r in p.traces[name] if not test(r)]
 
 
-def register_all(case: Any, Pilot: Any) -> None:  # noqa: C901, N803 (one catalogue, read top to bottom)
+def register_all(case: Any, Pilot: Any) -> None:
     @case("nominal", "Le pilote nominal : 5 médecins libéraux à 75 %, tout enregistré, satisfaits.", 0, {
         "decision": "deploy", "data_quality.events_read": 155, "data_quality.used": 155,
         "criteria.usage_rate.practitioners.0.digital": 12, "criteria.usage_rate.practitioners.0.total": 16,
@@ -50,7 +50,7 @@ def register_all(case: Any, Pilot: Any) -> None:  # noqa: C901, N803 (one catalo
         drop(p, lambda r: r["practitioner"] == AM[2] and r["type"] == "prescription" and r["digital"])
         first = p.prescription(AM[2], 3, True)
         first["ts"] = "2025-01-17T09:00:00+01:00"
-        for n in range(30):
+        for _ in range(30):
             p.prescription(AM[2], 0, False)
         for n in range(11):
             p.prescription(AM[2], 4 + n * 3, True)
@@ -163,7 +163,7 @@ def register_all(case: Any, Pilot: Any) -> None:  # noqa: C901, N803 (one catalo
         "decision": "deploy", "criteria.registration_rate.registered": 42, "criteria.registration_rate.rate": 0.7,
         "criteria.registration_rate.unknown": 18, "criteria.registration_rate.orphans": 2})
     def reg_edge(p: Any) -> None:
-        p.registrations = p.registrations[18:] + [
+        p.registrations = [*p.registrations[18:],
             {"prescription_id": "ZZ000000000000001", "practitioner": AM[0], "registered_at": "", "status":
              "registered", "reject_code": ""},
             {"prescription_id": "ZZ000000000000002", "practitioner": "", "registered_at": "", "status": "rejected",
@@ -339,7 +339,8 @@ def register_all(case: Any, Pilot: Any) -> None:  # noqa: C901, N803 (one catalo
     @case("rejected_records", "Chaque règle de rejet une fois, lignes vides comprises ; le reste compte.", 0, {
         "decision": "deploy", "data_quality.rejected": 14, "data_quality.used": 155,
         "data_quality.rejections.0.line": 1, "data_quality.rejections.2.line": 4,
-        "data_quality.rejections.5.line": 8, "data_quality.rejections.5.reason": "event_id_too_long", "data_quality.rejections.0.reason": "unreadable"})
+        "data_quality.rejections.5.line": 8, "data_quality.rejections.5.reason": "event_id_too_long",
+        "data_quality.rejections.0.reason": "unreadable"})
     def rejected(p: Any) -> None:
         p.bad_lines = True  # written by write_extra below
 
@@ -399,4 +400,4 @@ def write_extra(p: Any, folder: Any) -> None:
         (folder / "traces" / "2025-02-empty.jsonl").write_bytes(b"")
 
 
-__all__ = ["register_all", "write_extra", "dt"]
+__all__ = ["dt", "register_all", "write_extra"]

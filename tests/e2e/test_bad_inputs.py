@@ -98,11 +98,22 @@ def test_trace_file_that_is_not_what_its_extension_says_is_reported_and_the_rest
     assert "traces/2025-02.parquet" in err
 
 
-def test_binary_content_in_a_jsonl_file_is_rejected_line_by_line(pilot: Path) -> None:
+def test_gzip_content_under_a_jsonl_name_is_reported_as_mislabelled(pilot: Path) -> None:
     (pilot / "traces" / "2025-02.jsonl").write_bytes(gzip.compress(b'{"a": 1}\n' * 50))
     code, out, _ = assess_json(pilot)
+    assert code == 1
     assert out["data_quality"]["used"] == 155
-    assert out["data_quality"]["events_read"] == 155 + out["data_quality"]["rejected"]
+    issue = next(i for i in out["data_quality"]["file_issues"] if i["file"] == "traces/2025-02.jsonl")
+    assert issue["level"] == "error" and "extension" in issue["message"]
+
+
+def test_text_that_is_not_json_in_a_jsonl_file_is_rejected_line_by_line(pilot: Path) -> None:
+    (pilot / "traces" / "2025-02.jsonl").write_text("date;medecin\n2025-02-01;331012344\n\n2025-02-02;331012344\n")
+    code, out, _ = assess_json(pilot)
+    assert code == 0
+    lines = [(r["line"], r["reason"]) for r in out["data_quality"]["rejections"]]
+    assert lines == [(1, "unreadable"), (2, "unreadable"), (4, "unreadable")]
+    assert out["data_quality"]["events_read"] == 158
 
 
 def test_zero_byte_file_is_a_warning_and_counts_nothing(pilot: Path) -> None:
@@ -120,7 +131,7 @@ def test_csv_with_a_missing_column_rejects_each_row_with_its_line_and_field(pilo
         "n1,331012344,liberal,w,5.2.0,prescription,medicines,false\n"
         "\n"
         "n2,331012344,liberal,w,5.2.0,prescription,medicines,false\n")
-    code, out, err = assess_json(pilot)
+    code, out, _ = assess_json(pilot)
     rejections = [r for r in out["data_quality"]["rejections"] if r["file"] == "traces/2025-02.csv"]
     assert [(r["line"], r["field"]) for r in rejections] == [(2, "ts"), (4, "ts")]
     assert any("ts" in i["message"] for i in out["data_quality"]["file_issues"])
@@ -149,7 +160,7 @@ def test_a_line_of_10_mb_is_rejected_with_its_line_number_and_the_rest_kept(pilo
     (pilot / "traces" / "2025-02.jsonl").write_text(f"{good}\n{huge}\n{good.replace('after', 'again')}\n")
     garbage = "x" * 10_000_000
     (pilot / "traces" / "2025-03.jsonl").write_text(f"{garbage}\n{good.replace('after', 'third')}\n")
-    code, out, err = assess_json(pilot)
+    _, out, err = assess_json(pilot)
     reasons = {(r["file"], r["line"], r["reason"]) for r in out["data_quality"]["rejections"]}
     assert reasons == {("traces/2025-02.jsonl", 2, "event_id_too_long"), ("traces/2025-03.jsonl", 1, "unreadable")}
     assert out["data_quality"]["used"] == 158

@@ -40,7 +40,7 @@ from preserie.domain.reference import Reference
 MAX_OBJECT_SIZE = 128 * 1024 * 1024
 CAREFUL_BATCH = 50_000
 _STAGE_SCHEMA = pa.schema(
-    [("file_idx", pa.int32()), ("ordinal", pa.int64()), ("line", pa.int64()), ("parse_error", pa.string())]
+    [("file_idx", pa.int32()), ("line", pa.int64()), ("parse_error", pa.string())]
     + [(name, pa.string()) for name in sql.TEXT_FIELDS]
 )
 
@@ -57,7 +57,8 @@ class DuckdbTraceStore:
         self._tmp = tempfile.TemporaryDirectory(prefix="preserie-")
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET enable_progress_bar = false")
-        self.con.execute("SET preserve_insertion_order = false")
+        # Insertion order is kept (DuckDB's default): a record's rowid then follows file order, record order.
+        self.con.execute("SET preserve_insertion_order = true")
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(f"SET temp_directory = {_literal(self._tmp.name)}")
         self.con.execute(f"SET memory_limit = {_literal(memory_limit or os.environ.get('PRESERIE_MEMORY', '2GB'))}")
@@ -191,38 +192,40 @@ class DuckdbTraceStore:
                                   conflicts=tuple(self._conflicts()), file_issues=tuple(
                                       i.as_dict() for i in self.file_issues))
 
-    def _lines(self, wanted: list[tuple[int, int, int | None]]) -> dict[tuple[int, int], int]:
-        """Line numbers of (file_idx, ordinal) records, read from the files only where needed."""
-        lines: dict[tuple[int, int], int] = {}
-        pending: dict[int, set[int]] = {}
-        for file_idx, ordinal, line in wanted:
+    def _lines(self, wanted: list[tuple[int, int, int | None]]) -> dict[int, int]:
+        """Line numbers of records given as (file_idx, rowid, line known or None), read from the files
+        only where needed: a record's rank in its file is its rowid less the file's first rowid."""
+        lines: dict[int, int] = {}
+        pending: dict[int, dict[int, int]] = {}
+        starts: dict[int, int] = {}
+        if any(line is None for _, _, line in wanted):
+            starts = dict(self.con.execute(sql.FILE_STARTS).fetchall())
+        for file_idx, rid, line in wanted:
             if line is not None:
-                lines[(file_idx, ordinal)] = line
-            elif self.files[file_idx].format == "parquet":
-                lines[(file_idx, ordinal)] = ordinal
+                lines[rid] = line
+                continue
+            ordinal = rid - starts[file_idx] + 1
+            if self.files[file_idx].format == "parquet":
+                lines[rid] = ordinal
             else:
-                pending.setdefault(file_idx, set()).add(ordinal)
+                pending.setdefault(file_idx, {})[ordinal] = rid
         for file_idx, ordinals in pending.items():
-            for ordinal, line in physical_lines(self.files[file_idx], ordinals).items():
-                lines[(file_idx, ordinal)] = line
+            for ordinal, line in physical_lines(self.files[file_idx], set(ordinals)).items():
+                lines[ordinals[ordinal]] = line
         return lines
 
     def _rejections(self) -> Iterator[Any]:
         rows = self.con.execute(sql.REJECTIONS).fetchall()
-        lines = self._lines([(f, o, ln) for f, o, ln, _ in rows])
-        for file_idx, ordinal, _, reason in rows:
-            yield describe_rejection(self.files[file_idx].name, lines.get((file_idx, ordinal), ordinal), reason)
+        lines = self._lines([(f, rid, ln) for f, rid, ln, _ in rows])
+        for file_idx, rid, _, reason in rows:
+            yield describe_rejection(self.files[file_idx].name, lines[rid], reason)
 
     def _conflicts(self) -> Iterator[dict[str, object]]:
         rows = self.con.execute(sql.CONFLICTS).fetchall()
         lines = self._lines([(r[1], r[2], r[3]) for r in rows] + [(r[4], r[5], r[6]) for r in rows])
-        for event_id, file_idx, ordinal, _, first_idx, first_ordinal, _ in rows:
-            yield {
-                "event_id": event_id,
-                "file": self.files[file_idx].name, "line": lines.get((file_idx, ordinal), ordinal),
-                "kept_file": self.files[first_idx].name,
-                "kept_line": lines.get((first_idx, first_ordinal), first_ordinal),
-            }
+        for event_id, file_idx, rid, _, first_idx, first_rid, _ in rows:
+            yield {"event_id": event_id, "file": self.files[file_idx].name, "line": lines[rid],
+                   "kept_file": self.files[first_idx].name, "kept_line": lines[first_rid]}
 
     # -- facts ----------------------------------------------------------------------------------------------
 

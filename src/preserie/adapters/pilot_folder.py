@@ -101,7 +101,7 @@ def _explain(error: Any) -> str:
         return "champ obligatoire manquant"
     if kind == "extra_forbidden":
         return "champ inconnu (faute de frappe ?)"
-    return message
+    return str(message)
 
 
 @dataclass(frozen=True)

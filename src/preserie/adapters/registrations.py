@@ -28,17 +28,17 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileI
     try:
         con.execute(f"""
             CREATE TEMP TABLE registrations_raw AS
-            SELECT ordinality AS ordinal, {select}
+            SELECT {select}
             FROM read_csv({literal}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',',
-                          quote = '"', escape = '"', strict_mode = true) WITH ORDINALITY""")
+                          quote = '"', escape = '"', strict_mode = true)""")
     except duckdb.Error as error:
         return [FileIssue(NAME, "error", f"fichier illisible : {str(error).splitlines()[0]}")]
     con.execute("""
         INSERT INTO registrations
-        SELECT ordinal, prescription_id, practitioner, registered_at, status, reject_code
+        SELECT rowid + 1, prescription_id, practitioner, registered_at, status, reject_code
         FROM registrations_raw WHERE prescription_id IS NOT NULL AND status IN ('registered', 'rejected')""")
     bad = con.execute("""
-        SELECT ordinal, CASE WHEN prescription_id IS NULL THEN 'prescription_id' ELSE 'status' END
+        SELECT rowid + 1 AS ordinal, CASE WHEN prescription_id IS NULL THEN 'prescription_id' ELSE 'status' END
         FROM registrations_raw
         WHERE prescription_id IS NULL OR status IS NULL OR status NOT IN ('registered', 'rejected')
         ORDER BY ordinal""").fetchall()

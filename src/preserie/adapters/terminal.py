@@ -50,7 +50,8 @@ def _usage(criterion: dict[str, Any]) -> Table:
         table.add_column(name, justify="right" if name not in ("Médecin", "Depuis") else "left")
     for row in criterion["practitioners"]:
         ci = row["rate_ci95"]
-        table.add_row(row["id"], fr.short_date(row["window_start"]), fr.integer(row["digital"]), fr.integer(row["total"]),
+        table.add_row(row["id"], fr.short_date(row["window_start"]), fr.integer(row["digital"]),
+                      fr.integer(row["total"]),
                       fr.percent(row["rate"]) + (" (faible volume)" if row["low_volume"] and row["total"] else ""),
                       f"{fr.percent(ci[0], 0)} – {fr.percent(ci[1], 0)}" if ci else "—",
                       "oui" if row["met"] else Text("non", style="red"))

@@ -148,7 +148,7 @@ def careful_csv_rows(trace_file: TraceFile, file_idx: int) -> Iterator[dict[str,
         start = reader.line_num + 1
         for cells in reader:
             line, start = start, reader.line_num + 1
-            if not cells or all(not c.strip() for c in cells) and len(cells) <= 1:
+            if not cells or (all(not c.strip() for c in cells) and len(cells) <= 1):
                 continue
             ordinal += 1
             row: dict[str, Any] = {"file_idx": file_idx, "ordinal": ordinal, "line": line, "parse_error": None}

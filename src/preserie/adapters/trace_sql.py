@@ -26,7 +26,7 @@ ISO_WITHOUT_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
 CREATE_TABLES = """
 CREATE TABLE files (file_idx INTEGER PRIMARY KEY, path VARCHAR, format VARCHAR);
 CREATE TABLE records (
-    file_idx INTEGER, ordinal BIGINT, line BIGINT, reason VARCHAR,
+    file_idx INTEGER, line BIGINT, reason VARCHAR,
     event_id VARCHAR, ts TIMESTAMPTZ, practitioner VARCHAR, situation VARCHAR, workstation VARCHAR,
     software_version VARCHAR, type VARCHAR, category VARCHAR, digital BOOLEAN, prescription_id VARCHAR,
     operation VARCHAR, outcome VARCHAR, http_status INTEGER, error_code VARCHAR, duration_ms DOUBLE,
@@ -45,13 +45,14 @@ def _missing(name: str) -> str:
 def validate_select(source: str, categories: list[str], operations: list[str]) -> str:
     """Step 1 of SPEC §5: the first broken rule of each normalized record, as a reason code.
 
-    `source` yields the normalized text columns of TEXT_FIELDS plus file_idx, ordinal, line, parse_error.
+    `source` yields the normalized text columns of TEXT_FIELDS plus file_idx, line, parse_error. Records keep
+    the order of their file (insertion order is preserved), so a record's `rowid` orders it among all records.
     """
     cats = ", ".join(f"'{c}'" for c in categories)
     ops = ", ".join(f"'{o}'" for o in operations)
     missing = "\n".join(f"        WHEN {_missing(f)} THEN 'missing_{f}'" for f in COMMON_FIELDS)
     return f"""
-SELECT file_idx, ordinal, line,
+SELECT file_idx, line,
     CASE
         WHEN parse_error IS NOT NULL THEN parse_error
 {missing}
@@ -90,25 +91,14 @@ def json_fast_source(file_idx: int, path_literal: str, max_object_size: int) -> 
     columns = ", ".join(
         f"{name}: '{'JSON' if name in JSON_TYPED_FIELDS else 'VARCHAR'}'" for name in TEXT_FIELDS
     )
-    select = []
-    for name in TEXT_FIELDS:
-        if name == "digital":
-            select.append("CASE WHEN json_type(digital) = 'BOOLEAN' THEN digital::VARCHAR "
-                          "WHEN digital IS NULL THEN NULL ELSE '!' || json_type(digital) END AS digital")
-        elif name == "http_status":
-            select.append("CASE WHEN json_type(http_status) IN ('UBIGINT', 'BIGINT') THEN http_status::VARCHAR "
-                          "WHEN http_status IS NULL THEN NULL ELSE '!' || json_type(http_status) END "
-                          "AS http_status")
-        elif name == "duration_ms":
-            select.append("CASE WHEN json_type(duration_ms) IN ('UBIGINT', 'BIGINT', 'DOUBLE') "
-                          "THEN duration_ms::VARCHAR END AS duration_ms")
-        else:
-            select.append(name)
+    # A JSON-typed column holds the value's JSON text: `true` stays `true` while the string "true" keeps its
+    # quotes, and 404.0 keeps its decimal point, so the text checks of step 1 tell the types apart.
+    select = [f"{name}::VARCHAR AS {name}" if name in JSON_TYPED_FIELDS else name for name in TEXT_FIELDS]
     return f"""
-SELECT {file_idx} AS file_idx, ordinality AS ordinal, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
+SELECT {file_idx} AS file_idx, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
        {", ".join(select)}
 FROM read_json({path_literal}, format = 'newline_delimited', columns = {{{columns}}},
-               maximum_object_size = {max_object_size}) WITH ORDINALITY
+               maximum_object_size = {max_object_size})
 """
 
 
@@ -121,10 +111,10 @@ def csv_fast_source(file_idx: int, path_literal: str, header: list[str]) -> str:
         for name in TEXT_FIELDS
     )
     return f"""
-SELECT {file_idx} AS file_idx, ordinality AS ordinal, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
+SELECT {file_idx} AS file_idx, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
        {select}
 FROM read_csv({path_literal}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',',
-              quote = '"', escape = '"', strict_mode = true, max_line_size = 134217728) WITH ORDINALITY
+              quote = '"', escape = '"', strict_mode = true, max_line_size = 134217728)
 """
 
 
@@ -142,15 +132,15 @@ def parquet_source(file_idx: int, path_literal: str, column_types: dict[str, str
             expr = f"strftime(timezone('UTC', {quoted}), '%Y-%m-%dT%H:%M:%S.%f') || 'Z'"
         elif kind.startswith("TIMESTAMP"):
             expr = f"strftime({quoted}, '%Y-%m-%dT%H:%M:%S.%f')"
-        elif name == "http_status" and kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL"):
+        elif (name == "http_status" and kind in ("FLOAT", "DOUBLE")) or kind.startswith("DECIMAL"):
             expr = f"CASE WHEN {quoted} IS NOT NULL THEN '!' || {quoted}::VARCHAR END"
         else:
             expr = f"nullif({quoted}::VARCHAR, '')"
         select.append(f"{expr} AS {name}")
     return f"""
-SELECT {file_idx} AS file_idx, ordinality AS ordinal, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
+SELECT {file_idx} AS file_idx, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
        {", ".join(select)}
-FROM read_parquet({path_literal}) WITH ORDINALITY
+FROM read_parquet({path_literal})
 """
 
 
@@ -161,27 +151,27 @@ CREATE TEMP TABLE repeats AS
 WITH multi AS (
     SELECT event_id FROM records WHERE reason IS NULL GROUP BY event_id HAVING count(*) > 1
 ), ranked AS (
-    SELECT r.file_idx, r.ordinal, r.event_id,
-        row_number() OVER (PARTITION BY r.event_id ORDER BY r.file_idx, r.ordinal) AS rank_in_id,
+    SELECT r.rowid AS rid, r.event_id,
+        row_number() OVER (PARTITION BY r.event_id ORDER BY r.rowid) AS rank_in_id,
         row_number() OVER (PARTITION BY r.event_id, {", ".join("r." + f for f in TEXT_FIELDS[1:])}
-                           ORDER BY r.file_idx, r.ordinal) AS rank_in_content
+                           ORDER BY r.rowid) AS rank_in_content
     FROM records r JOIN multi USING (event_id)
     WHERE r.reason IS NULL
 )
-SELECT file_idx, ordinal, event_id,
+SELECT rid, event_id,
        CASE WHEN rank_in_content > 1 THEN 'duplicates' ELSE 'conflicts' END AS step
 FROM ranked WHERE rank_in_id > 1
 """
 
 # The latest ts among the records that pass steps 1 to 3 (SPEC §5, as_of by default).
 LATEST_TS = """
-SELECT max(r.ts) FROM records r ANTI JOIN repeats p USING (file_idx, ordinal) WHERE r.reason IS NULL
+SELECT max(r.ts) FROM records r ANTI JOIN repeats p ON p.rid = r.rowid WHERE r.reason IS NULL
 """
 
 # Steps 4 to 8 for the records that passed steps 1 to 3; `$as_of` is bound by the store.
 CREATE_ACCOUNTED = """
 CREATE TEMP VIEW accounted AS
-SELECT r.*,
+SELECT r.rowid AS rid, r.*,
     CASE
         WHEN r.reason IS NOT NULL THEN 'rejected'
         WHEN p.step IS NOT NULL THEN p.step
@@ -193,7 +183,7 @@ SELECT r.*,
         ELSE 'used'
     END AS step
 FROM records r
-LEFT JOIN repeats p USING (file_idx, ordinal)
+LEFT JOIN repeats p ON p.rid = r.rowid
 LEFT JOIN users u ON u.practitioner = r.practitioner
 """
 
@@ -203,22 +193,23 @@ CREATE_USED = "CREATE TEMP TABLE used AS SELECT * EXCLUDE (step, reason) FROM ac
 
 USED = "CREATE TEMP VIEW used AS SELECT * EXCLUDE (step, reason) FROM accounted WHERE step = 'used'"
 
+FILE_STARTS = "SELECT file_idx, min(rowid) FROM records GROUP BY file_idx"
+
 REJECTIONS = """
-SELECT r.file_idx, r.ordinal, r.line, r.reason FROM records r
-WHERE r.reason IS NOT NULL ORDER BY r.file_idx, r.ordinal
+SELECT r.file_idx, r.rowid, r.line, r.reason FROM records r
+WHERE r.reason IS NOT NULL ORDER BY r.rowid
 """
 
 CONFLICTS = """
 WITH first AS (
-    SELECT event_id, arg_min(file_idx, (file_idx, ordinal)) AS file_idx,
-           arg_min(ordinal, (file_idx, ordinal)) AS ordinal, arg_min(line, (file_idx, ordinal)) AS line
+    SELECT event_id, arg_min(file_idx, rowid) AS file_idx, min(rowid) AS rid, arg_min(line, rowid) AS line
     FROM records WHERE reason IS NULL AND event_id IN (SELECT event_id FROM repeats WHERE step = 'conflicts')
     GROUP BY event_id
 )
-SELECT p.event_id, p.file_idx, p.ordinal, r.line, f.file_idx, f.ordinal, f.line
-FROM repeats p JOIN records r ON r.file_idx = p.file_idx AND r.ordinal = p.ordinal
+SELECT p.event_id, r.file_idx, p.rid, r.line, f.file_idx, f.rid, f.line
+FROM repeats p JOIN records r ON r.rowid = p.rid
 JOIN first f ON f.event_id = p.event_id
-WHERE p.step = 'conflicts' ORDER BY p.file_idx, p.ordinal
+WHERE p.step = 'conflicts' ORDER BY p.rid
 """
 
 # C1: each user's window opens at their first digital prescription (seed: « à compter de la date
@@ -266,7 +257,7 @@ FROM created
 ORPHANS = """
 SELECT count(DISTINCT g.prescription_id) FROM registrations g
 WHERE g.prescription_id IS NOT NULL AND g.prescription_id NOT IN (
-    SELECT r.prescription_id FROM records r ANTI JOIN repeats p USING (file_idx, ordinal)
+    SELECT r.prescription_id FROM records r ANTI JOIN repeats p ON p.rid = r.rowid
     WHERE r.reason IS NULL AND r.type = 'prescription' AND r.digital
 )
 """
@@ -294,7 +285,7 @@ LATEST_SNAPSHOTS = """
 CREATE TEMP TABLE snapshots AS
 SELECT practitioner, workstation, ts, os, os_version, card_reader, card_kind, network, software_version
 FROM used WHERE type = 'workstation'
-QUALIFY row_number() OVER (PARTITION BY practitioner, workstation ORDER BY ts DESC, file_idx DESC, ordinal DESC) = 1
+QUALIFY row_number() OVER (PARTITION BY practitioner, workstation ORDER BY ts DESC, rid DESC) = 1
 """
 
 OBSERVED = " UNION ALL ".join(

@@ -41,8 +41,8 @@ class Evidence:
 def _criterion_reason(criterion_id: str, result: dict[str, Any]) -> str:
     if criterion_id == "usage_rate":
         below = [r["id"] for r in result["practitioners"] if not r["met"]]
-        return f"{len(below)} médecin(s) utilisateur(s) sous le seuil de {fr.percent(result['threshold'], 0)} : " + ", ".join(
-            below)
+        threshold = fr.percent(result["threshold"], 0)
+        return f"{len(below)} médecin(s) utilisateur(s) sous le seuil de {threshold} : " + ", ".join(below)
     if criterion_id == "registration_rate":
         if not result["created"]:
             return "aucune ordonnance numérique créée"

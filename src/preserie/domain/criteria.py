@@ -59,7 +59,7 @@ def iso_paris(moment: dt.datetime | None) -> str | None:
 
 def usage_rate(users: Sequence[Practitioner], facts: TraceFacts, policy: Policy) -> dict[str, Any]:
     """C1: each user's share of e-prescriptions since their first one, up to as_of."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for user in users:
         counts = facts.usage.get(user.id)
         if counts is None:

@@ -174,7 +174,8 @@ def duration(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 def traces_readable(p: PilotDeclaration, c: DossierContext) -> CheckResult:
     if c.unreadable_files:
-        return CheckResult("traces_readable", FAIL, f"fichiers de traces illisibles : {_names(list(c.unreadable_files))}")
+        files = _names(list(c.unreadable_files))
+        return CheckResult("traces_readable", FAIL, f"fichiers de traces illisibles : {files}")
     return CheckResult("traces_readable", PASS, "tous les fichiers de traces ont été lus")
 
 

@@ -11,21 +11,26 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from preserie.simulate import side_files
-from preserie.simulate.writers import EXTENSIONS, Config, RegistrationSink, Sink, Workstation, open_sink
+from preserie.simulate.population import (
+    TABLE,
+    activity,
+    adoption,
+    make_workstations,
+    utc_offset,
+    weighted_table,
+    working_days,
+)
+from preserie.simulate.writers import EXTENSIONS, RegistrationSink, Sink, Workstation, open_sink
 
-PARIS = ZoneInfo("Europe/Paris")
 DAY_SECONDS = 11 * 3600  # working hours, 8h to 19h
-CLOCK: tuple[str, ...] = tuple(f"{8 + s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(DAY_SECONDS))
+CLOCK: tuple[str, ...] = tuple(f"{8 + s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+                               for s in range(DAY_SECONDS))
 RECORDS_PER_FILE = 1_000_000
 CHUNK = 8192
-TABLE = 1000  # size of the lookup tables used for weighted choices
-SITUATION = "liberal"
 
 # (category, weight in %); imaging and transport are never e-prescriptions (SPEC §3).
 CATEGORIES: tuple[tuple[str, int], ...] = (
@@ -35,87 +40,22 @@ CATEGORIES: tuple[tuple[str, int], ...] = (
 OUT_OF_SCOPE = frozenset({"imaging", "transport"})
 # (http_status, error_code, weight in % of failed calls, typical duration in ms)
 ERRORS: tuple[tuple[int | None, str | None, int, int], ...] = (
-    (503, "TS_UNAVAILABLE", 35, 1200), (500, "TS_INTERNAL_ERROR", 10, 900), (429, "TS_TOO_MANY_REQUESTS", 10, 150),
-    (None, None, 20, 30000), (401, "CPS_AUTHENTICATION", 10, 300), (400, "INVALID_REQUEST", 7, 200),
-    (422, "INVALID_PRESCRIPTION", 8, 250),
+    (503, "TS_UNAVAILABLE", 35, 1200), (500, "TS_INTERNAL_ERROR", 10, 900),
+    (429, "TS_TOO_MANY_REQUESTS", 10, 150), (None, None, 20, 30000), (401, "CPS_AUTHENTICATION", 10, 300),
+    (400, "INVALID_REQUEST", 7, 200), (422, "INVALID_PRESCRIPTION", 8, 250),
 )
 OK_STATUS = {"create": 201, "consult": 200, "search": 200}
-OPERATING_SYSTEMS = (("Windows", "11 23H2"), ("Windows", "11 24H2"), ("Windows", "10 22H2"), ("macOS", "14.6"))
-CARDS = (("Ingenico iHC 250", "cps"), ("Olaqin Kapelse", "cps"), ("none", "e-cps"))
-NETWORKS = ("fiber", "fiber", "adsl", "4g")
 P_SNAPSHOT = 0.015  # a step is a workstation snapshot
 P_OTHER_CALL = P_SNAPSHOT + 0.092  # ... or a consult / search call; otherwise a prescription
 P_CONSULT, P_OK, P_RETRY, P_REGISTERED = 0.6, 0.96, 0.7, 0.97
 REJECT_CODES = ("ONS-R01", "ONS-R07", "ONS-R12")
 DIRTY_KINDS = ("unparseable", "missing_ts", "duplicate", "conflict")
-# Prescription ids: 9 base-36 characters of a bijective scramble of a counter (unique), 9 random ones.
+# Prescription ids (18 characters): two 6-character random pieces from a pool, and two triples that are
+# an invertible scramble of the two base-46656 digits of a counter, so that ids are unique (up to 46656**2).
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-PAIRS = tuple(a + b for a in ALPHABET for b in ALPHABET)
-HALF = 36**9
-MULTIPLIER = 62_767_505_117_047  # ~ golden ratio x 36**9, odd and not a multiple of 3: coprime with 36**9
-
-
-def _base36(value: int) -> str:
-    value, a = divmod(value, 1296)
-    value, b = divmod(value, 1296)
-    value, c = divmod(value, 1296)
-    value, d = divmod(value, 1296)
-    return ALPHABET[value] + PAIRS[d] + PAIRS[c] + PAIRS[b] + PAIRS[a]
-
-
-def _table(weights: Sequence[tuple[Any, float]]) -> tuple[Any, ...]:
-    """TABLE entries, each value repeated in proportion to its weight: table[int(random() * TABLE)]."""
-    total = sum(w for _, w in weights)
-    entries: list[Any] = []
-    for value, weight in weights:
-        entries.extend([value] * round(weight / total * TABLE))
-    return tuple((entries + [weights[0][0]] * TABLE)[:TABLE])
-
-
-def _working_days(start: dt.date, weeks: int) -> list[dt.date]:
-    days, day = [], start
-    while len(days) < weeks * 5:
-        if day.weekday() < 5:
-            days.append(day)
-        day += dt.timedelta(days=1)
-    return days
-
-
-def _offset(day: dt.date) -> str:
-    delta = dt.datetime(day.year, day.month, day.day, 12, tzinfo=PARIS).utcoffset() or dt.timedelta()
-    minutes = int(delta.total_seconds()) // 60
-    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def _workstations(rng: random.Random, cast: Sequence[side_files.PractitionerSpec]) -> list[Workstation]:
-    """One workstation per doctor, a second one for some in a group practice."""
-    found = []
-    for spec in cast:
-        count = 2 if spec.practice in ("group", "msp") and rng.random() < 0.5 else 1
-        for index in range(1, count + 1):
-            os_name, os_version = OPERATING_SYSTEMS[rng.randrange(len(OPERATING_SYSTEMS))]
-            reader, kind = CARDS[rng.randrange(len(CARDS))]
-            config: Config = (os_name, os_version, reader, kind, NETWORKS[rng.randrange(len(NETWORKS))])
-            found.append(Workstation(spec.id, f"{spec.id}-P{index}", SITUATION, side_files.SOFTWARE_VERSION,
-                                     config))
-    return found
-
-
-def _adoption(rng: random.Random, workstations: Sequence[Workstation], days: int) -> list[list[float]]:
-    """Per workstation and day, the probability that an in-scope prescription is digital (~0.3 -> ~0.85)."""
-    curves: dict[str, list[float]] = {}
-    for w in workstations:
-        if w.practitioner not in curves:
-            low, high = 0.25 + rng.random() * 0.1, 0.8 + rng.random() * 0.1
-            curves[w.practitioner] = [low + (high - low) * d / max(1, days - 1) for d in range(days)]
-    return [curves[w.practitioner] for w in workstations]
-
-
-def _activity(rng: random.Random, workstations: Sequence[Workstation]) -> tuple[int, ...]:
-    """Workstation picked at each step, weighted by the doctor's activity (a second workstation less used)."""
-    weight = {w.practitioner: 0.6 + rng.random() * 0.8 for w in workstations}
-    return _table([(i, weight[w.practitioner] * (0.8 if w.name.endswith("-P1") else 0.2))
-                   for i, w in enumerate(workstations)])
+TRIPLES = tuple(a + b + c for a in ALPHABET for b in ALPHABET for c in ALPHABET)
+POOL = 4096
+SCRAMBLE = (28_835, 17_821)  # odd, not multiples of 3: coprime with 46656 = 2**6 * 3**6
 
 
 class _Stream:
@@ -126,16 +66,17 @@ class _Stream:
         self.rng, self.random, self.seed = rng, rng.random, seed
         self.workstations, self.registrations = workstations, registrations
         self.prefixes = [f"{d.isoformat()}T" for d in days]
-        self.offsets = [_offset(d) for d in days]
+        self.offsets = [utc_offset(d) for d in days]
         self.scale = len(days) * DAY_SECONDS / records
-        self.pick = _activity(rng, workstations)
-        self.adoption = _adoption(rng, workstations, len(days))
-        self.categories = _table([((c, c not in OUT_OF_SCOPE), w) for c, w in CATEGORIES])
-        self.errors = _table([((s, c, d), w) for s, c, w, d in ERRORS])
-        self.id_offset = rng.randrange(HALF)
+        self.pick = activity(rng, workstations)
+        self.adoption = adoption(rng, workstations, len(days))
+        self.categories = weighted_table([((c, c not in OUT_OF_SCOPE), w) for c, w in CATEGORIES])
+        self.errors = weighted_table([((s, c, d), w) for s, c, w, d in ERRORS])
+        self.id_offsets = (rng.randrange(46656), rng.randrange(46656))
+        self.pool = tuple("".join(rng.choices(ALPHABET, k=6)) for _ in range(POOL))
+        self.eid = f"{seed}-"
         self.last_pid: list[str | None] = [None] * len(workstations)
-        self.counts = dict.fromkeys(("prescriptions", "digital", "calls", "snapshots", "registered",
-                                     "rejected"), 0)
+        self.calls = self.snapshots = self.digital = self.registered = self.rejected = 0
         self.pid_counter = 0
         self.dirty: list[tuple[int, str]] = []  # (n, kind), in order of n
         self.dirty_lines: list[dict[str, Any]] = []
@@ -145,9 +86,14 @@ class _Stream:
         return self.prefixes[day] + CLOCK[second] + self.offsets[day]
 
     def new_pid(self) -> str:
+        high, low = divmod(self.pid_counter, 46656)
+        if high >= 46656:
+            raise OverflowError("more than 46656**2 prescription ids")
         self.pid_counter += 1
-        scrambled = (self.pid_counter * MULTIPLIER + self.id_offset) % HALF
-        return _base36(scrambled) + _base36(int(self.random() * HALF))
+        pieces = int(self.random() * POOL * POOL)
+        first = (low * SCRAMBLE[0] + self.id_offsets[0]) % 46656  # low from first, then high from second
+        second = (high * SCRAMBLE[1] + first + self.id_offsets[1]) % 46656
+        return self.pool[pieces // POOL] + TRIPLES[first] + self.pool[pieces % POOL] + TRIPLES[second]
 
     def fill(self, sink: Sink, name: str, lo: int, hi: int, header_lines: int) -> int:
         """Write records lo .. hi-1 (plus any dirty ones placed there); returns the lines written."""
@@ -158,7 +104,7 @@ class _Stream:
             while n < stop:
                 if n >= next_dirty:
                     line = header_lines + (n - lo) + extra + 1
-                    n, added = self._inject(sink, n, hi, name, line)
+                    n, added = self._inject(sink, n, name, line)
                     extra += added
                     next_dirty = self.dirty[0][0] if self.dirty else hi
                 else:
@@ -169,84 +115,87 @@ class _Stream:
 
     def _step(self, sink: Sink, n: int, hi: int) -> int:
         if n < len(self.workstations):  # every workstation describes itself when the pilot opens
-            self.counts["snapshots"] += 1
-            sink.workstation(f"{self.seed}-{n:012d}", self.ts(n), n)
+            self.snapshots += 1
+            sink.workstation(self.eid + str(n).zfill(12), self.ts(n), n)
             return n + 1
         u = self.random()
         w = self.pick[int(self.random() * TABLE)]
         if u < P_SNAPSHOT:
-            self.counts["snapshots"] += 1
-            sink.workstation(f"{self.seed}-{n:012d}", self.ts(n), w)
+            self.snapshots += 1
+            sink.workstation(self.eid + str(n).zfill(12), self.ts(n), w)
             return n + 1
         if u < P_OTHER_CALL:
-            self._other_call(sink, n, w)
+            pid = self.last_pid[w]
+            operation = "consult" if pid is not None and self.random() < P_CONSULT else "search"
+            self._call(sink, n, w, operation, pid if operation == "consult" else None)
             return n + 1
         return self._prescription(sink, n, hi, w)
 
-    def _other_call(self, sink: Sink, n: int, w: int) -> None:
-        pid = self.last_pid[w]
-        operation = "consult" if pid is not None and self.random() < P_CONSULT else "search"
-        self._call(sink, n, w, operation, pid if operation == "consult" else None)
-
-    def _call(self, sink: Sink, n: int, w: int, operation: str, pid: str | None) -> bool:
-        self.counts["calls"] += 1
-        if self.random() < P_OK:
-            duration = 80 + int(self.random() * 600)
-            sink.call(f"{self.seed}-{n:012d}", self.ts(n), w, operation, pid, "ok", OK_STATUS[operation], None,
-                      duration)
-            return True
-        status, code, typical = self.errors[int(self.random() * TABLE)]
-        duration = typical if status is None else typical + int(self.random() * typical)
-        sink.call(f"{self.seed}-{n:012d}", self.ts(n), w, operation, pid, "error", status, code, duration)
-        return False
-
-    def _prescription(self, sink: Sink, n: int, hi: int, w: int) -> int:
-        self.counts["prescriptions"] += 1
+    def _call(self, sink: Sink, n: int, w: int, operation: str, pid: str | None) -> str | None:
+        """One call to the teleservice; returns its ts when it succeeded."""
+        self.calls += 1
         day, second = divmod(int(n * self.scale), DAY_SECONDS)
         ts = self.prefixes[day] + CLOCK[second] + self.offsets[day]
-        category, in_scope = self.categories[int(self.random() * TABLE)]
-        if not in_scope or self.random() >= self.adoption[w][day]:
-            sink.prescription(f"{self.seed}-{n:012d}", ts, w, category, None)
+        if self.random() < P_OK:
+            duration = 80 + int(self.random() * 600)
+            sink.call(self.eid + str(n).zfill(12), ts, w, operation, pid, "ok", OK_STATUS[operation], None,
+                      duration)
+            return ts
+        status, code, typical = self.errors[int(self.random() * TABLE)]
+        duration = typical if status is None else typical + int(self.random() * typical)
+        sink.call(self.eid + str(n).zfill(12), ts, w, operation, pid, "error", status, code, duration)
+        return None
+
+    def _prescription(self, sink: Sink, n: int, hi: int, w: int) -> int:
+        random = self.random
+        day, second = divmod(int(n * self.scale), DAY_SECONDS)
+        category, in_scope = self.categories[int(random() * TABLE)]
+        ts = self.prefixes[day] + CLOCK[second] + self.offsets[day]
+        if not in_scope or random() >= self.adoption[w][day]:
+            sink.prescription(self.eid + str(n).zfill(12), ts, w, category, None)
             return n + 1
+        self.digital += 1
         pid = self.new_pid()
-        self.counts["digital"] += 1
         self.last_pid[w] = pid
-        sink.prescription(f"{self.seed}-{n:012d}", ts, w, category, pid)
+        sink.prescription(self.eid + str(n).zfill(12), ts, w, category, pid)
         n += 1
         while n < hi:  # the create call, retried at once after some failures
             n += 1
-            if self._call(sink, n - 1, w, "create", pid):
-                self._register(pid, w, self.ts(n - 1))
+            answered = self._call(sink, n - 1, w, "create", pid)
+            if answered is not None:
+                self._register(pid, w, answered)
                 break
-            if self.random() >= P_RETRY:
+            if random() >= P_RETRY:
                 break
         return n
 
     def _register(self, pid: str, w: int, ts: str) -> None:
         if self.random() < P_REGISTERED:
-            self.counts["registered"] += 1
+            self.registered += 1
             self.registrations.add(pid, self.workstations[w].practitioner, ts, None)
         else:
-            self.counts["rejected"] += 1
+            self.rejected += 1
             code = REJECT_CODES[int(self.random() * len(REJECT_CODES))]
             self.registrations.add(pid, self.workstations[w].practitioner, ts, code)
 
-    def _inject(self, sink: Sink, n: int, hi: int, name: str, line: int) -> tuple[int, int]:
+    def _inject(self, sink: Sink, n: int, name: str, line: int) -> tuple[int, int]:
         """At a dirty place: a clean search call (record n), then one bad record after it."""
         _, kind = self.dirty.pop(0)
-        w, eid, ts = 0, f"{self.seed}-{n:012d}", self.ts(n)
+        w, eid, ts = 0, self.eid + str(n).zfill(12), self.ts(n)
         duration = 100 + n % 500
         sink.call(eid, ts, w, "search", None, "ok", 200, None, duration)
-        self.counts["calls"] += 1
+        self.calls += 1
         if kind == "unparseable":
             sink.broken()
         elif kind == "missing_ts":
             w_ = self.workstations[w]
             sink.generic({"event_id": f"{self.seed}-missing-ts", "practitioner": w_.practitioner,
-                          "situation": w_.situation, "workstation": w_.name, "software_version": w_.software_version,
-                          "type": "call", "operation": "search", "outcome": "ok", "http_status": 200})
+                          "situation": w_.situation, "workstation": w_.name,
+                          "software_version": w_.software_version, "type": "call", "operation": "search",
+                          "outcome": "ok", "http_status": 200})
         else:  # duplicate: the same record again; conflict: the same event_id, another duration
-            sink.call(eid, ts, w, "search", None, "ok", 200, None, duration + (1 if kind == "conflict" else 0))
+            other = duration + (1 if kind == "conflict" else 0)
+            sink.call(eid, ts, w, "search", None, "ok", 200, None, other)
         self.dirty_lines.append({"kind": kind, "file": name, "line": line + 1, "event_id": eid})
         return n + 1, 1
 
@@ -288,8 +237,8 @@ def write_pilot(out: Path, *, seed: int = 1, practitioners: int = 8, records: in
         raise FileExistsError(f"{out / 'traces'} is not empty ({leftovers[:3]}…): choose an empty folder")
     rng = random.Random(seed)
     cast = side_files.make_practitioners(rng, practitioners, start)
-    days = _working_days(start, weeks)
-    workstations = _workstations(rng, cast)
+    days = working_days(start, weeks)
+    workstations = make_workstations(rng, cast)
     registrations = RegistrationSink(out / "registrations.csv")
     stream = _Stream(rng, seed, workstations, days, records, registrations)
     if dirty:
@@ -300,13 +249,17 @@ def write_pilot(out: Path, *, seed: int = 1, practitioners: int = 8, records: in
         written[name] = stream.fill(sink, name, lo, hi, header_lines=1 if fmt == "csv" else 0)
         sink.close()
     for _ in range(3):  # orphans: ids the registry knows but no trace mentions
-        registrations.add(stream.new_pid(), cast[0].id, f"{days[-1].isoformat()}T18:00:00{_offset(days[-1])}", None)
+        closing = f"{days[-1].isoformat()}T18:00:00{utc_offset(days[-1])}"
+        registrations.add(stream.new_pid(), cast[0].id, closing, None)
     registrations.close()
     side_files.write_anomalies(out / "anomalies.csv", cast, days)
     side_files.write_survey(out / "survey.csv", rng, cast, days[-1])
-    side_files.write_declaration(out / "pilot.yaml", side_files.declaration(f"simulated-{seed}", cast, weeks, start))
+    declaration = side_files.declaration(f"simulated-{seed}", cast, weeks, start)
+    side_files.write_declaration(out / "pilot.yaml", declaration)
     seconds = time.perf_counter() - began
     return {"folder": str(out), "seed": seed, "records": records, "records_written": sum(written.values()),
             "files": written, "practitioners": [p.id for p in cast], "workstations": len(workstations),
-            **stream.counts, "orphans": 3, "dirty": stream.dirty_lines, "seconds": round(seconds, 3),
-            "records_per_second": round(records / seconds) if seconds else None}
+            "prescriptions": records - stream.calls - stream.snapshots, "digital": stream.digital,
+            "calls": stream.calls, "snapshots": stream.snapshots, "registered": stream.registered,
+            "rejected": stream.rejected, "orphans": 3, "dirty": stream.dirty_lines,
+            "seconds": round(seconds, 3), "records_per_second": round(records / seconds) if seconds else None}

@@ -85,7 +85,8 @@ class _PlainDumper(yaml.SafeDumper):
 
 
 def write_declaration(path: Path, content: dict[str, Any]) -> None:
-    text = yaml.dump(content, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    text = yaml.dump(content, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False)
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
@@ -100,8 +101,8 @@ def write_anomalies(path: Path, practitioners: Sequence[PractitionerSpec], days:
     """A closed blocking software anomaly, an open minor one, and a teleservice outage."""
     first = practitioners[0].id
     rows = [
-        ("ANO-001", days[min(2, len(days) - 1)], days[min(6, len(days) - 1)], "create", "blocking", "software",
-         first, "Échec de création après changement de lecteur de carte, corrigé en 5.2.0"),
+        ("ANO-001", days[min(2, len(days) - 1)], days[min(6, len(days) - 1)], "create", "blocking",
+         "software", first, "Échec de création après changement de lecteur de carte, corrigé en 5.2.0"),
         ("ANO-002", days[len(days) // 2], "", "consult", "minor", "software", "",
          "Libellé de la catégorie tronqué à l'affichage"),
         ("ANO-003", days[len(days) // 3], days[len(days) // 3], "", "major", "teleservice", "",

@@ -87,10 +87,11 @@ class _TextSink:
 class JsonlSink(_TextSink):
     def __init__(self, handle: IO[str], workstations: Sequence[Workstation]) -> None:
         super().__init__(handle)
-        self.common = [f'"practitioner":"{w.practitioner}","situation":"{w.situation}","workstation":"{w.name}",'
-                       f'"software_version":"{w.software_version}"' for w in workstations]
-        self.configs = [json.dumps(dict(zip(COLUMNS[15:], w.config, strict=True)), separators=(",", ":"))[1:-1]
-                        for w in workstations]
+        self.common = [f'"practitioner":"{w.practitioner}","situation":"{w.situation}",'
+                       f'"workstation":"{w.name}","software_version":"{w.software_version}"'
+                       for w in workstations]
+        configs = [dict(zip(COLUMNS[15:], w.config, strict=True)) for w in workstations]
+        self.configs = [json.dumps(c, separators=(",", ":"))[1:-1] for c in configs]
 
     def prescription(self, eid: str, ts: str, w: int, category: str, pid: str | None) -> None:
         tail = f'"digital":true,"prescription_id":"{pid}"' if pid else '"digital":false'
@@ -104,7 +105,8 @@ class JsonlSink(_TextSink):
         code_json = f'"{code}"' if code else "null"
         self.buffer.append(f'{{"event_id":"{eid}","ts":"{ts}",{self.common[w]},"type":"call",'
                            f'"operation":"{operation}","prescription_id":{pid_json},"outcome":"{outcome}",'
-                           f'"http_status":{status_json},"error_code":{code_json},"duration_ms":{duration}}}\n')
+                           f'"http_status":{status_json},"error_code":{code_json},'
+                           f'"duration_ms":{duration}}}\n')
 
     def workstation(self, eid: str, ts: str, w: int) -> None:
         self.buffer.append(f'{{"event_id":"{eid}","ts":"{ts}",{self.common[w]},"type":"workstation",'
@@ -185,7 +187,8 @@ class ParquetSink:
     def broken(self) -> None:
         # A Parquet file has no unparseable line: the nearest thing is a value that breaks the contract.
         self.generic({"event_id": "broken-line", "ts": "not-a-date", "practitioner": "broken",
-                      "situation": "liberal", "workstation": "broken", "software_version": "5.2.0", "type": "call"})
+                      "situation": "liberal", "workstation": "broken", "software_version": "5.2.0",
+                      "type": "call"})
 
     def flush(self) -> None:
         while len(self.rows) >= PARQUET_BATCH:
@@ -194,7 +197,8 @@ class ParquetSink:
 
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
         columns = list(zip(*rows, strict=True))
-        arrays = [self.pa.array(list(col), type=field.type) for col, field in zip(columns, self.schema, strict=True)]
+        arrays = [self.pa.array(list(column), type=field.type)
+                  for column, field in zip(columns, self.schema, strict=True)]
         self.writer.write_table(self.pa.Table.from_arrays(arrays, schema=self.schema))
 
     def close(self) -> None:

@@ -1,0 +1,231 @@
+"""How `preserie assess` scales, against two hand-written baselines over the same files.
+
+    python benchmarks/assess_scale.py --records 1000000 [--records 10000000] [--workdir DIR] [--repeat 1]
+
+For each N: writes (or reuses, when DIR/<N>/pilot.yaml exists) a simulated pilot of N records, then
+times, each in a fresh process with its peak resident memory:
+  (a) `preserie assess DIR/<N> --json` (the tool; exit status 0 or 1 both fine),
+  (b) `baseline_duckdb.py` (plain DuckDB SQL),
+  (c) `baseline_pandas.py` (pandas; skipped from 10M records on unless --pandas-at-10m).
+It checks that the C1/C2/C3 counts of the three agree (and agree with what the generator wrote),
+prints a table, and writes benchmarks/results/assess_scale-<N>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+TIME = Path("/usr/bin/time")
+PANDAS_LIMIT = 10_000_000
+# Fallback when /usr/bin/time is absent: a fresh wrapper whose only child is the measured command.
+WRAPPER = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[2:]); "
+           "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+           "sys.exit(r.returncode)")
+
+
+def ensure_pilot(workdir: Path, records: int, seed: int) -> dict[str, Any]:
+    """The pilot folder of N records, written once; pilot.yaml is written last, so it marks a complete one."""
+    from preserie.simulate import write_pilot
+
+    folder, summary_file = workdir / str(records), workdir / f"{records}.generator.json"
+    if (folder / "pilot.yaml").is_file() and summary_file.is_file():
+        return {**json.loads(summary_file.read_text()), "reused": True}
+    if folder.exists():
+        shutil.rmtree(folder)  # an interrupted earlier run
+    summary = write_pilot(folder, seed=seed, records=records, formats=("jsonl",))
+    summary_file.write_text(json.dumps(summary, indent=1))
+    return {**summary, "reused": False}
+
+
+def measure(command: list[str], stdout: Path) -> dict[str, Any]:
+    """Wall seconds and peak RSS (MiB) of one fresh process; its standard output goes to `stdout`."""
+    with tempfile.NamedTemporaryFile(suffix=".rss", delete=False) as handle:
+        rss_file = Path(handle.name)
+    if TIME.exists():
+        wrapped = [str(TIME), "-v", "-o", str(rss_file), *command]
+    else:
+        wrapped = [sys.executable, "-c", WRAPPER, str(rss_file), *command]
+    with stdout.open("wb") as out:
+        began = time.perf_counter()
+        done = subprocess.run(wrapped, stdout=out, stderr=subprocess.PIPE, check=False)
+        seconds = time.perf_counter() - began
+    report = rss_file.read_text(errors="replace")
+    rss_file.unlink()
+    if TIME.exists():
+        lines = [ln for ln in report.splitlines() if "Maximum resident set size" in ln]
+        kib = int(lines[0].rsplit(":", 1)[1]) if lines else 0
+    else:
+        kib = int(report or 0)
+    return {"seconds": round(seconds, 3), "peak_mib": round(kib / 1024, 1), "exit": done.returncode,
+            "stderr_tail": done.stderr.decode(errors="replace")[-2000:]}
+
+
+def run_repeated(command: list[str], stdout: Path, repeat: int, ok_exits: tuple[int, ...]) -> dict[str, Any]:
+    runs = [measure(command, stdout) for _ in range(repeat)]
+    for run in runs:
+        if run["exit"] not in ok_exits:
+            print(f"!! {' '.join(command)} exited {run['exit']}:\n{run['stderr_tail']}", file=sys.stderr)
+    return {"seconds": statistics.median(r["seconds"] for r in runs),
+            "peak_mib": max(r["peak_mib"] for r in runs),
+            "runs": [{k: r[k] for k in ("seconds", "peak_mib", "exit")} for r in runs]}
+
+
+def _utc(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return dt.datetime.fromisoformat(text).astimezone(dt.UTC).isoformat()
+
+
+def tool_counts(result: dict[str, Any]) -> dict[str, Any]:
+    """The tool's C1/C2/C3 counts, in the baselines' shape."""
+    criteria = result["criteria"]
+    usage = {p["id"]: {"window_start": _utc(p["window_start"]), "digital": p["digital"], "total": p["total"]}
+             for p in criteria["usage_rate"]["practitioners"] if p["window_start"] is not None}
+    reg = criteria["registration_rate"]
+    ops = {op: {k: v for k, v in row.items() if isinstance(v, int) and not isinstance(v, bool)}
+           for op, row in criteria["operations"]["operations"].items() if row["calls"]}
+    return {"as_of": _utc(result["as_of"]), "used": result["data_quality"]["used"], "usage": usage,
+            "registration": {k: reg[k] for k in ("created", "registered", "orphans")}, "operations": ops}
+
+
+def baseline_counts(result: dict[str, Any]) -> dict[str, Any]:
+    usage = {pid: {**row, "window_start": _utc(row["window_start"])} for pid, row in result["usage"].items()}
+    return {**{k: result[k] for k in ("used", "registration", "operations")}, "as_of": _utc(result["as_of"]),
+            "usage": usage}
+
+
+def differences(expected: Any, found: Any, path: str = "") -> list[str]:
+    if isinstance(expected, dict) and isinstance(found, dict):
+        found_diffs = []
+        for key in sorted(set(expected) | set(found)):
+            found_diffs += differences(expected.get(key), found.get(key), f"{path}.{key}" if path else key)
+        return found_diffs
+    return [] if expected == found else [f"{path}: tool {expected!r} != baseline {found!r}"]
+
+
+def generator_differences(tool: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    """What the generator knows it wrote (clean data: every record used)."""
+    truth = {"used": summary["records"], "created": summary["digital"], "registered": summary["registered"],
+             "orphans": summary["orphans"], "calls": summary["calls"]}
+    seen = {"used": tool["used"], **tool["registration"],
+            "calls": sum(o["calls"] for o in tool["operations"].values())}
+    return [f"{k}: tool {seen[k]} != generator {v}" for k, v in truth.items() if seen[k] != v]
+
+
+def _load_json(path: Path) -> dict[str, Any] | None:
+    try:
+        loaded: dict[str, Any] = json.loads(path.read_text())
+        return loaded
+    except (OSError, ValueError) as error:
+        print(f"!! cannot read {path}: {error}", file=sys.stderr)
+        return None
+
+
+def bench_one(records: int, args: argparse.Namespace) -> dict[str, Any]:
+    workdir: Path = args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    summary = ensure_pilot(workdir, records, args.seed)
+    folder = workdir / str(records)
+    print(f"\n== {records:,} records in {folder} ({'reused' if summary['reused'] else 'written'}; "
+          f"generator {summary['seconds']} s, {summary['records_per_second']:,} records/s)", flush=True)
+    preserie = shutil.which("preserie", path=str(Path(sys.executable).parent)) or "preserie"
+    commands = {
+        "tool": ([preserie, "assess", str(folder), "--json"], (0, 1)),
+        "duckdb_sql": ([sys.executable, str(HERE / "baseline_duckdb.py"), str(folder)], (0,)),
+        "pandas": ([sys.executable, str(HERE / "baseline_pandas.py"), str(folder)], (0,)),
+    }
+    if records >= PANDAS_LIMIT and not args.pandas_at_10m:
+        del commands["pandas"]
+    timings, outputs = {}, {}
+    for name, (command, ok_exits) in commands.items():
+        out = workdir / f"{records}.{name}.json"
+        print(f"   running {name} …", end=" ", flush=True)
+        timings[name] = run_repeated(command, out, args.repeat, ok_exits)
+        print(f"{timings[name]['seconds']} s, {timings[name]['peak_mib']} MiB", flush=True)
+        outputs[name] = _load_json(out)
+    return {"records": records, "summary": summary, "timings": timings,
+            "mismatches": check_counts(outputs, summary)}
+
+
+def check_counts(outputs: dict[str, dict[str, Any] | None], summary: dict[str, Any]) -> list[str]:
+    if outputs.get("tool") is None:
+        return ["tool: no JSON output"]
+    tool = tool_counts(outputs["tool"])  # type: ignore[arg-type]
+    problems = [f"generator: {d}" for d in generator_differences(tool, summary)]
+    for name in ("duckdb_sql", "pandas"):
+        if name in outputs:
+            found = outputs[name]
+            problems += ([f"{name}: no JSON output"] if found is None else
+                         [f"{name}: {d}" for d in differences(tool, baseline_counts(found))])
+    return problems
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
+
+
+def report(result: dict[str, Any]) -> None:
+    t = result["timings"]
+
+    def get(name: str, key: str) -> float | None:
+        return t[name][key] if name in t else None
+
+    result["ratios"] = {"tool_over_duckdb_seconds": ratio(get("tool", "seconds"),
+                                                          get("duckdb_sql", "seconds")),
+                        "tool_over_duckdb_mib": ratio(get("tool", "peak_mib"), get("duckdb_sql", "peak_mib")),
+                        "pandas_over_tool_seconds": ratio(get("pandas", "seconds"), get("tool", "seconds")),
+                        "pandas_over_tool_mib": ratio(get("pandas", "peak_mib"), get("tool", "peak_mib"))}
+    header = (f"{'records':>12} | {'tool s':>8} {'MiB':>7} | {'duckdb s':>8} {'MiB':>7} | "
+              f"{'pandas s':>8} {'MiB':>7} | {'tool/duckdb':>11} | {'pandas/tool':>11}")
+    cells = [f"{result['records']:>12,}"]
+    for name in ("tool", "duckdb_sql", "pandas"):
+        cells.append(f"{get(name, 'seconds') or '-':>8} {get(name, 'peak_mib') or '-':>7}")
+    r = result["ratios"]
+    cells += [f"{r['tool_over_duckdb_seconds'] or '-':>11}", f"{r['pandas_over_tool_seconds'] or '-':>11}"]
+    print(header + "\n" + "-" * len(header) + "\n" + " | ".join(cells))
+    if result["mismatches"]:
+        print("\n!!!!!! COUNT MISMATCH — the tool and a baseline (or the generator) disagree:")
+        for line in result["mismatches"]:
+            print("   ", line)
+    else:
+        print("counts: tool = duckdb-sql baseline" + (" = pandas baseline" if "pandas" in t else "")
+              + " = generator (C1 per practitioner, C2, C3 per operation and error class)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, action="append", required=True)
+    parser.add_argument("--workdir", type=Path, default=HERE / "data")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pandas-at-10m", action="store_true", help="also run pandas from 10M records on")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    failed = False
+    for records in args.records:
+        result = bench_one(records, args)
+        report(result)
+        result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                             "platform": platform.platform(), "when": dt.datetime.now(dt.UTC).isoformat()}
+        (RESULTS / f"assess_scale-{records}.json").write_text(json.dumps(result, indent=1) + "\n")
+        failed |= bool(result["mismatches"])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
