@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from preserie.adapters import trace_sql as sql
 from preserie.adapters.trace_files import (
@@ -39,10 +38,6 @@ from preserie.domain.reference import Reference
 
 MAX_OBJECT_SIZE = 128 * 1024 * 1024
 CAREFUL_BATCH = 50_000
-_STAGE_SCHEMA = pa.schema(
-    [("file_idx", pa.int32()), ("line", pa.int64()), ("parse_error", pa.string())]
-    + [(name, pa.string()) for name in sql.TEXT_FIELDS]
-)
 
 
 def _literal(text: str) -> str:
@@ -63,6 +58,7 @@ class DuckdbTraceStore:
         self.con.execute(f"SET temp_directory = {_literal(self._tmp.name)}")
         self.con.execute(f"SET memory_limit = {_literal(memory_limit or os.environ.get('PRESERIE_MEMORY', '2GB'))}")
         self.con.execute(sql.CREATE_TABLES)
+        self.set_users({})
         self.files: dict[int, TraceFile] = {}
         self.file_issues: list[FileIssue] = []
         self._as_of: dt.datetime | None = None
@@ -80,7 +76,8 @@ class DuckdbTraceStore:
     # -- reading ----------------------------------------------------------------------------------------
 
     def _validate_into_records(self, source: str) -> None:
-        statement = sql.validate_select(source, list(self.reference.categories), list(self.reference.operations))
+        statement = sql.account_select(source, list(self.reference.categories), list(self.reference.operations),
+                                       list(self.reference.out_of_scope))
         self.con.execute(f"INSERT INTO records {statement}")
 
     def load_traces(self, trace_files: Iterable[TraceFile]) -> None:
@@ -145,7 +142,11 @@ class DuckdbTraceStore:
             self._insert_batch(batch)
 
     def _insert_batch(self, batch: list[dict[str, Any]]) -> None:
-        self.con.register("staged", pa.Table.from_pylist(batch, schema=_STAGE_SCHEMA))
+        import pyarrow as pa  # only damaged files take this path: keep the import off the common one
+
+        schema = pa.schema([("file_idx", pa.int32()), ("line", pa.int64()), ("parse_error", pa.string())]
+                           + [(name, pa.string()) for name in sql.TEXT_FIELDS])
+        self.con.register("staged", pa.Table.from_pylist(batch, schema=schema))
         try:
             self._validate_into_records("SELECT * FROM staged")
         finally:
@@ -168,7 +169,8 @@ class DuckdbTraceStore:
         return load_registrations(self.con, path)
 
     def set_users(self, users: dict[str, str]) -> None:
-        self.con.executemany("INSERT INTO users VALUES (?, ?)", list(users.items()))
+        """The users (equipped practitioners) and their declared situation; to be set before reading."""
+        self.con.execute("SET VARIABLE user_situations = ?::MAP(VARCHAR, VARCHAR)", [users])
 
     # -- accounting ---------------------------------------------------------------------------------------
 
@@ -181,7 +183,6 @@ class DuckdbTraceStore:
         self._as_of = as_of
         self.con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ",
                          [as_of or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)])
-        self.con.execute("SET VARIABLE out_of_scope = ?::VARCHAR[]", [list(self.reference.out_of_scope)])
         self.con.execute("SET VARIABLE in_scope = ?::VARCHAR[]", [list(self.reference.in_scope)])
         self.con.execute(sql.CREATE_ACCOUNTED)
         self.con.execute(sql.USED)

@@ -13,7 +13,7 @@ NAME = "registrations.csv"
 
 
 def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileIssue]:
-    """Load the valid rows into `registrations`; each invalid row is reported with its line."""
+    """Make `registrations` the valid rows of the file; each invalid row is reported with its line."""
     as_file = TraceFile(path=path, name=NAME, format="csv", compressed=False)
     if path.stat().st_size == 0:
         return [FileIssue(NAME, "warning", "fichier vide : aucune ordonnance enregistrée")]
@@ -33,16 +33,15 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileI
                           quote = '"', escape = '"', strict_mode = true)""")
     except duckdb.Error as error:
         return [FileIssue(NAME, "error", f"fichier illisible : {str(error).splitlines()[0]}")]
+    con.execute("DROP TABLE registrations")
     con.execute("""
-        INSERT INTO registrations
-        SELECT rowid + 1, prescription_id, practitioner, registered_at, status, reject_code
-        FROM registrations_raw WHERE prescription_id IS NOT NULL AND status IN ('registered', 'rejected')""")
+        CREATE TEMP VIEW registrations AS SELECT * FROM registrations_raw
+        WHERE prescription_id IS NOT NULL AND status IN ('registered', 'rejected')""")
     bad = con.execute("""
         SELECT rowid + 1 AS ordinal, CASE WHEN prescription_id IS NULL THEN 'prescription_id' ELSE 'status' END
         FROM registrations_raw
         WHERE prescription_id IS NULL OR status IS NULL OR status NOT IN ('registered', 'rejected')
         ORDER BY ordinal""").fetchall()
-    con.execute("DROP TABLE registrations_raw")
     if not bad:
         return []
     lines = physical_lines(as_file, {ordinal for ordinal, _ in bad})

@@ -30,16 +30,36 @@ CREATE TABLE records (
     event_id VARCHAR, ts TIMESTAMPTZ, practitioner VARCHAR, situation VARCHAR, workstation VARCHAR,
     software_version VARCHAR, type VARCHAR, category VARCHAR, digital BOOLEAN, prescription_id VARCHAR,
     operation VARCHAR, outcome VARCHAR, http_status INTEGER, error_code VARCHAR, duration_ms DOUBLE,
-    os VARCHAR, os_version VARCHAR, card_reader VARCHAR, card_kind VARCHAR, network VARCHAR
+    os VARCHAR, os_version VARCHAR, card_reader VARCHAR, card_kind VARCHAR, network VARCHAR,
+    pre_step VARCHAR, out_of_scope_digital BOOLEAN
 );
-CREATE TABLE users (practitioner VARCHAR PRIMARY KEY, situation VARCHAR);
-CREATE TABLE registrations (line BIGINT, prescription_id VARCHAR, practitioner VARCHAR,
-                            registered_at VARCHAR, status VARCHAR, reject_code VARCHAR);
+CREATE TABLE registrations (prescription_id VARCHAR, practitioner VARCHAR, registered_at VARCHAR,
+                            status VARCHAR, reject_code VARCHAR);
 """
 
 
 def _missing(name: str) -> str:
-    return f"coalesce(trim({name}), '') = ''"
+    """Null, empty or blank. Only a value that sorts before '!' can be blank, so only those are trimmed
+    (trimming every value costs more than the rest of step 1 together)."""
+    return f"({name} IS NULL OR ({name} < '!' AND trim({name}) = ''))"
+
+
+def account_select(source: str, categories: list[str], operations: list[str], out_of_scope: list[str]) -> str:
+    """What can be decided of a record on its own, as it is read: its step 1 reason, and steps 4, 5 and 7.
+
+    Steps 2, 3 and 6 need every file (duplicates) or the evaluation moment; `CREATE_ACCOUNTED` adds them.
+    The users' situations are bound as the variable `user_situations` (a map) before reading.
+    """
+    oos = ", ".join(f"'{c}'" for c in out_of_scope)
+    return f"""
+SELECT v.*,
+    CASE WHEN v.reason IS NOT NULL THEN NULL
+         WHEN getvariable('user_situations')[v.practitioner] IS NULL THEN 'unknown_practitioners'
+         WHEN v.situation IS DISTINCT FROM getvariable('user_situations')[v.practitioner] THEN 'other_situation'
+    END AS pre_step,
+    coalesce(v.type = 'prescription' AND v.digital AND v.category IN ({oos}), false) AS out_of_scope_digital
+FROM ({validate_select(source, categories, operations)}) v
+"""
 
 
 def validate_select(source: str, categories: list[str], operations: list[str]) -> str:
@@ -57,9 +77,8 @@ SELECT file_idx, line,
         WHEN parse_error IS NOT NULL THEN parse_error
 {missing}
         WHEN length(event_id) > 128 THEN 'event_id_too_long'
-        WHEN regexp_full_match(ts, '{ISO_WITHOUT_OFFSET}') THEN 'ts_no_offset'
-        WHEN NOT regexp_full_match(ts, '{ISO_WITH_OFFSET}') OR try_cast(ts AS TIMESTAMPTZ) IS NULL
-            THEN 'ts_not_iso'
+        WHEN NOT regexp_full_match(ts, '{ISO_WITH_OFFSET}') OR ts_value IS NULL
+            THEN CASE WHEN regexp_full_match(ts, '{ISO_WITHOUT_OFFSET}') THEN 'ts_no_offset' ELSE 'ts_not_iso' END
         WHEN type NOT IN ('prescription', 'call', 'workstation') THEN 'unknown_type'
         WHEN type = 'prescription' AND {_missing("category")} THEN 'missing_category'
         WHEN type = 'prescription' AND category NOT IN ({cats}) THEN 'unknown_category'
@@ -78,11 +97,11 @@ SELECT file_idx, line,
         WHEN type = 'call' AND outcome = 'error' AND http_status::INTEGER < 400 THEN 'error_below_400'
         WHEN type = 'call' AND outcome = 'ok' AND http_status::INTEGER >= 400 THEN 'ok_at_400'
     END AS reason,
-    event_id, try_cast(ts AS TIMESTAMPTZ) AS ts, practitioner, situation, workstation, software_version,
+    event_id, ts_value AS ts, practitioner, situation, workstation, software_version,
     type, category, try_cast(digital AS BOOLEAN) AS digital, nullif(prescription_id, '') AS prescription_id,
     operation, outcome, try_cast(http_status AS INTEGER) AS http_status, error_code,
     try_cast(duration_ms AS DOUBLE) AS duration_ms, os, os_version, card_reader, card_kind, network
-FROM ({source})
+FROM (SELECT *, try_cast(ts AS TIMESTAMPTZ) AS ts_value FROM ({source}))
 """
 
 
@@ -171,27 +190,32 @@ SELECT max(r.ts) FROM records r ANTI JOIN repeats p ON p.rid = r.rowid WHERE r.r
 # Steps 4 to 8 for the records that passed steps 1 to 3; `$as_of` is bound by the store.
 CREATE_ACCOUNTED = """
 CREATE TEMP VIEW accounted AS
-SELECT r.rowid AS rid, r.*,
+SELECT r.rowid AS rid, r.* EXCLUDE (pre_step, out_of_scope_digital),
     CASE
         WHEN r.reason IS NOT NULL THEN 'rejected'
         WHEN p.step IS NOT NULL THEN p.step
-        WHEN u.practitioner IS NULL THEN 'unknown_practitioners'
-        WHEN r.situation IS DISTINCT FROM u.situation THEN 'other_situation'
+        WHEN r.pre_step IS NOT NULL THEN r.pre_step
         WHEN r.ts > getvariable('as_of') THEN 'after_as_of'
-        WHEN r.type = 'prescription' AND r.digital AND r.category IN (SELECT unnest(getvariable('out_of_scope')))
-            THEN 'out_of_scope_digital'
+        WHEN r.out_of_scope_digital THEN 'out_of_scope_digital'
         ELSE 'used'
     END AS step
 FROM records r
 LEFT JOIN repeats p ON p.rid = r.rowid
-LEFT JOIN users u ON u.practitioner = r.practitioner
 """
 
 COUNT_STEPS = "SELECT step, count(*) FROM accounted GROUP BY step"
 
 CREATE_USED = "CREATE TEMP TABLE used AS SELECT * EXCLUDE (step, reason) FROM accounted WHERE step = 'used'"
 
-USED = "CREATE TEMP VIEW used AS SELECT * EXCLUDE (step, reason) FROM accounted WHERE step = 'used'"
+# Step 8: the records the assessment is computed from.
+USED = """
+CREATE TEMP VIEW used AS
+SELECT r.rowid AS rid, r.ts, r.practitioner, r.situation, r.workstation, r.software_version, r.type, r.category,
+       r.digital, r.prescription_id, r.operation, r.outcome, r.http_status, r.os, r.os_version, r.card_reader,
+       r.card_kind, r.network
+FROM records r ANTI JOIN repeats p ON p.rid = r.rowid
+WHERE r.reason IS NULL AND r.pre_step IS NULL AND r.ts <= getvariable('as_of') AND NOT r.out_of_scope_digital
+"""
 
 FILE_STARTS = "SELECT file_idx, min(rowid) FROM records GROUP BY file_idx"
 

@@ -46,6 +46,7 @@ def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identi
         store.file_issues.extend(discovery_issues)
         if not (folder / "traces").is_dir():
             store.file_issues.append(FileIssue("traces/", "warning", "dossier absent : aucune trace de poste"))
+        store.set_users({u.id: u.situation.value for u in pilot.users})
         store.load_traces(trace_files)
         registrations = folder / "registrations.csv"
         has_registrations = registrations.is_file()
@@ -58,7 +59,6 @@ def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identi
             store.file_issues.extend(side.issues)
             if not side.present:
                 store.file_issues.append(FileIssue(name, "warning", "fichier absent"))
-        store.set_users({u.id: u.situation.value for u in pilot.users})
         used_as_of, quality = store.account(as_of)
         facts = store.facts(count_out_of_scope=policy.count_out_of_scope, has_registrations=has_registrations)
         issues = list(store.file_issues)
