@@ -68,3 +68,36 @@ def assess(
         err("--strict : données imparfaites, code de sortie 2", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
     raise typer.Exit(EXIT_DEPLOY if run.decision == "deploy" else EXIT_EXTEND)
+
+
+DEMO_MARKER = ".preserie-demo"
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Dossier où écrire la présérie simulée.")] = Path("preserie-demo"),
+    records: Annotated[int, typer.Option("--records", min=1_000, help="Nombre de traces simulées.")] = 200_000,
+    seed: Annotated[int, typer.Option("--seed", help="Graine du simulateur.")] = 7,
+) -> None:
+    """Simuler une présérie nominale dans ./preserie-demo/ puis en établir le bilan (aucun serveur)."""
+    import shutil
+
+    from rich.console import Console
+
+    from preserie.adapters.terminal import render
+    from preserie.services.assess import assess_folder
+    from preserie.simulate import write_pilot
+
+    console = Console()
+    if out.exists():
+        if not (out / DEMO_MARKER).is_file():
+            typer.echo(f"erreur : {out} existe et n'est pas un dossier de démonstration ; choisir --out", err=True)
+            raise typer.Exit(EXIT_UNUSABLE)
+        shutil.rmtree(out)
+    with console.status(f"Simulation de {records:,} traces…".replace(",", "\u202f")):
+        write_pilot(out, seed=seed, records=records, weeks=8)
+    (out / DEMO_MARKER).write_text("written by `preserie demo`; removed and rewritten by the next one\n")
+    run = assess_folder(out)
+    render(run.result, console)
+    console.print(f"\nDossier de la présérie simulée : {out.resolve()}")
+    console.print(f"Bilan JSON : preserie assess {out} --json")
