@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -181,9 +182,8 @@ class DuckdbTraceStore:
             row = self.con.execute(sql.LATEST_TS).fetchone()
             as_of = row[0] if row else None
         self._as_of = as_of
-        self.con.execute("SET VARIABLE as_of = ?::TIMESTAMPTZ",
+        self.con.execute("INSERT INTO evaluation VALUES (?::TIMESTAMPTZ)",
                          [as_of or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)])
-        self.con.execute("SET VARIABLE in_scope = ?::VARCHAR[]", [list(self.reference.in_scope)])
         self.con.execute(sql.CREATE_ACCOUNTED)
         self.con.execute(sql.USED)
         counts = dict.fromkeys(STEP_NAMES, 0)
@@ -230,43 +230,57 @@ class DuckdbTraceStore:
 
     # -- facts ----------------------------------------------------------------------------------------------
 
+    def _fetch_all(self, queries: dict[str, str]) -> dict[str, list[tuple[Any, ...]]]:
+        """Run independent read-only queries at once, each on its own cursor: most are small, and two
+        cores do more with several of them in flight than with one after the other."""
+        def fetch(query: str) -> list[tuple[Any, ...]]:
+            with self.con.cursor() as cursor:
+                return cursor.execute(query).fetchall()
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            futures = {name: pool.submit(fetch, query) for name, query in queries.items()}
+            return {name: future.result() for name, future in futures.items()}
+
     def facts(self, *, count_out_of_scope: bool, has_registrations: bool) -> TraceFacts:
-        con = self.con
-        con.execute("SET VARIABLE count_out_of_scope = ?", [count_out_of_scope])
-        usage = {
-            practitioner: UsageCounts(window_start=start, digital=digital, total=total)
-            for practitioner, start, digital, total in con.execute(sql.USAGE).fetchall()
+        """The facts the criteria are judged on (after `account`)."""
+        self.con.execute(sql.CREATED)
+        self.con.execute(sql.LATEST_SNAPSHOTS)
+        classes = {c.name: self._class_test(c.statuses, c.ranges) for c in self.reference.error_classes}
+        queries = {
+            "usage": sql.usage_select(list(self.reference.in_scope), count_out_of_scope),
+            "operations": sql.operations_select(classes), "observed": sql.OBSERVED,
+            "with_snapshot": sql.USERS_WITH_SNAPSHOT, "configurations": sql.CREATE_CALL_CONFIGURATIONS,
+            "create_totals": sql.CREATE_TOTALS, "active": sql.ACTIVE_USERS,
         }
-        con.execute(sql.CREATED)
         if has_registrations:
-            created, registered, rejected, unknown = con.execute(sql.REGISTRATION_FUNNEL).fetchone() or (0, 0, 0, 0)
-            orphans_row = con.execute(sql.ORPHANS).fetchone()
-            registration = RegistrationFacts(created=created, registered=registered, source="registrations",
-                                             rejected=rejected, unknown=unknown,
-                                             orphans=orphans_row[0] if orphans_row else 0)
+            queries.update(funnel=sql.REGISTRATION_FUNNEL, orphans=sql.ORPHANS)
         else:
-            created, registered = con.execute(sql.REGISTERED_FROM_TRACES).fetchone() or (0, 0)
+            queries.update(funnel=sql.REGISTERED_FROM_TRACES)
+        rows = self._fetch_all(queries)
+        if has_registrations:
+            created, registered, rejected, unknown = rows["funnel"][0]
+            registration = RegistrationFacts(created=created, registered=registered, source="registrations",
+                                             rejected=rejected, unknown=unknown, orphans=rows["orphans"][0][0])
+        else:
+            created, registered = rows["funnel"][0]
             registration = RegistrationFacts(created=created, registered=registered, source="traces",
                                              rejected=None, unknown=None, orphans=0)
-        classes = {c.name: self._class_test(c.statuses, c.ranges) for c in self.reference.error_classes}
-        operations = {}
-        for row in con.execute(sql.operations_select(classes)).fetchall():
-            operation, calls, ok, *by_class = row
-            operations[operation] = OperationCounts(calls=calls, ok=ok, errors=dict(zip(classes, by_class,
-                                                                                         strict=True)))
-        con.execute(sql.LATEST_SNAPSHOTS)
+        operations = {
+            operation: OperationCounts(calls=calls, ok=ok, errors=dict(zip(classes, by_class, strict=True)))
+            for operation, calls, ok, *by_class in rows["operations"]
+        }
         observed: dict[str, dict[str, int]] = {f: {} for f in sql.SNAPSHOT_FIELDS}
-        for field, value, count in con.execute(sql.OBSERVED).fetchall():
+        for field, value, count in rows["observed"]:
             observed[field]["" if value is None else str(value)] = count
-        with_snapshot = {row[0] for row in con.execute(sql.USERS_WITH_SNAPSHOT).fetchall()}
-        configurations = [ConfigurationStats(field=f, value=str(v), calls=c, failures=k)
-                          for f, v, c, k in con.execute(sql.CREATE_CALL_CONFIGURATIONS).fetchall()]
-        create_calls, create_failures = con.execute(sql.CREATE_TOTALS).fetchone() or (0, 0)
-        active = {row[0] for row in con.execute(sql.ACTIVE_USERS).fetchall()}
-        return TraceFacts(usage=usage, registration=registration, operations=operations, observed=observed,
-                          users_with_snapshot=frozenset(with_snapshot), configurations=tuple(configurations),
-                          create_calls=create_calls, create_failures=create_failures,
-                          active_users=frozenset(active))
+        create_calls, create_failures = rows["create_totals"][0]
+        return TraceFacts(
+            usage={p: UsageCounts(window_start=start, digital=d, total=t) for p, start, d, t in rows["usage"]},
+            registration=registration, operations=operations, observed=observed,
+            users_with_snapshot=frozenset(r[0] for r in rows["with_snapshot"]),
+            configurations=tuple(ConfigurationStats(field=f, value=str(v), calls=c, failures=k)
+                                 for f, v, c, k in rows["configurations"]),
+            create_calls=create_calls, create_failures=create_failures,
+            active_users=frozenset(r[0] for r in rows["active"]))
 
     @staticmethod
     def _class_test(statuses: tuple[int | None, ...], ranges: tuple[tuple[int, int], ...]) -> str:

@@ -27,7 +27,7 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileI
     literal = "'" + str(path).replace("'", "''") + "'"
     try:
         con.execute(f"""
-            CREATE TEMP TABLE registrations_raw AS
+            CREATE TABLE registrations_raw AS
             SELECT {select}
             FROM read_csv({literal}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',',
                           quote = '"', escape = '"', strict_mode = true)""")
@@ -35,7 +35,7 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileI
         return [FileIssue(NAME, "error", f"fichier illisible : {str(error).splitlines()[0]}")]
     con.execute("DROP TABLE registrations")
     con.execute("""
-        CREATE TEMP VIEW registrations AS SELECT * FROM registrations_raw
+        CREATE VIEW registrations AS SELECT * FROM registrations_raw
         WHERE prescription_id IS NOT NULL AND status IN ('registered', 'rejected')""")
     bad = con.execute("""
         SELECT rowid + 1 AS ordinal, CASE WHEN prescription_id IS NULL THEN 'prescription_id' ELSE 'status' END

@@ -33,6 +33,7 @@ CREATE TABLE records (
     os VARCHAR, os_version VARCHAR, card_reader VARCHAR, card_kind VARCHAR, network VARCHAR,
     pre_step VARCHAR, out_of_scope_digital BOOLEAN
 );
+CREATE TABLE evaluation (as_of TIMESTAMPTZ);
 CREATE TABLE registrations (prescription_id VARCHAR, practitioner VARCHAR, registered_at VARCHAR,
                             status VARCHAR, reject_code VARCHAR);
 """
@@ -166,7 +167,7 @@ FROM read_parquet({path_literal})
 # Steps 2 and 3: among the valid records, an event_id seen before. Only ids that occur more than once
 # are ranked, so the window work is proportional to the repeats, not to the whole store.
 CREATE_REPEATS = f"""
-CREATE TEMP TABLE repeats AS
+CREATE TABLE repeats AS
 WITH multi AS (
     SELECT event_id FROM records WHERE reason IS NULL GROUP BY event_id HAVING count(*) > 1
 ), ranked AS (
@@ -189,13 +190,13 @@ SELECT max(r.ts) FROM records r ANTI JOIN repeats p ON p.rid = r.rowid WHERE r.r
 
 # Steps 4 to 8 for the records that passed steps 1 to 3; `$as_of` is bound by the store.
 CREATE_ACCOUNTED = """
-CREATE TEMP VIEW accounted AS
+CREATE VIEW accounted AS
 SELECT r.rowid AS rid, r.* EXCLUDE (pre_step, out_of_scope_digital),
     CASE
         WHEN r.reason IS NOT NULL THEN 'rejected'
         WHEN p.step IS NOT NULL THEN p.step
         WHEN r.pre_step IS NOT NULL THEN r.pre_step
-        WHEN r.ts > getvariable('as_of') THEN 'after_as_of'
+        WHEN r.ts > (SELECT as_of FROM evaluation) THEN 'after_as_of'
         WHEN r.out_of_scope_digital THEN 'out_of_scope_digital'
         ELSE 'used'
     END AS step
@@ -205,16 +206,15 @@ LEFT JOIN repeats p ON p.rid = r.rowid
 
 COUNT_STEPS = "SELECT step, count(*) FROM accounted GROUP BY step"
 
-CREATE_USED = "CREATE TEMP TABLE used AS SELECT * EXCLUDE (step, reason) FROM accounted WHERE step = 'used'"
 
 # Step 8: the records the assessment is computed from.
 USED = """
-CREATE TEMP VIEW used AS
+CREATE VIEW used AS
 SELECT r.rowid AS rid, r.ts, r.practitioner, r.situation, r.workstation, r.software_version, r.type, r.category,
        r.digital, r.prescription_id, r.operation, r.outcome, r.http_status, r.os, r.os_version, r.card_reader,
        r.card_kind, r.network
 FROM records r ANTI JOIN repeats p ON p.rid = r.rowid
-WHERE r.reason IS NULL AND r.pre_step IS NULL AND r.ts <= getvariable('as_of') AND NOT r.out_of_scope_digital
+WHERE r.reason IS NULL AND r.pre_step IS NULL AND r.ts <= (SELECT as_of FROM evaluation) AND NOT r.out_of_scope_digital
 """
 
 FILE_STARTS = "SELECT file_idx, min(rowid) FROM records GROUP BY file_idx"
@@ -238,15 +238,16 @@ WHERE p.step = 'conflicts' ORDER BY p.rid
 
 # C1: each user's window opens at their first digital prescription (seed: « à compter de la date
 # d'envoi des premières ordonnances numériques par le médecin ») and closes at as_of.
-USAGE = """
+def usage_select(in_scope: list[str], count_out_of_scope: bool) -> str:
+    counted = "true" if count_out_of_scope else "u.category IN (" + ", ".join(f"'{c}'" for c in in_scope) + ")"
+    return f"""
 WITH windows AS (
     SELECT practitioner, min(ts) AS window_start FROM used
     WHERE type = 'prescription' AND digital GROUP BY practitioner
 )
 SELECT w.practitioner, w.window_start,
        count(*) FILTER (WHERE u.digital) AS digital,
-       count(*) FILTER (WHERE u.category IN (SELECT unnest(getvariable('in_scope')))
-                        OR getvariable('count_out_of_scope')) AS total
+       count(*) FILTER (WHERE {counted}) AS total
 FROM windows w JOIN used u ON u.practitioner = w.practitioner
 WHERE u.type = 'prescription' AND u.ts >= w.window_start
 GROUP BY w.practitioner, w.window_start
@@ -254,7 +255,7 @@ GROUP BY w.practitioner, w.window_start
 
 # C2: the e-prescriptions created and, of those, the ones the national registry holds.
 CREATED = """
-CREATE TEMP TABLE created AS
+CREATE TABLE created AS
 SELECT DISTINCT prescription_id FROM used WHERE type = 'prescription' AND digital
 """
 
@@ -306,7 +307,7 @@ SNAPSHOT_FIELDS: tuple[str, ...] = ("os", "os_version", "card_reader", "card_kin
 
 # C4: the latest snapshot of each workstation up to as_of.
 LATEST_SNAPSHOTS = """
-CREATE TEMP TABLE snapshots AS
+CREATE TABLE snapshots AS
 SELECT practitioner, workstation, ts, os, os_version, card_reader, card_kind, network, software_version
 FROM used WHERE type = 'workstation'
 QUALIFY row_number() OVER (PARTITION BY practitioner, workstation ORDER BY ts DESC, rid DESC) = 1

@@ -42,6 +42,7 @@ def _names(ids: Sequence[str], limit: int = 6) -> str:
 
 
 def cnda_authorization(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when `software.cnda_authorization` is present and not empty."""
     ref = (p.software.cnda_authorization or "").strip()
     if ref:
         return CheckResult("cnda_authorization", PASS, f"logiciel autorisé par le CNDA ({ref})")
@@ -54,10 +55,13 @@ def _readiness(item: str, label: str) -> Callable[[PilotDeclaration, DossierCont
             return CheckResult(f"readiness_{item}", PASS, f"{label} : prêt")
         return CheckResult(f"readiness_{item}", FAIL, f"{label} : non prêt (readiness.{item})")
 
+    check.__name__ = f"readiness_{item}"
+    check.__doc__ = f"Pass when `readiness.{item}` is true ({label})."
     return check
 
 
 def cpam_count(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass with 1 to 3 CPAMs (seed: « Dans 1 à 3 CPAM »)."""
     low, high = c.reference.cpam_count
     n = len(set(p.cpams))
     status = PASS if low <= n <= high else FAIL
@@ -65,6 +69,7 @@ def cpam_count(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def cpam_referent(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when every pilot CPAM is a referent CPAM (reference data)."""
     outside = [cpam for cpam in p.cpams if cpam not in c.reference.referent_cpams]
     if outside:
         return CheckResult("cpam_referent", FAIL, f"CPAM hors de la liste des CPAM référentes : {_names(outside)}")
@@ -73,6 +78,8 @@ def cpam_referent(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def practitioner_count(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass with 5 to 10 users (liberal, mixed), or 1 to 5 centres and at least 5 users (health_center);
+    the minimum is 3 below 1 % market share."""
     rules = c.reference.practitioner_counts
     users = len(p.users)
     share = p.software.market_share_percent
@@ -94,6 +101,7 @@ def practitioner_count(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def situations(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when every practitioner's situation is allowed by the audience (mixed allows both)."""
     audience = p.software.audience
     allowed = {Situation.LIBERAL, Situation.HEALTH_CENTER} if audience == Audience.MIXED else {Situation(audience)}
     wrong = [pr.id for pr in p.practitioners if pr.situation not in allowed]
@@ -104,6 +112,7 @@ def situations(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def identifiers(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when every FINESS, N° AM (liberal) and RPPS (health_center, with a declared centre) is valid."""
     problems: list[str] = []
     tests = 0
     allow = c.allow_test_identities
@@ -132,6 +141,7 @@ def identifiers(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def zone(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when every practitioner's CPAM is one of the pilot's."""
     outside = [pr.id for pr in p.practitioners if pr.cpam not in p.cpams]
     if outside:
         return CheckResult("zone", FAIL, f"médecins rattachés à une CPAM hors présérie : {_names(outside)}")
@@ -139,6 +149,7 @@ def zone(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def group_practice(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when a user practises in a group or MSP; warn otherwise; always pass for a health_center audience."""
     if p.software.audience == Audience.HEALTH_CENTER:
         return CheckResult("group_practice", PASS, "sans objet pour une présérie en centre de santé")
     grouped = [u.id for u in p.users if u.practice in ("group", "msp")]
@@ -148,6 +159,7 @@ def group_practice(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def planning(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when every user has `installed_on` and `trained_on`."""
     missing = [u.id for u in p.users if u.installed_on is None or u.trained_on is None]
     if missing:
         return CheckResult("planning", FAIL, f"date d'installation ou de formation manquante : {_names(missing)}")
@@ -155,6 +167,7 @@ def planning(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def traces_received(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when every user has at least one used trace record."""
     silent = [u.id for u in p.users if u.id not in c.active_users]
     if silent:
         return CheckResult("traces_received", FAIL, f"aucune trace retenue pour : {_names(silent)}")
@@ -162,6 +175,7 @@ def traces_received(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def duration(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass after `planned_weeks` weeks from the earliest window start to as_of; warn before (interim assessment)."""
     if c.earliest_window_start is None or c.as_of is None:
         return CheckResult("duration", WARN, "aucune ordonnance numérique encore : la présérie n'a pas commencé")
     elapsed = c.as_of - c.earliest_window_start
@@ -173,6 +187,7 @@ def duration(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def traces_readable(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when every trace file could be read (beyond SPEC: a decision never rests on unread files)."""
     if c.unreadable_files:
         files = _names(list(c.unreadable_files))
         return CheckResult("traces_readable", FAIL, f"fichiers de traces illisibles : {files}")
@@ -180,6 +195,8 @@ def traces_readable(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def input_rows(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when every row of anomalies.csv and survey.csv is valid (beyond SPEC: a dropped row could hide
+    a blocking issue)."""
     if c.dropped_rows:
         return CheckResult("input_rows", FAIL, f"lignes inutilisables : {_names(list(c.dropped_rows))}")
     return CheckResult("input_rows", PASS, "toutes les lignes des fichiers anomalies et questionnaire sont valides")

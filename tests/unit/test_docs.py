@@ -1,0 +1,28 @@
+"""Docs that cannot go stale: the generated reference matches the code, the README names every criterion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from preserie import docs
+from preserie.domain.criteria import CRITERIA
+from preserie.domain.dossier import CHECKS
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_docs_assessment_md_is_generated_from_the_code() -> None:
+    assert (ROOT / "docs" / "assessment.md").read_text() == docs.render(), \
+        "run: python -m preserie.docs > docs/assessment.md"
+
+
+def test_every_dossier_check_says_what_it_checks() -> None:
+    assert all(check.__doc__ and check.__doc__.startswith("Pass") for check in CHECKS)
+
+
+def test_readme_names_every_criterion_and_the_cli_options() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for criterion in CRITERIA:
+        assert f"`{criterion.id}`" in readme
+    for option in ("--as-of", "--json", "--strict", "--test-identities"):
+        assert option in readme
