@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from preserie.adapters.pilot_folder import UnusableInput
+from preserie.adapters.errors import UnusableInput
 
 app = typer.Typer(help="preserie : conduire et juger la présérie de l'ordonnance numérique.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)

@@ -108,14 +108,16 @@ def test_a_resent_copy_of_every_file_changes_only_the_duplicates(contents: list[
 
 @SETTINGS
 @given(st.lists(records, max_size=30, unique_by=lambda r: r["event_id"]), st.randoms(use_true_random=False),
-       st.integers(1, 4))
+       st.integers(1, 4), st.sampled_from(["jsonl", "csv"]))
 def test_how_records_are_split_into_files_changes_nothing_without_conflicts(
-        recs: list[dict], rnd: Any, parts: int) -> None:
+        recs: list[dict], rnd: Any, parts: int, kind: str) -> None:
+    # One format throughout: a format may read a value differently (the JSON string "500" is not an
+    # integer, while every CSV cell is text), which is the contract, not a matter of splitting.
     shuffled = list(recs)
     rnd.shuffle(shuffled)
     split = [shuffled[i::parts] for i in range(parts)]
-    one = assess([recs], ["jsonl"])
-    many = assess(split, ["csv", "jsonl", "csv", "jsonl"][:parts])
+    one = assess([recs], [kind])
+    many = assess(split, [kind] * parts)
     assert many["criteria"] == one["criteria"]
     assert {k: many["data_quality"][k] for k in COUNTS} == {k: one["data_quality"][k] for k in COUNTS}
 

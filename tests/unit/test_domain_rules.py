@@ -114,8 +114,9 @@ def test_policy_overrides_refuse_unknown_keys_and_wrong_kinds() -> None:
 
 
 def test_every_default_threshold_has_a_source() -> None:
-    import yaml
     from importlib import resources
+
+    import yaml
 
     data = yaml.safe_load(resources.files("preserie.data").joinpath("policy.yaml").read_text())
     assert set(data["thresholds"]) == set(POLICY.threshold_names())

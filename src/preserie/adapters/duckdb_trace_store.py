@@ -59,7 +59,6 @@ class DuckdbTraceStore:
         self.con.execute(f"SET temp_directory = {_literal(self._tmp.name)}")
         self.con.execute(f"SET memory_limit = {_literal(memory_limit or os.environ.get('PRESERIE_MEMORY', '2GB'))}")
         self.con.execute(sql.CREATE_TABLES)
-        self.set_users({})
         self.files: dict[int, TraceFile] = {}
         self.file_issues: list[FileIssue] = []
         self._as_of: dt.datetime | None = None
@@ -169,9 +168,11 @@ class DuckdbTraceStore:
 
         return load_registrations(self.con, path)
 
-    def set_users(self, users: dict[str, str]) -> None:
-        """The users (equipped practitioners) and their declared situation; to be set before reading."""
-        self.con.execute("SET VARIABLE user_situations = ?::MAP(VARCHAR, VARCHAR)", [users])
+    def apply_users(self, users: dict[str, str]) -> None:
+        """Steps 4 and 5, once the records are read: `users` maps each equipped practitioner to their
+        declared situation. Ids come from the validated declaration; quotes are doubled all the same."""
+        safe = {u.replace("'", "''"): s.replace("'", "''") for u, s in users.items()}
+        self.con.execute(sql.practitioner_steps(safe))
 
     # -- accounting ---------------------------------------------------------------------------------------
 

@@ -14,21 +14,13 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from preserie.adapters.errors import UnusableInput
 from preserie.adapters.trace_files import FileIssue
 from preserie.domain.feedback import Anomaly, SurveyAnswer
 from preserie.domain.pilot import PilotDeclaration
 
 PILOT_FILE = "pilot.yaml"
 Row = TypeVar("Row", bound=BaseModel)
-
-
-class UnusableInput(Exception):
-    """The folder cannot be assessed; the message says which file, where, and what to fix."""
-
-    def __init__(self, file: str, message: str, line: int | None = None, field: str | None = None) -> None:
-        self.file, self.line, self.field, self.message = file, line, field, message
-        where = file + (f", ligne {line}" if line else "") + (f", champ {field}" if field else "")
-        super().__init__(f"{where} : {message}")
 
 
 def _node_line(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
@@ -56,15 +48,20 @@ def _field_path(loc: Sequence[int | str]) -> str:
     return path.replace("schema_", "schema")
 
 
-def load_declaration(folder: Path) -> PilotDeclaration:
+def check_folder(folder: Path) -> None:
+    """Refuse at once a folder that cannot hold a pilot, before any long reading starts."""
     if not folder.exists():
         raise UnusableInput(str(folder), "dossier introuvable")
     if not folder.is_dir():
         raise UnusableInput(str(folder), "ce n'est pas un dossier de présérie")
-    path = folder / PILOT_FILE
-    if not path.is_file():
+    if not (folder / PILOT_FILE).is_file():
         raise UnusableInput(PILOT_FILE, f"fichier manquant dans {folder} : la déclaration de la présérie est "
                             "obligatoire (voir SPEC §4)")
+
+
+def load_declaration(folder: Path) -> PilotDeclaration:
+    check_folder(folder)
+    path = folder / PILOT_FILE
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

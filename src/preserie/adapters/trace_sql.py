@@ -46,20 +46,26 @@ def _missing(name: str) -> str:
 
 
 def account_select(source: str, categories: list[str], operations: list[str], out_of_scope: list[str]) -> str:
-    """What can be decided of a record on its own, as it is read: its step 1 reason, and steps 4, 5 and 7.
-
-    Steps 2, 3 and 6 need every file (duplicates) or the evaluation moment; `CREATE_ACCOUNTED` adds them.
-    The users' situations are bound as the variable `user_situations` (a map) before reading.
-    """
+    """What can be decided of a record on its own, as it is read: its step 1 reason, and whether it is a
+    digital prescription out of scope (step 7). Steps 4 and 5 (`PRACTITIONER_STEPS`) need the declaration,
+    steps 2, 3 and 6 every file or the evaluation moment (`CREATE_ACCOUNTED`)."""
     oos = ", ".join(f"'{c}'" for c in out_of_scope)
     return f"""
-SELECT v.*,
-    CASE WHEN v.reason IS NOT NULL THEN NULL
-         WHEN getvariable('user_situations')[v.practitioner] IS NULL THEN 'unknown_practitioners'
-         WHEN v.situation IS DISTINCT FROM getvariable('user_situations')[v.practitioner] THEN 'other_situation'
-    END AS pre_step,
+SELECT v.*, NULL::VARCHAR AS pre_step,
     coalesce(v.type = 'prescription' AND v.digital AND v.category IN ({oos}), false) AS out_of_scope_digital
 FROM ({validate_select(source, categories, operations)}) v
+"""
+
+
+def practitioner_steps(users: dict[str, str]) -> str:
+    """Steps 4 and 5 of SPEC §5, written on the records once the declaration is known: only the few records
+    of other practitioners or situations are touched. `users` maps each user to their declared situation."""
+    declared = "CASE practitioner " + " ".join(f"WHEN '{u}' THEN '{s}'" for u, s in users.items()) + " END"
+    if not users:
+        declared = "NULL::VARCHAR"
+    return f"""
+UPDATE records SET pre_step = CASE WHEN {declared} IS NULL THEN 'unknown_practitioners' ELSE 'other_situation' END
+WHERE reason IS NULL AND {declared} IS DISTINCT FROM situation
 """
 
 
@@ -320,22 +326,26 @@ OBSERVED = " UNION ALL ".join(
 USERS_WITH_SNAPSHOT = "SELECT DISTINCT practitioner FROM snapshots"
 
 # C4 suspects: each create call carries the configuration its workstation last reported before it.
-CREATE_CALL_CONFIGURATIONS = f"""
+# Calls are first counted per snapshot (a narrow join), then the few snapshots are spread into their values.
+CREATE_CALL_CONFIGURATIONS = """
 WITH history AS (
-    SELECT practitioner, workstation, ts, os, os_version, card_reader, card_kind, network
-    FROM used WHERE type = 'workstation'
+    SELECT rid, practitioner, workstation, ts FROM used WHERE type = 'workstation'
 ), calls AS (
     SELECT practitioner, workstation, ts, software_version, outcome = 'error' AS failed
     FROM used WHERE type = 'call' AND operation = 'create'
-), configured AS (
-    SELECT c.failed, c.software_version, h.os, h.os_version, h.card_reader, h.card_kind, h.network
+), per_snapshot AS (
+    SELECT h.rid, c.software_version, count(*) AS calls, count(*) FILTER (WHERE c.failed) AS failures
     FROM calls c ASOF LEFT JOIN history h
       ON c.practitioner = h.practitioner AND c.workstation = h.workstation AND c.ts >= h.ts
+    GROUP BY h.rid, c.software_version
+), configured AS (
+    SELECT p.calls, p.failures, p.software_version, s.os, s.os_version, s.card_reader, s.card_kind, s.network
+    FROM per_snapshot p LEFT JOIN used s ON s.rid = p.rid AND s.type = 'workstation'
 )
-{" UNION ALL ".join(
-    f"SELECT '{f}' AS field, {f} AS value, count(*) AS calls, count(*) FILTER (WHERE failed) AS failures "
-    f"FROM configured WHERE {f} IS NOT NULL GROUP BY {f}" for f in SNAPSHOT_FIELDS
-)}
+SELECT field, value, sum(calls)::BIGINT AS calls, sum(failures)::BIGINT AS failures
+FROM (UNPIVOT configured ON os, os_version, card_reader, card_kind, network, software_version
+      INTO NAME field VALUE value)
+GROUP BY field, value
 """
 
 CREATE_TOTALS = """

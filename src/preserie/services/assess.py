@@ -1,17 +1,21 @@
-"""Use case: assess a pilot folder. Gathers the facts at the edges, then calls the pure assessment."""
+"""Use case: assess a pilot folder. Gathers the facts at the edges, then calls the pure assessment.
+
+The traces, the bulk of the work, are read by the engine in a background thread from the start, while this
+thread validates the declaration and the side files: the two overlap, and nothing waits for the other.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from preserie.adapters import pilot_folder
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
-from preserie.adapters.trace_files import FileIssue, discover
+from preserie.adapters.errors import UnusableInput
+from preserie.adapters.trace_files import FileIssue, TraceFile, discover
 from preserie.data import load_default_policy, load_reference
-from preserie.domain.assessment import Evidence, assess
 from preserie.domain.policy import PolicyError
 
 
@@ -30,38 +34,55 @@ class AssessmentRun:
         return bool(quality["rejected"]) or any(i.level == "error" for i in self.issues)
 
 
+def _read_traces(store: DuckdbTraceStore, folder: Path, trace_files: list[TraceFile]) -> bool:
+    """Load every trace file and the registry extract; says whether registrations.csv exists."""
+    if not (folder / "traces").is_dir():
+        store.file_issues.append(FileIssue("traces/", "warning", "dossier absent : aucune trace de poste"))
+    store.load_traces(trace_files)
+    registrations = folder / "registrations.csv"
+    if registrations.is_file():
+        store.file_issues.extend(store.load_registrations(registrations))
+        return True
+    store.file_issues.append(FileIssue("registrations.csv", "warning", "fichier absent : les ordonnances "
+                                       "enregistrées sont déduites des appels « créer » réussis (traces)"))
+    return False
+
+
 def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identities: bool = False,
                   memory_limit: str | None = None) -> AssessmentRun:
-    """Assess one pilot folder. Raises `pilot_folder.UnusableInput` when it cannot be assessed at all."""
-    pilot = pilot_folder.load_declaration(folder)
-    try:
-        policy = load_default_policy().with_overrides(pilot.policy)
-    except PolicyError as error:
-        raise pilot_folder.UnusableInput(pilot_folder.PILOT_FILE, str(error), field="policy") from error
+    """Assess one pilot folder. Raises `UnusableInput` when it cannot be assessed at all."""
+    from preserie.adapters.pilot_folder import PILOT_FILE, check_folder
+
+    check_folder(folder)
     reference = load_reference()
     trace_files, discovery_issues = discover(folder)
-    anomalies = pilot_folder.read_anomalies(folder)
-    survey = pilot_folder.read_survey(folder)
-    with DuckdbTraceStore(reference, memory_limit=memory_limit) as store:
+    with DuckdbTraceStore(reference, memory_limit=memory_limit) as store, ThreadPoolExecutor(1) as pool:
         store.file_issues.extend(discovery_issues)
-        if not (folder / "traces").is_dir():
-            store.file_issues.append(FileIssue("traces/", "warning", "dossier absent : aucune trace de poste"))
-        store.set_users({u.id: u.situation.value for u in pilot.users})
-        store.load_traces(trace_files)
-        registrations = folder / "registrations.csv"
-        has_registrations = registrations.is_file()
-        if has_registrations:
-            store.file_issues.extend(store.load_registrations(registrations))
-        else:
-            store.file_issues.append(FileIssue("registrations.csv", "warning", "fichier absent : les ordonnances "
-                                               "enregistrées sont déduites des appels « créer » réussis (traces)"))
+        reading: Future[bool] = pool.submit(_read_traces, store, folder, trace_files)
+        try:
+            from preserie.adapters import pilot_folder  # pydantic's import overlaps with the reading
+
+            pilot = pilot_folder.load_declaration(folder)
+            try:
+                policy = load_default_policy().with_overrides(pilot.policy)
+            except PolicyError as error:
+                raise UnusableInput(PILOT_FILE, str(error), field="policy") from error
+        except UnusableInput:
+            store.con.interrupt()
+            raise
+        anomalies = pilot_folder.read_anomalies(folder)
+        survey = pilot_folder.read_survey(folder)
+        has_registrations = reading.result()
         for name, side in (("anomalies.csv", anomalies), ("survey.csv", survey)):
             store.file_issues.extend(side.issues)
             if not side.present:
                 store.file_issues.append(FileIssue(name, "warning", "fichier absent"))
+        store.apply_users({u.id: u.situation.value for u in pilot.users})
         used_as_of, quality = store.account(as_of)
         facts = store.facts(count_out_of_scope=policy.count_out_of_scope, has_registrations=has_registrations)
         issues = list(store.file_issues)
+    from preserie.domain.assessment import Evidence, assess
+
     unreadable = tuple(sorted({i.file for i in issues if i.level == "error" and i.file.startswith("traces/")}))
     dropped = tuple(f"{i.file} ligne {i.line}" for i in anomalies.issues + survey.issues if i.level == "error")
     evidence = Evidence(pilot=pilot, policy=policy, reference=reference, as_of=used_as_of, data_quality=quality,
