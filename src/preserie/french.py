@@ -10,7 +10,9 @@ MONTHS = ("janvier", "fÃ©vrier", "mars", "avril", "mai", "juin", "juillet", "aoÃ
 
 
 def integer(value: int | None) -> str:
-    """>>> integer(1234567)
+    r"""Thousands separated by narrow no-break spaces.
+
+    >>> integer(1234567)
     '1\u202f234\u202f567'
     """
     if value is None:
@@ -26,7 +28,9 @@ def decimal(value: float | None, digits: int = 1) -> str:
 
 
 def percent(value: float | None, digits: int = 1) -> str:
-    """>>> percent(0.5)
+    r"""A fraction as a French percentage.
+
+    >>> percent(0.5)
     '50,0\u202f%'
     """
     if value is None:
