@@ -70,6 +70,30 @@ def assess(
     raise typer.Exit(EXIT_DEPLOY if run.decision == "deploy" else EXIT_EXTEND)
 
 
+
+@app.command()
+def export(
+    folder: Annotated[Path, typer.Argument(help="Dossier de la présérie.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv (un fichier par tableau) ou xlsx (un classeur).")] = "csv",
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Dossier de sortie (défaut : FOLDER/export).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date du bilan, comme pour assess.")] = None,
+) -> None:
+    """Exporter le tableau par médecin, la qualité des données et les rejets (CSV ou Excel)."""
+    from preserie.adapters.exports import write
+    from preserie.domain.as_of import parse_as_of
+    from preserie.services.assess import assess_folder
+
+    if fmt not in ("csv", "xlsx"):
+        typer.echo(f"erreur : --format {fmt} : csv ou xlsx attendu", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    try:
+        run = assess_folder(folder, as_of=parse_as_of(as_of) if as_of else None)
+    except (UnusableInput, ValueError) as error:
+        typer.echo(f"erreur : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    for path in write(run.result, out or folder / "export", fmt):
+        typer.echo(str(path))
+
 DEMO_MARKER = ".preserie-demo"
 
 

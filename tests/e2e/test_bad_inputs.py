@@ -182,3 +182,18 @@ def test_bad_as_of_is_unusable_input(pilot: Path) -> None:
     done = preserie("assess", str(pilot), "--as-of", "2025-03-03T10:00")
     assert done.returncode == 2
     assert "décalage horaire manquant" in done.stderr
+
+
+def test_declaration_errors_are_explained_in_french(pilot: Path) -> None:
+    path = pilot / "pilot.yaml"
+    path.write_text(path.read_text().replace("planned_weeks: 6", "planned_weeks: six"))
+    _, _, err = assess_json(pilot)
+    assert "champ planned_weeks : entier attendu" in err
+
+
+def test_a_practitioner_declared_twice_is_refused(pilot: Path) -> None:
+    path = pilot / "pilot.yaml"
+    path.write_text(path.read_text().replace("- id: '331012351'", "- id: '331012344'"))
+    code, _, err = assess_json(pilot)
+    assert code == 2
+    assert "331012344 est déclaré deux fois" in err and "Value error" not in err

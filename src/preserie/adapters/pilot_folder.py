@@ -98,7 +98,32 @@ def _explain(error: Any) -> str:
         return "champ obligatoire manquant"
     if kind == "extra_forbidden":
         return "champ inconnu (faute de frappe ?)"
-    return str(message)
+    if kind == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
+    return _FRENCH.get(kind, "{msg}").format(msg=message, **error.get("ctx", {}))
+
+
+_FRENCH = {
+    "string_too_long": "au plus {max_length} caractères",
+    "string_too_short": "au moins {min_length} caractère(s)",
+    "string_pattern_mismatch": "format attendu : {pattern}",
+    "string_type": "texte attendu",
+    "bool_type": "true ou false attendu",
+    "bool_parsing": "true ou false attendu",
+    "int_type": "entier attendu",
+    "int_parsing": "entier attendu",
+    "float_parsing": "nombre attendu",
+    "date_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_type": "date attendue (AAAA-MM-JJ)",
+    "greater_than_equal": "valeur d'au moins {ge} attendue",
+    "less_than_equal": "valeur d'au plus {le} attendue",
+    "too_short": "au moins {min_length} élément(s) attendu(s)",
+    "list_type": "liste attendue",
+    "dict_type": "objet (clé: valeur) attendu",
+    "model_type": "objet (clé: valeur) attendu",
+    "literal_error": "valeur attendue : {expected}",
+}
 
 
 @dataclass(frozen=True)
