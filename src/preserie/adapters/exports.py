@@ -24,7 +24,7 @@ Cell = str | int | float | None
 class Table:
     name: str  # file stem and sheet name
     header: tuple[str, ...]
-    rows: list[tuple[Cell, ...]]
+    rows: Sequence[tuple[Cell, ...]]
 
 
 def neutralise(value: Cell) -> Cell:
