@@ -249,6 +249,7 @@ class DuckdbTraceStore:
         classes = {c.name: self._class_test(c.statuses, c.ranges) for c in self.reference.error_classes}
         queries = {
             "usage": sql.usage_select(list(self.reference.in_scope), count_out_of_scope),
+            "weekly": sql.weekly_select(list(self.reference.in_scope), count_out_of_scope),
             "operations": sql.operations_select(classes), "observed": sql.OBSERVED,
             "with_snapshot": sql.USERS_WITH_SNAPSHOT, "configurations": sql.CREATE_CALL_CONFIGURATIONS,
             "create_totals": sql.CREATE_TOTALS, "active": sql.ACTIVE_USERS,
@@ -281,7 +282,8 @@ class DuckdbTraceStore:
             configurations=tuple(ConfigurationStats(field=f, value=str(v), calls=c, failures=k)
                                  for f, v, c, k in rows["configurations"]),
             create_calls=create_calls, create_failures=create_failures,
-            active_users=frozenset(r[0] for r in rows["active"]))
+            active_users=frozenset(r[0] for r in rows["active"]),
+            weekly=tuple((p, week, d, t) for p, week, d, t in rows["weekly"]))
 
     @staticmethod
     def _class_test(statuses: tuple[int | None, ...], ranges: tuple[tuple[int, int], ...]) -> str:

@@ -244,8 +244,24 @@ WHERE p.step = 'conflicts' ORDER BY p.rid
 
 # C1: each user's window opens at their first digital prescription (seed: « à compter de la date
 # d'envoi des premières ordonnances numériques par le médecin ») and closes at as_of.
+def _counted(in_scope: list[str], count_out_of_scope: bool) -> str:
+    """The prescriptions that count in C1's total (SPEC §6: in scope, unless the policy counts all)."""
+    return "true" if count_out_of_scope else "u.category IN (" + ", ".join(f"'{c}'" for c in in_scope) + ")"
+
+
+def weekly_select(in_scope: list[str], count_out_of_scope: bool) -> str:
+    """Each user's e-prescriptions and prescriptions per week (Monday, Paris time): the adoption curve."""
+    return f"""
+SELECT u.practitioner, strftime(date_trunc('week', timezone('Europe/Paris', u.ts)), '%Y-%m-%d') AS week,
+       count(*) FILTER (WHERE u.digital) AS digital,
+       count(*) FILTER (WHERE {_counted(in_scope, count_out_of_scope)}) AS total
+FROM used u WHERE u.type = 'prescription'
+GROUP BY ALL ORDER BY ALL
+"""
+
+
 def usage_select(in_scope: list[str], count_out_of_scope: bool) -> str:
-    counted = "true" if count_out_of_scope else "u.category IN (" + ", ".join(f"'{c}'" for c in in_scope) + ")"
+    counted = _counted(in_scope, count_out_of_scope)
     return f"""
 WITH windows AS (
     SELECT practitioner, min(ts) AS window_start FROM used

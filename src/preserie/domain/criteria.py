@@ -60,11 +60,14 @@ def iso_paris(moment: dt.datetime | None) -> str | None:
 def usage_rate(users: Sequence[Practitioner], facts: TraceFacts, policy: Policy) -> dict[str, Any]:
     """C1: each user's share of e-prescriptions since their first one, up to as_of."""
     rows: list[dict[str, Any]] = []
+    weekly: dict[str, list[dict[str, Any]]] = {}
+    for practitioner, week, digital, total in facts.weekly:
+        weekly.setdefault(practitioner, []).append({"week": week, "digital": digital, "total": total})
     for user in users:
         counts = facts.usage.get(user.id)
         if counts is None:
             rows.append({"id": user.id, "window_start": None, "digital": 0, "total": None, "rate": None,
-                         "rate_ci95": None, "low_volume": True, "met": False})
+                         "rate_ci95": None, "low_volume": True, "met": False, "weekly": weekly.get(user.id, [])})
             continue
         interval = wilson_interval(counts.digital, counts.total)
         rows.append({
@@ -73,6 +76,7 @@ def usage_rate(users: Sequence[Practitioner], facts: TraceFacts, policy: Policy)
             "rate_ci95": list(interval) if interval else None,
             "low_volume": counts.total < policy.low_volume_below,
             "met": _at_least(counts.digital, counts.total, policy.usage_rate_min),
+            "weekly": weekly.get(user.id, []),
         })
     return {"met": bool(rows) and all(r["met"] for r in rows), "threshold": policy.usage_rate_min,
             "count_out_of_scope": policy.count_out_of_scope, "practitioners": rows}

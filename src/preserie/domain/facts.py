@@ -56,3 +56,4 @@ class TraceFacts:
     create_calls: int
     create_failures: int
     active_users: frozenset[str] = field(default_factory=frozenset)
+    weekly: tuple[tuple[str, str, int, int], ...] = ()  # (practitioner, ISO Monday, digital, total)
