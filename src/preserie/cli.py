@@ -94,6 +94,28 @@ def export(
     for path in write(run.result, out or folder / "export", fmt):
         typer.echo(str(path))
 
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="Dossier de la présérie.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date du bilan, comme pour assess.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Fichier HTML à écrire.")] = Path("report.html"),
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Écrire aussi ce PDF (même contenu).")] = None,
+) -> None:
+    """Écrire le bilan partagé (HTML autonome, et PDF sur demande). Code de sortie comme pour assess."""
+    from preserie.domain.as_of import parse_as_of
+    from preserie.services.report import write_report
+
+    try:
+        run = write_report(folder, output, pdf_path=pdf, as_of=parse_as_of(as_of) if as_of else None)
+    except (UnusableInput, ValueError) as error:
+        typer.echo(f"erreur : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    typer.echo(str(output))
+    if pdf:
+        typer.echo(str(pdf))
+    raise typer.Exit(EXIT_DEPLOY if run.decision == "deploy" else EXIT_EXTEND)
+
 DEMO_MARKER = ".preserie-demo"
 
 
@@ -109,7 +131,6 @@ def demo(
     from rich.console import Console
 
     from preserie.adapters.terminal import render
-    from preserie.services.assess import assess_folder
     from preserie.simulate import write_pilot
 
     console = Console()
@@ -121,7 +142,12 @@ def demo(
     with console.status(f"Simulation de {records:,} traces…".replace(",", "\u202f")):
         write_pilot(out, seed=seed, records=records, weeks=8)
     (out / DEMO_MARKER).write_text("written by `preserie demo`; removed and rewritten by the next one\n")
-    run = assess_folder(out)
+    from preserie.services.report import write_report
+
+    with console.status("Bilan et rapport…"):
+        run = write_report(out, out / "report.html", pdf_path=out / "report.pdf")
     render(run.result, console)
     console.print(f"\nDossier de la présérie simulée : {out.resolve()}")
+    console.print(f"Rapport : {(out / 'report.html').resolve()}")
+    console.print(f"Rapport PDF : {(out / 'report.pdf').resolve()}")
     console.print(f"Bilan JSON : preserie assess {out} --json")

@@ -38,7 +38,24 @@ class Evidence:
     dropped_rows: tuple[str, ...] = ()
 
 
-def _criterion_reason(criterion_id: str, result: dict[str, Any]) -> str:
+def _operation_reasons(result: dict[str, Any], labels: dict[str, str]) -> str:
+    parts = []
+    for name, op in result["operations"].items():
+        if op["met"]:
+            continue
+        causes = []
+        if op["ok"] < 1:
+            causes.append("aucun appel réussi")
+        if op["software_error_rate"] > result["threshold"]:
+            causes.append(f"{fr.percent(op['software_error_rate'])} d'erreurs du logiciel")
+        if op["open_blocking_anomalies"]:
+            ids = ", ".join(a["id"] for a in op["open_blocking_anomalies"])
+            causes.append(f"anomalie bloquante ouverte ({ids})")
+        parts.append(f"« {labels.get(name, name)} » : {', '.join(causes)}")
+    return " ; ".join(parts)
+
+
+def _criterion_reason(criterion_id: str, result: dict[str, Any], reference: Reference) -> str:
     if criterion_id == "usage_rate":
         below = [r["id"] for r in result["practitioners"] if not r["met"]]
         threshold = fr.percent(result["threshold"], 0)
@@ -49,8 +66,7 @@ def _criterion_reason(criterion_id: str, result: dict[str, Any]) -> str:
         return (f"{result['registered']} ordonnances enregistrées sur {result['created']} créées, "
                 f"sous le seuil de {fr.percent(result['threshold'], 0)}")
     if criterion_id == "operations":
-        failing = [op for op, r in result["operations"].items() if not r["met"]]
-        return "opération(s) non validée(s) : " + ", ".join(failing)
+        return _operation_reasons(result, reference.operations)
     if criterion_id == "prerequisites":
         parts = []
         if not result["declared"]:
@@ -93,7 +109,7 @@ def assess(evidence: Evidence) -> dict[str, Any]:
         if not result["met"]:
             reasons.append({"kind": "criterion", "ref": criterion.id,
                             "message": f"{criterion.code} {criterion.label} : "
-                                       f"{_criterion_reason(criterion.id, result)}"})
+                                       f"{_criterion_reason(criterion.id, result, evidence.reference)}"})
     for check in dossier:
         if check.status == FAIL:
             reasons.append({"kind": "dossier", "ref": check.check, "message": check.detail})

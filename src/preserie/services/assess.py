@@ -23,6 +23,7 @@ from preserie.domain.policy import PolicyError
 class AssessmentRun:
     result: dict[str, Any]
     issues: list[FileIssue]  # every file or row problem met on the way (also in the result)
+    pilot: Any  # the validated PilotDeclaration (typed loosely: its module is imported late, see below)
 
     @property
     def decision(self) -> str:
@@ -88,4 +89,4 @@ def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identi
     evidence = Evidence(pilot=pilot, policy=policy, reference=reference, as_of=used_as_of, data_quality=quality,
                         facts=facts, anomalies=anomalies.rows, answers=survey.rows,
                         allow_test_identities=test_identities, unreadable_files=unreadable, dropped_rows=dropped)
-    return AssessmentRun(result=assess(evidence), issues=issues)
+    return AssessmentRun(result=assess(evidence), issues=issues, pilot=pilot)
