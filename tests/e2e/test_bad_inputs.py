@@ -197,3 +197,16 @@ def test_a_practitioner_declared_twice_is_refused(pilot: Path) -> None:
     code, _, err = assess_json(pilot)
     assert code == 2
     assert "331012344 est déclaré deux fois" in err and "Value error" not in err
+
+
+def test_test_identities_are_refused_unless_asked_for_and_then_said(pilot: Path) -> None:
+    for name in ("pilot.yaml", "survey.csv", "registrations.csv", "traces/2025-01.jsonl"):
+        path = pilot / name
+        path.write_text(path.read_text().replace("331000034", "991000035"))
+    code, out, _ = assess_json(pilot)
+    identifiers = next(c for c in out["dossier"] if c["check"] == "identifiers")
+    assert code == 1 and identifiers["status"] == "fail" and "991000035" in identifiers["detail"]
+    code, out, _ = assess_json(pilot, "--test-identities")
+    identifiers = next(c for c in out["dossier"] if c["check"] == "identifiers")
+    assert code == 0 and identifiers["status"] == "pass"
+    assert "1 identité(s) de test acceptée(s)" in identifiers["detail"]
