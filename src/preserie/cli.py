@@ -151,3 +151,44 @@ def demo(
     console.print(f"Rapport : {(out / 'report.html').resolve()}")
     console.print(f"Rapport PDF : {(out / 'report.pdf').resolve()}")
     console.print(f"Bilan JSON : preserie assess {out} --json")
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Argument(help="Dossier à écrire : vide ou inexistant.")],
+    seed: Annotated[int, typer.Option("--seed", help="Graine : même graine et mêmes options, mêmes fichiers "
+                                      "octet pour octet.")] = 1,
+    practitioners: Annotated[int, typer.Option("--practitioners", help="Nombre de médecins équipés.")] = 8,
+    weeks: Annotated[int, typer.Option("--weeks", help="Durée de la présérie en semaines (planned_weeks).")] = 6,
+    audience: Annotated[str, typer.Option("--audience", help="Audience : liberal, health_center ou "
+                                          "mixed.")] = "liberal",
+    records: Annotated[int, typer.Option("--records", help="Nombre de traces postes, doublons renvoyés "
+                                         "compris.")] = 100_000,
+    scenario: Annotated[str, typer.Option("--scenario", help="Scénario : nominal (déploiement), slow-adopter, "
+                                          "registration-failures, broken-search ou unhappy (prolongation, un "
+                                          "critère non atteint).")] = "nominal",
+    fmt: Annotated[str, typer.Option("--format", help="Format des fichiers de traces : jsonl, csv, parquet, "
+                                     "jsonl.gz, ou mixed (les quatre en alternance).")] = "jsonl",
+) -> None:
+    """Simuler une présérie réaliste dans OUT (pilot.yaml, traces/, registrations.csv, anomalies.csv,
+    survey.csv), dont le bilan donne la décision promise par le scénario. Code de sortie 2 si OUT n'est pas vide."""
+    from preserie.simulate import write_pilot
+    from preserie.simulate.console import describe, option_problems, writing_progress
+    from preserie.simulate.folder import weekly_files
+
+    problems = option_problems(out, audience=audience, scenario=scenario, fmt=fmt, records=records,
+                               practitioners=practitioners, weeks=weeks)
+    for problem in problems:
+        typer.echo(f"erreur : {problem}", err=True)
+    if problems:
+        raise typer.Exit(EXIT_UNUSABLE)
+    files, formats = weekly_files(records, weeks, fmt)
+    try:
+        with writing_progress(records) as progress:
+            summary = write_pilot(out, seed=seed, practitioners=practitioners, records=records, weeks=weeks,
+                                  files=files, formats=formats, scenario=scenario, audience=audience,
+                                  progress=progress)
+    except OSError as error:
+        typer.echo(f"erreur : écriture impossible dans {out} : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    typer.echo(describe(summary))

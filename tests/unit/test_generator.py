@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preserie.domain.identifiers import check_am
+from preserie.domain.identifiers import check_am, check_finess, check_rpps
 from preserie.services.assess import assess_folder
 from preserie.simulate import write_pilot
 
@@ -47,8 +47,10 @@ def test_every_record_is_accounted_for(tmp_path: Path, formats: tuple[str, ...])
     summary = write_pilot(tmp_path, seed=3, records=RECORDS, files=len(formats), formats=formats, dirty=True)
     quality = assess_folder(tmp_path).result["data_quality"]
     assert quality["events_read"] == summary["records_written"] == RECORDS + 4
-    assert (quality["rejected"], quality["duplicates"], quality["conflicts"]) == (2, 1, 1)
-    assert quality["used"] == RECORDS
+    # The dirty duplicate comes on top of the batches the workstations re-sent (a nominal pilot has some).
+    assert (quality["rejected"], quality["duplicates"], quality["conflicts"]) == (2, 1 + summary["duplicates"], 1)
+    assert quality["other_situation"] == summary["other_situation"] > 0
+    assert quality["used"] == summary["used"] == RECORDS - summary["duplicates"] - summary["other_situation"]
     assert [r["line"] for r in quality["rejections"]] == [d["line"] for d in summary["dirty"][:2]]
 
 
@@ -56,9 +58,30 @@ def test_clean_pilot_counts_match_the_generator(tmp_path: Path) -> None:
     summary = write_pilot(tmp_path, seed=5, records=RECORDS)
     result = assess_folder(tmp_path).result
     registration = result["criteria"]["registration_rate"]
-    assert result["data_quality"]["used"] == RECORDS
+    quality = result["data_quality"]
+    assert quality["used"] == summary["used"]
+    assert (quality["duplicates"], quality["other_situation"]) == (summary["duplicates"], summary["other_situation"])
+    assert quality["events_read"] == RECORDS
     assert (registration["created"], registration["registered"], registration["orphans"]) == (
         summary["digital"], summary["registered"], 3)
     operations = result["criteria"]["operations"]["operations"]
     assert sum(o["calls"] for o in operations.values()) == summary["calls"]
     assert result["criteria"]["prerequisites"]["users_without_snapshot"] == []
+
+
+@pytest.mark.parametrize("audience", ["health_center", "mixed"])
+def test_health_centre_doctors_have_valid_rpps_in_declared_centres(tmp_path: Path, audience: str) -> None:
+    summary = write_pilot(tmp_path, seed=4, records=RECORDS, audience=audience)
+    declared = yaml.safe_load((tmp_path / "pilot.yaml").read_text(encoding="utf-8"))
+    centres = [c["finess"] for c in declared["health_centers"]]
+    assert 1 <= len(centres) <= 2 and centres == summary["health_centers"]
+    assert all(check_finess(finess).valid for finess in centres)
+    in_centres = [p for p in declared["practitioners"] if p["situation"] == "health_center"]
+    assert in_centres and all(check_rpps(p["id"]).valid and p["health_center"] in centres for p in in_centres)
+    assert (audience == "mixed") == any(p["situation"] == "liberal" for p in declared["practitioners"])
+
+
+def test_progress_is_told_every_record(tmp_path: Path) -> None:
+    told: list[int] = []
+    write_pilot(tmp_path, seed=2, records=RECORDS, files=3, progress=told.append)
+    assert sum(told) == RECORDS and all(step > 0 for step in told)
