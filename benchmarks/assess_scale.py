@@ -120,8 +120,8 @@ def differences(expected: Any, found: Any, path: str = "") -> list[str]:
 def generator_differences(tool: dict[str, Any], summary: dict[str, Any]) -> list[str]:
     """What the generator knows it wrote: every record used but the re-sent duplicates and the records of the
     doctors' other situation (older summaries, written before those existed, have no `used`)."""
-    truth = {"used": summary.get("used", summary["records"]), "created": summary["digital"], "registered": summary["registered"],
-             "orphans": summary["orphans"], "calls": summary["calls"]}
+    truth = {"used": summary.get("used", summary["records"]), "created": summary["digital"],
+             "registered": summary["registered"], "orphans": summary["orphans"], "calls": summary["calls"]}
     seen = {"used": tool["used"], **tool["registration"],
             "calls": sum(o["calls"] for o in tool["operations"].values())}
     return [f"{k}: tool {seen[k]} != generator {v}" for k, v in truth.items() if seen[k] != v]

@@ -303,9 +303,10 @@ def register_all(case: Any, Pilot: Any) -> None:
             entry["practice"] = "solo"
 
     @case("interim_duration", "Bilan intermédiaire au 10 février : moins de 6 semaines (avertissement), traces "
-          "postérieures écartées.", 0, {
-              "decision": "deploy", "dossier.13.status": "warn", "data_quality.after_as_of": 34,
-              "as_of": "2025-02-10T23:59:59.999999+01:00"})
+          "postérieures écartées, questionnaire rempli le 28 février pas encore connu.", 1, {
+              "decision": "extend", "dossier.13.status": "warn", "data_quality.after_as_of": 34,
+              "as_of": "2025-02-10T23:59:59.999999+01:00", "criteria.satisfaction.after_as_of_answers": 5,
+              "criteria.satisfaction.responses": 0, "criteria.usage_rate.met": True})
     def interim(p: Any) -> None:
         p.args = ["--as-of", "2025-02-10"]
 

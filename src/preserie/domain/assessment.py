@@ -82,6 +82,8 @@ def _criterion_reason(criterion_id: str, result: dict[str, Any], reference: Refe
                      f"{fr.decimal(result['threshold'])}")
     if result["blocking_issues"]:
         parts.append(f"{len(result['blocking_issues'])} frein(s) bloquant(s) signalé(s)")
+    if result["after_as_of_answers"]:
+        parts.append(f"{result['after_as_of_answers']} réponse(s) postérieure(s) à la date du bilan, non comptée(s)")
     return " ; ".join(parts) or "aucune réponse"
 
 
@@ -94,7 +96,7 @@ def assess(evidence: Evidence) -> dict[str, Any]:
         "registration_rate": c.registration_rate(facts, policy),
         "operations": c.operations(facts, evidence.anomalies, evidence.as_of, evidence.reference, policy),
         "prerequisites": c.prerequisites(users, pilot.technical_prerequisites, facts, policy),
-        "satisfaction": c.satisfaction(users, evidence.answers, policy),
+        "satisfaction": c.satisfaction(users, evidence.answers, policy, evidence.as_of),
     }
     starts = [u.window_start for u in facts.usage.values() if u.window_start is not None]
     context = DossierContext(

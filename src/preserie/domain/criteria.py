@@ -140,16 +140,20 @@ def prerequisites(users: Sequence[Practitioner], declared: Sequence[str], facts:
             "users_without_snapshot": without, "suspects": suspects}
 
 
-def satisfaction(users: Sequence[Practitioner], answers: Sequence[SurveyAnswer],
-                 policy: Policy) -> dict[str, Any]:
+def satisfaction(users: Sequence[Practitioner], answers: Sequence[SurveyAnswer], policy: Policy,
+                 as_of: dt.datetime | None = None) -> dict[str, Any]:
     """C5: every user answered, the mean overall score is high enough, and nobody raised a blocking issue.
 
     Of a user, only the latest answer by `submitted_on` counts; on a tie, the later row of the file.
+    Answers submitted after the day of `as_of` (Paris) are not known yet at that date: they are left out and
+    counted apart, as traces and anomalies after as_of are (beyond SPEC, which is silent on the survey's dates).
     """
     user_ids = [u.id for u in users]
+    day = as_of.astimezone(PARIS).date() if as_of else None
+    later = [a for a in answers if day is not None and a.submitted_on > day]
     latest: dict[str, SurveyAnswer] = {}
     for answer in answers:  # file order: a later row wins ties
-        if answer.practitioner in user_ids:
+        if answer.practitioner in user_ids and (day is None or answer.submitted_on <= day):
             kept = latest.get(answer.practitioner)
             if kept is None or answer.submitted_on >= kept.submitted_on:
                 latest[answer.practitioner] = answer
@@ -163,4 +167,5 @@ def satisfaction(users: Sequence[Practitioner], answers: Sequence[SurveyAnswer],
     return {"met": not missing and mean_ok and not blocking, "expected": len(user_ids), "responses": len(counted),
             "mean_overall": mean, "threshold": policy.satisfaction_min, "blocking_issues": blocking,
             "missing": missing, "mean_scores": scores,
-            "ignored_answers": sum(1 for a in answers if a.practitioner not in user_ids)}
+            "ignored_answers": sum(1 for a in answers if a.practitioner not in user_ids),
+            "after_as_of_answers": len(later)}
