@@ -28,8 +28,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-bench: install  ## the scale benchmark at 1 million records (10M: make bench RECORDS=10000000)
+bench: install  ## the scale benchmarks at 1 million records (10M: make bench RECORDS=10000000)
 	$(BIN)/python benchmarks/assess_scale.py --records $(or $(RECORDS),1000000)
+	$(BIN)/python benchmarks/simulate_scale.py --records $(or $(RECORDS),1000000)
 
 golden: install  ## rebuild the golden case folders, then refresh their reviewed snapshots
 	$(BIN)/python tests/cases/build.py
