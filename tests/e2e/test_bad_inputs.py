@@ -210,3 +210,22 @@ def test_test_identities_are_refused_unless_asked_for_and_then_said(pilot: Path)
     identifiers = next(c for c in out["dossier"] if c["check"] == "identifiers")
     assert code == 0 and identifiers["status"] == "pass"
     assert "1 identité(s) de test acceptée(s)" in identifiers["detail"]
+
+
+def test_csv_written_by_excel_with_a_bom_is_read(pilot: Path) -> None:
+    header = "event_id,ts,practitioner,situation,workstation,software_version,type,category,digital"
+    row = "bom-1,2025-02-03T10:00:00+01:00,331012344,liberal,w,5.2.0,prescription,medicines,false"
+    (pilot / "traces" / "2025-02.csv").write_bytes(("\ufeff" + header + "\r\n" + row + "\r\n").encode())
+    with (pilot / "survey.csv").open("rb") as handle:
+        survey = handle.read()
+    (pilot / "survey.csv").write_bytes("\ufeff".encode() + survey)
+    code, out, _ = assess_json(pilot)
+    assert out["data_quality"]["used"] == 156 and out["data_quality"]["rejected"] == 0
+    assert out["criteria"]["satisfaction"]["responses"] == 5 and code == 0
+
+
+def test_csv_with_semicolons_is_named_as_such(pilot: Path) -> None:
+    (pilot / "traces" / "2025-02.csv").write_text("event_id;ts;practitioner\nx;2025-02-03T10:00:00+01:00;1\n")
+    code, out, _ = assess_json(pilot)
+    issue = next(i for i in out["data_quality"]["file_issues"] if i["file"] == "traces/2025-02.csv")
+    assert "séparateur « ; »" in issue["message"] and code == 1

@@ -139,7 +139,7 @@ def _read_rows(folder: Path, name: str, model: type[Row], required: Sequence[str
         return SideFile([], [], present=False)
     rows: list[Row] = []
     issues: list[FileIssue] = []
-    with path.open(encoding="utf-8", newline="", errors="replace") as handle:
+    with path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:  # Excel writes a BOM
         reader = csv.DictReader(handle)
         header = [h.strip() for h in reader.fieldnames or []]
         missing = [c for c in required if c not in header]

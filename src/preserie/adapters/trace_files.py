@@ -93,7 +93,7 @@ def open_text(trace_file: TraceFile) -> BinaryIO:
 
 
 def read_csv_header(trace_file: TraceFile) -> list[str] | None:
-    with open_text(trace_file) as raw, io.TextIOWrapper(raw, encoding="utf-8", errors="replace",
+    with open_text(trace_file) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace",
                                                         newline="") as text:
         row = next(csv.reader(text), None)
     return None if row is None else [cell.strip() for cell in row]
@@ -140,7 +140,7 @@ def careful_json_rows(trace_file: TraceFile, file_idx: int) -> Iterator[dict[str
 
 def careful_csv_rows(trace_file: TraceFile, file_idx: int) -> Iterator[dict[str, Any]]:
     """Each data row of a CSV file parsed on its own: a row with the wrong number of cells is rejected."""
-    with open_text(trace_file) as raw, io.TextIOWrapper(raw, encoding="utf-8", errors="replace",
+    with open_text(trace_file) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace",
                                                         newline="") as text:
         reader = csv.reader(text)
         header = [cell.strip() for cell in next(reader, [])]
