@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from preserie_cli import copy_case, run
 
 NOMINAL = Path(__file__).parents[1] / "cases" / "nominal"
 
 
-def preserie(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "preserie", *args], capture_output=True, text=True, timeout=120)
+preserie = run
 
 
 @pytest.fixture
 def pilot(tmp_path: Path) -> Path:
-    folder = tmp_path / "pilot"
-    shutil.copytree(NOMINAL, folder, ignore=shutil.ignore_patterns("case.yaml", "expected.json"))
-    return folder
+    return copy_case("nominal", tmp_path / "pilot")
 
 
 def assess_json(folder: Path, *extra: str) -> tuple[int, dict, str]:

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "preserie", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+from preserie_cli import run
 
 
 def test_demo_simulates_a_nominal_pilot_that_deploys_and_can_be_run_again(tmp_path: Path) -> None:

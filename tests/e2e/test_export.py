@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from preserie_cli import copy_case, run
 
 NOMINAL = Path(__file__).parents[1] / "cases" / "nominal"
 
 
-def preserie(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "preserie", *args], capture_output=True, text=True, timeout=120)
+preserie = run
 
 
 @pytest.fixture
 def pilot(tmp_path: Path) -> Path:
-    folder = tmp_path / "pilot"
-    shutil.copytree(NOMINAL, folder, ignore=shutil.ignore_patterns("case.yaml", "expected.json"))
+    folder = copy_case("nominal", tmp_path / "pilot")
     declaration = (folder / "pilot.yaml").read_text()
     evil = "- id: =HYPERLINK(\"x.invalid\")\n  situation: liberal\n  cpam: '33'\n  equipped: true\n"
     (folder / "pilot.yaml").write_text(declaration.replace("practitioners:\n", "practitioners:\n" + evil, 1))

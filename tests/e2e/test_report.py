@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from preserie_cli import CASES, run
 
-CASES = Path(__file__).parents[1] / "cases"
 GOLDEN = ("nominal", "anomaly_open_blocking")
 
 
 def report(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "preserie", "report", str(folder), "-o", str(out),
-                           "--as-of", "2025-03-03", *extra], capture_output=True, text=True, timeout=180)
+    return run("report", str(folder), "-o", str(out), "--as-of", "2025-03-03", *extra)
 
 
 def normalised(html: str) -> str:

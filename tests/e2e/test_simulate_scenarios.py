@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from preserie_cli import run
 
 from preserie.simulate import SCENARIOS
 
@@ -21,10 +19,6 @@ CRITERIA = ("usage_rate", "registration_rate", "operations", "prerequisites", "s
 CASES = [(name, "liberal") for name in SCENARIOS] + [("nominal", "health_center"), ("nominal", "mixed")]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "preserie", *args], capture_output=True, text=True, timeout=300,
-                          env=env)
 
 
 def simulate_and_assess(folder: Path, scenario: str, audience: str) -> tuple[int, dict[str, Any]]:

@@ -102,7 +102,7 @@ class DuckdbTraceStore:
             header = read_csv_header(trace_file)
             known = set(sql.TEXT_FIELDS)
             if not header or not known.intersection(header):
-                semicolons = bool(header) and len(header) == 1 and ";" in header[0]
+                semicolons = header is not None and len(header) == 1 and ";" in header[0]
                 hint = (" : séparateur « ; » détecté, la virgule est attendue" if semicolons
                         else " : l'en-tête CSV ne contient aucune colonne attendue (event_id, ts, …)")
                 self.file_issues.append(FileIssue(trace_file.name, "error", "fichier illisible" + hint))
