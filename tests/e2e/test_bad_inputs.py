@@ -224,3 +224,12 @@ def test_csv_with_semicolons_is_named_as_such(pilot: Path) -> None:
     code, out, _ = assess_json(pilot)
     issue = next(i for i in out["data_quality"]["file_issues"] if i["file"] == "traces/2025-02.csv")
     assert "séparateur « ; »" in issue["message"] and code == 1
+
+
+def test_a_csv_header_with_quotes_and_sql_in_it_is_read_and_the_rest_kept(pilot: Path) -> None:
+    header = "event_id,ts,practitioner,situation,workstation,software_version,type,category,digital"
+    evil = "x': 'VARCHAR'}); DROP TABLE records; --"
+    row = "i-1,2025-02-03T10:00:00+01:00,331012344,liberal,w,5.2.0,prescription,medicines,false,zzz"
+    (pilot / "traces" / "2025-02.csv").write_text(f"{header},\"{evil}\"\n{row}\n")
+    code, out, _ = assess_json(pilot)
+    assert code == 0 and out["data_quality"]["used"] == 156 and out["data_quality"]["rejected"] == 0

@@ -61,7 +61,6 @@ class DuckdbTraceStore:
         self.con.execute(sql.CREATE_TABLES)
         self.files: dict[int, TraceFile] = {}
         self.file_issues: list[FileIssue] = []
-        self._as_of: dt.datetime | None = None
 
     def close(self) -> None:
         self.con.close()
@@ -99,27 +98,36 @@ class DuckdbTraceStore:
             self._load_parquet(file_idx, trace_file, path)
             return
         if trace_file.format == "csv":
-            header = read_csv_header(trace_file)
-            known = set(sql.TEXT_FIELDS)
-            if not header or not known.intersection(header):
-                semicolons = header is not None and len(header) == 1 and ";" in header[0]
-                hint = (" : séparateur « ; » détecté, la virgule est attendue" if semicolons
-                        else " : l'en-tête CSV ne contient aucune colonne attendue (event_id, ts, …)")
-                self.file_issues.append(FileIssue(trace_file.name, "error", "fichier illisible" + hint))
+            header = self._csv_header(trace_file)
+            if header is None:
                 return
-            absent = [name for name in sql.COMMON_FIELDS if name not in header]
-            if absent:
-                self.file_issues.append(FileIssue(
-                    trace_file.name, "warning", f"colonnes absentes de l'en-tête : {', '.join(absent)}"))
+            careful: Iterator[dict[str, Any]] = careful_csv_rows(trace_file, file_idx)
             if len(set(header)) != len(header) or any(not h for h in header):
-                careful: Iterator[dict[str, Any]] = careful_csv_rows(trace_file, file_idx)
-                self._load_careful(careful)
+                self._load_careful(careful)  # a header DuckDB cannot take as column names
                 return
             fast = sql.csv_fast_source(file_idx, path, header)
-            careful = careful_csv_rows(trace_file, file_idx)
         else:
             fast = sql.json_fast_source(file_idx, path, MAX_OBJECT_SIZE)
             careful = careful_json_rows(trace_file, file_idx)
+        self._load_fast_or_careful(file_idx, trace_file, fast, careful)
+
+    def _csv_header(self, trace_file: TraceFile) -> list[str] | None:
+        """The header of a CSV trace file, or None (and why) when it names none of the contract's columns."""
+        header = read_csv_header(trace_file)
+        if not header or not set(sql.TEXT_FIELDS).intersection(header):
+            semicolons = header is not None and len(header) == 1 and ";" in header[0]
+            hint = (" : séparateur « ; » détecté, la virgule est attendue" if semicolons
+                    else " : l'en-tête CSV ne contient aucune colonne attendue (event_id, ts, …)")
+            self.file_issues.append(FileIssue(trace_file.name, "error", "fichier illisible" + hint))
+            return None
+        absent = [name for name in sql.COMMON_FIELDS if name not in header]
+        if absent:
+            self.file_issues.append(FileIssue(
+                trace_file.name, "warning", f"colonnes absentes de l'en-tête : {', '.join(absent)}"))
+        return header
+
+    def _load_fast_or_careful(self, file_idx: int, trace_file: TraceFile, fast: str,
+                              careful: Iterator[dict[str, Any]]) -> None:
         try:
             self.con.execute("BEGIN")
             self._validate_into_records(fast)
@@ -183,7 +191,6 @@ class DuckdbTraceStore:
         if as_of is None:
             row = self.con.execute(sql.LATEST_TS).fetchone()
             as_of = row[0] if row else None
-        self._as_of = as_of
         self.con.execute("INSERT INTO evaluation VALUES (?::TIMESTAMPTZ)",
                          [as_of or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)])
         self.con.execute(sql.CREATE_ACCOUNTED)

@@ -22,7 +22,7 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileI
     if missing:
         return [FileIssue(NAME, "error", f"colonnes obligatoires absentes de l'en-tête : {', '.join(missing)} "
                           f"(en-tête attendu : {','.join(COLUMNS)})")]
-    columns = ", ".join(f"'{h}': 'VARCHAR'" for h in header)
+    columns = ", ".join("'" + h.replace("'", "''") + "': 'VARCHAR'" for h in header)  # names from the file
     select = ", ".join(f"nullif(trim(\"{c}\"), '') AS {c}" if c in header else f"NULL AS {c}" for c in COLUMNS)
     literal = "'" + str(path).replace("'", "''") + "'"
     try:

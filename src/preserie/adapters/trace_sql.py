@@ -130,7 +130,8 @@ FROM read_json({path_literal}, format = 'newline_delimited', columns = {{{column
 
 def csv_fast_source(file_idx: int, path_literal: str, header: list[str]) -> str:
     """Normalized text columns of a CSV file: every cell text, an empty cell null (SPEC §5)."""
-    columns = ", ".join(f"'{h}': 'VARCHAR'" for h in header)
+    # Header names come from the file: quoted as SQL literals; only the contract's own names are selected.
+    columns = ", ".join("'" + h.replace("'", "''") + "': 'VARCHAR'" for h in header)
     present = set(header)
     select = ", ".join(
         (f"nullif(\"{name}\", '') AS {name}" if name in present else f"NULL::VARCHAR AS {name}")
