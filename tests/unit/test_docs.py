@@ -26,3 +26,9 @@ def test_readme_names_every_criterion_and_the_cli_options() -> None:
         assert f"`{criterion.id}`" in readme
     for option in ("--as-of", "--json", "--strict", "--test-identities"):
         assert option in readme
+
+
+def test_every_dossier_check_has_a_french_label() -> None:
+    from preserie.domain.dossier import CHECK_LABELS
+
+    assert {check.__name__ for check in CHECKS} == set(CHECK_LABELS)

@@ -12,6 +12,7 @@ from rich.text import Text
 from preserie import french as fr
 from preserie.domain.accounting import STEPS
 from preserie.domain.criteria import CRITERIA
+from preserie.domain.dossier import CHECK_LABELS
 
 STATUS = {"pass": ("conforme", "green"), "fail": ("non conforme", "red"), "warn": ("à surveiller", "yellow")}
 MET = {True: Text("atteint", style="bold green"), False: Text("non atteint", style="bold red")}
@@ -38,7 +39,7 @@ def _dossier(result: dict[str, Any]) -> Table:
     table.add_column("Détail", ratio=1)
     for check in result["dossier"]:
         label, style = STATUS[check["status"]]
-        table.add_row(check["check"], Text(label, style=style), check["detail"])
+        table.add_row(CHECK_LABELS.get(check["check"], check["check"]), Text(label, style=style), check["detail"])
     return table
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from preserie import french as fr
 from preserie.domain import criteria as c
 from preserie.domain.accounting import DataQuality
-from preserie.domain.dossier import FAIL, CheckResult, DossierContext, check_dossier
+from preserie.domain.dossier import CHECK_LABELS, FAIL, CheckResult, DossierContext, check_dossier
 from preserie.domain.facts import TraceFacts
 from preserie.domain.feedback import Anomaly, SurveyAnswer
 from preserie.domain.pilot import PilotDeclaration
@@ -114,7 +114,8 @@ def assess(evidence: Evidence) -> dict[str, Any]:
                                        f"{_criterion_reason(criterion.id, result, evidence.reference)}"})
     for check in dossier:
         if check.status == FAIL:
-            reasons.append({"kind": "dossier", "ref": check.check, "message": check.detail})
+            label = CHECK_LABELS.get(check.check, check.check)
+            reasons.append({"kind": "dossier", "ref": check.check, "message": f"{label} : {check.detail}"})
     return {
         "schema": SCHEMA,
         "pilot": pilot.id,

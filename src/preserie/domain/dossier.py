@@ -12,6 +12,17 @@ from preserie.domain.reference import Reference
 
 PASS, FAIL, WARN = "pass", "fail", "warn"
 
+# The French name of each check, for screens and reports.
+CHECK_LABELS: dict[str, str] = {
+    "cnda_authorization": "Autorisation CNDA", "readiness_support": "Support aux professionnels de santé",
+    "readiness_installation_and_training": "Installation et formation", "readiness_kit": "Kit d'accompagnement",
+    "cpam_count": "Nombre de CPAM", "cpam_referent": "CPAM référentes", "practitioner_count": "Nombre de médecins",
+    "situations": "Situations d'exercice", "identifiers": "Identifiants (N° AM, RPPS, FINESS)",
+    "zone": "Zone géographique", "group_practice": "Cabinet de groupe ou MSP", "planning": "Planning",
+    "traces_received": "Traces reçues", "duration": "Durée", "traces_readable": "Fichiers de traces lisibles",
+    "input_rows": "Lignes des fichiers d'anomalies et du questionnaire",
+}
+
 
 @dataclass(frozen=True)
 class DossierContext:
@@ -135,7 +146,7 @@ def identifiers(p: PilotDeclaration, c: DossierContext) -> CheckResult:
                 problems.append(f"RPPS {pr.id} : centre de santé {pr.health_center or '(absent)'} non déclaré "
                                 "dans health_centers")
     if problems:
-        return CheckResult("identifiers", FAIL, "; ".join(problems))
+        return CheckResult("identifiers", FAIL, " ; ".join(problems))
     suffix = f" ({tests} identité(s) de test acceptée(s) par --test-identities)" if tests else ""
     return CheckResult("identifiers", PASS, "N° AM, RPPS et FINESS valides" + suffix)
 

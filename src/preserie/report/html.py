@@ -14,18 +14,10 @@ import preserie
 from preserie import french as fr
 from preserie.domain.accounting import STEPS
 from preserie.domain.criteria import CRITERIA
+from preserie.domain.dossier import CHECK_LABELS
 from preserie.domain.pilot import PilotDeclaration
 from preserie.report import charts
 
-CHECK_LABELS = {
-    "cnda_authorization": "Autorisation CNDA", "readiness_support": "Support aux professionnels de santé",
-    "readiness_installation_and_training": "Installation et formation", "readiness_kit": "Kit d'accompagnement",
-    "cpam_count": "Nombre de CPAM", "cpam_referent": "CPAM référentes", "practitioner_count": "Nombre de médecins",
-    "situations": "Situations d'exercice", "identifiers": "Identifiants (N° AM, RPPS, FINESS)",
-    "zone": "Zone géographique", "group_practice": "Cabinet de groupe ou MSP", "planning": "Planning",
-    "traces_received": "Traces reçues", "duration": "Durée", "traces_readable": "Fichiers de traces lisibles",
-    "input_rows": "Lignes des fichiers d'anomalies et du questionnaire",
-}
 STATUS_LABELS = {"pass": "conforme", "fail": "non conforme", "warn": "à surveiller"}
 CLASS_LABELS = {"ok": "réussi", "software": "logiciel", "authentication": "authentification",
                 "not_found": "introuvable", "teleservice": "téléservice", "network": "réseau"}
