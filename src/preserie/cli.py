@@ -192,3 +192,50 @@ def simulate(
         typer.echo(f"erreur : écriture impossible dans {out} : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error
     typer.echo(describe(summary))
+
+
+teleservice_app = typer.Typer(help="Bac à sable du téléservice de l'ordonnance numérique : une simulation, pas le "
+                              "service national.", no_args_is_help=True)
+
+
+@teleservice_app.command("serve")
+def teleservice_serve(
+    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port d'écoute.")] = 8700,
+    database: Annotated[str | None, typer.Option("--database", help="Fichier SQLite ou URL SQLAlchemy "
+                                                 "(postgresql+psycopg://…) ; défaut : "
+                                                 "preserie-teleservice.db.")] = None,
+) -> None:
+    """Lancer le bac à sable (API JSON sous /v1, OpenAPI sur /openapi.json). Secret des jetons :
+    PRESERIE_TELESERVICE_SECRET (obligatoire). Code de sortie 2 sans secret."""
+    from preserie.teleservice.app import serve
+    from preserie.teleservice.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env(database=database)
+    except SettingsError as error:
+        typer.echo(f"erreur : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    serve(settings, host=host, port=port)
+
+
+@teleservice_app.command("token")
+def teleservice_token(
+    professional_id: Annotated[str, typer.Option("--id", help="Identifiant du professionnel (RPPS…).")],
+    role: Annotated[str, typer.Option("--role", help="prescriber, ou une profession prescrite : pharmacist, nurse, "
+                                      "physiotherapist, …")],
+    ttl: Annotated[int, typer.Option("--ttl", help="Durée de validité en secondes.")] = 3600,
+) -> None:
+    """Imprimer un jeton porteur signé (tient lieu de la carte CPS). Secret : PRESERIE_TELESERVICE_SECRET."""
+    from preserie.teleservice.settings import Settings, SettingsError
+    from preserie.teleservice.tokens import issue_token
+
+    try:
+        secret = Settings.from_env().secret
+        typer.echo(issue_token(secret, professional_id, role, ttl=ttl))
+    except (SettingsError, ValueError) as error:
+        typer.echo(f"erreur : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+
+
+app.add_typer(teleservice_app, name="teleservice")

@@ -1,0 +1,91 @@
+"""What the sandbox knows as data: categories, roles, and the catalogue of its errors.
+
+Every error has a stable code, a French message and an HTTP status in the class SPEC §6 (C3) expects: a malformed
+request from the software is 400/409/422 (`software`), a refused token 401 and a refused role 403
+(`authentication`), an unknown prescription 404 (`not_found`), a failure of the sandbox itself 5xx (`teleservice`).
+The categories repeat SPEC §3 because this app imports nothing of preserie but the identifier checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# SPEC §3: the categories of the ordonnance numérique; imaging and transport are never e-prescriptions.
+IN_SCOPE_CATEGORIES = ("medicines", "medical_devices", "biology", "nursing", "physiotherapy", "speech_therapy",
+                       "orthoptics", "podiatry")
+OUT_OF_SCOPE_CATEGORIES = ("imaging", "transport")
+
+PRESCRIBER = "prescriber"
+# Who may dispense (carry out) a prescription of each category: the "prescribed professionals".
+DISPENSERS: dict[str, tuple[str, ...]] = {
+    "medicines": ("pharmacist",),
+    "medical_devices": ("pharmacist", "medical_device_provider"),
+    "biology": ("biologist",),
+    "nursing": ("nurse",),
+    "physiotherapy": ("physiotherapist",),
+    "speech_therapy": ("speech_therapist",),
+    "orthoptics": ("orthoptist",),
+    "podiatry": ("podiatrist",),
+}
+PRESCRIBED_PROFESSIONS = tuple(sorted({role for roles in DISPENSERS.values() for role in roles}))
+ROLES = (PRESCRIBER, *PRESCRIBED_PROFESSIONS)
+MAX_PAGE_SIZE = 100  # search pages are bounded: a client cannot ask for everything at once
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    status: int
+    message: str
+
+
+ERRORS: dict[str, ErrorKind] = {
+    # software (SPEC §6 C3: 4xx other than 401, 403, 404, 408, 429)
+    "MALFORMED_REQUEST": ErrorKind(400, "requête mal formée : corps JSON illisible"),
+    "INVALID_REQUEST": ErrorKind(422, "requête invalide : voir le détail des champs"),
+    "INVALID_IDEMPOTENCY_KEY": ErrorKind(400, "en-tête Idempotency-Key invalide : 1 à 128 caractères ASCII "
+                                              "imprimables"),
+    "UNKNOWN_CATEGORY": ErrorKind(422, "catégorie de prescription inconnue"),
+    "CATEGORY_OUT_OF_SCOPE": ErrorKind(422, "catégorie hors du périmètre de l'ordonnance numérique (imagerie, "
+                                            "transports sanitaires)"),
+    "INVALID_NIR": ErrorKind(422, "NIR du patient invalide"),
+    "INVALID_DATE_RANGE": ErrorKind(422, "période de recherche invalide : la date de début suit la date de fin"),
+    "IDEMPOTENCY_KEY_REUSED": ErrorKind(422, "clé d'idempotence déjà utilisée pour une autre requête"),
+    "UNKNOWN_LINE": ErrorKind(422, "ligne de prescription inconnue"),
+    "QUANTITY_EXCEEDS_REMAINING": ErrorKind(422, "quantité délivrée supérieure au reste à délivrer de la ligne"),
+    "PRESCRIPTION_FULLY_DISPENSED": ErrorKind(409, "prescription déjà entièrement délivrée"),
+    "METHOD_NOT_ALLOWED": ErrorKind(405, "méthode HTTP non prise en charge sur cette adresse"),
+    # authentication
+    "AUTH_TOKEN_MISSING": ErrorKind(401, "authentification requise : jeton porteur absent"),
+    "AUTH_TOKEN_INVALID": ErrorKind(401, "jeton d'authentification invalide"),
+    "AUTH_TOKEN_EXPIRED": ErrorKind(401, "jeton d'authentification expiré"),
+    "ROLE_NOT_ALLOWED": ErrorKind(403, "opération non autorisée pour ce rôle"),
+    "PROFESSION_NOT_PRESCRIBED": ErrorKind(403, "profession non habilitée à délivrer cette catégorie"),
+    # not found
+    "PRESCRIPTION_NOT_FOUND": ErrorKind(404, "prescription introuvable"),
+    "ROUTE_NOT_FOUND": ErrorKind(404, "adresse inconnue du téléservice"),
+    # teleservice
+    "TS_INTERNAL_ERROR": ErrorKind(500, "erreur interne du téléservice"),
+    "TS_DATABASE_UNAVAILABLE": ErrorKind(503, "base de données du téléservice indisponible"),
+}
+
+
+class TeleserviceError(Exception):
+    """An answer of the catalogue: raised anywhere in the sandbox, turned into JSON by the app."""
+
+    def __init__(self, code: str, detail: str | None = None, *, details: list[dict[str, Any]] | None = None):
+        self.code = code
+        self.kind = ERRORS[code]
+        self.detail = detail
+        self.details = details
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"{self.kind.message} : {self.detail}" if self.detail else self.kind.message
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return body

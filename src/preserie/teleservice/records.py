@@ -1,0 +1,119 @@
+"""What the store takes and gives: plain records, apart from the tables and from the API schemas."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime
+
+ID_ALPHABET = string.digits + string.ascii_uppercase
+ID_LENGTH = 18  # SPEC §3: the shape of the one public example, 01S2TBPZ2JCNZZYGHZ
+
+ISSUED, PARTIALLY_DISPENSED, DISPENSED = "issued", "partially_dispensed", "dispensed"
+STATUSES = (ISSUED, PARTIALLY_DISPENSED, DISPENSED)
+
+
+def new_prescription_id() -> str:
+    """18 upper-case alphanumeric characters from the system's secure source: unguessable (~93 bits)."""
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def is_prescription_id(text: str) -> bool:
+    """
+    >>> is_prescription_id("01S2TBPZ2JCNZZYGHZ"), is_prescription_id("01s2tbpz2jcnzzyghz")
+    (True, False)
+    """
+    return len(text) == ID_LENGTH and all(char in ID_ALPHABET for char in text)
+
+
+def status_of(quantities: list[tuple[int, int]]) -> str:
+    """Status from (prescribed, dispensed) quantities of each line.
+
+    >>> status_of([(2, 0), (1, 0)]), status_of([(2, 1), (1, 0)]), status_of([(2, 2), (1, 1)])
+    ('issued', 'partially_dispensed', 'dispensed')
+    """
+    if all(dispensed >= prescribed for prescribed, dispensed in quantities):
+        return DISPENSED
+    return PARTIALLY_DISPENSED if any(dispensed for _, dispensed in quantities) else ISSUED
+
+
+@dataclass(frozen=True)
+class NewLine:
+    code: str | None
+    text: str | None
+    quantity: int
+    duration_days: int | None
+
+
+@dataclass(frozen=True)
+class NewPrescription:
+    prescriber_id: str
+    category: str
+    patient_nir: str
+    software_name: str
+    software_version: str
+    dispensing_visible_to_prescriber: bool
+    dmp_deposit: bool
+    lines: tuple[NewLine, ...]
+
+
+@dataclass(frozen=True)
+class LineRecord:
+    number: int
+    code: str | None
+    text: str | None
+    quantity: int
+    duration_days: int | None
+    dispensed: int
+
+
+@dataclass(frozen=True)
+class DispensationRecord:
+    id: int
+    dispenser_id: str
+    dispenser_role: str
+    dispensed_at: datetime
+    lines: tuple[tuple[int, int], ...]  # (line number, quantity)
+
+
+@dataclass(frozen=True)
+class PrescriptionRecord:
+    id: str
+    prescriber_id: str
+    category: str
+    patient_nir: str
+    created_at: datetime
+    status: str
+    software_name: str
+    software_version: str
+    dispensing_visible_to_prescriber: bool
+    dmp_deposit: bool
+    lines: tuple[LineRecord, ...]
+    dispensations: tuple[DispensationRecord, ...]
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    prescriber_id: str
+    patient_nir: str | None
+    start: datetime | None  # inclusive, aware
+    end: datetime | None  # exclusive, aware
+    category: str | None
+    status: str | None
+    page: int
+    size: int
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One call. Never the patient's NIR: the journal says who called what, not about whom."""
+
+    operation: str
+    method: str
+    status: int
+    duration_ms: int
+    error_code: str | None = None
+    caller_id: str | None = None
+    caller_role: str | None = None
+    prescription_id: str | None = None

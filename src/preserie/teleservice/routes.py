@@ -1,0 +1,209 @@
+"""The operations under ``/v1``: create, consult, search, dispense, and the QR code of a prescription.
+
+Access rules: a prescriber creates, searches and consults their own prescriptions, with the dispensing unless the
+patient objected; a prescribed professional (pharmacist, nurse, …) consults any prescription from its id (the QR
+code) and dispenses those of its profession. Anyone else gets 404, never 403, so that no answer tells whether an
+id exists. A prescribed professional who searches gets 403 ``ROLE_NOT_ALLOWED``: search is an operation of the
+prescriber, and refusing it by role says nothing about any prescription.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from preserie.domain.identifiers import check_nir
+from preserie.teleservice.catalogue import (
+    IN_SCOPE_CATEGORIES,
+    MAX_PAGE_SIZE,
+    OUT_OF_SCOPE_CATEGORIES,
+    PRESCRIBER,
+    TeleserviceError,
+)
+from preserie.teleservice.qr import qr_png, qr_svg
+from preserie.teleservice.records import NewLine, NewPrescription, PrescriptionRecord, SearchQuery, is_prescription_id
+from preserie.teleservice.schemas import (
+    DispensationCreate,
+    ErrorPublic,
+    PrescriptionCreate,
+    PrescriptionCreated,
+    PrescriptionPublic,
+    SearchPage,
+)
+from preserie.teleservice.settings import Settings
+from preserie.teleservice.store import SqlPrescriptionStore, request_hash
+from preserie.teleservice.tokens import Caller, verify_token
+
+PARIS = ZoneInfo("Europe/Paris")
+Status = Literal["issued", "partially_dispensed", "dispensed"]  # records.STATUSES
+_bearer = HTTPBearer(auto_error=False, description="Jeton signé tenant lieu de la carte CPS / Pro Santé Connect "
+                                                   "(`preserie teleservice token`).")
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorPublic} for status in (401, 422, *statuses)}
+
+
+def get_store(request: Request) -> SqlPrescriptionStore:
+    store: SqlPrescriptionStore = request.app.state.store
+    return store
+
+
+def get_caller(request: Request,
+               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    if credentials is None:
+        raise TeleserviceError("AUTH_TOKEN_INVALID" if request.headers.get("authorization") else "AUTH_TOKEN_MISSING")
+    settings: Settings = request.app.state.settings
+    caller = verify_token(settings.secret, credentials.credentials)
+    request.state.caller = caller
+    return caller
+
+
+StoreDep = Annotated[SqlPrescriptionStore, Depends(get_store)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+router = APIRouter(prefix="/v1", tags=["prescriptions"])
+
+
+def _require_prescriber(caller: Caller) -> None:
+    if caller.role != PRESCRIBER:
+        raise TeleserviceError("ROLE_NOT_ALLOWED", caller.role)
+
+
+def _check_category(category: str) -> None:
+    if category in OUT_OF_SCOPE_CATEGORIES:
+        raise TeleserviceError("CATEGORY_OUT_OF_SCOPE", category)
+    if category not in IN_SCOPE_CATEGORIES:
+        raise TeleserviceError("UNKNOWN_CATEGORY", f"attendu : {', '.join(IN_SCOPE_CATEGORIES)}")
+
+
+def _check_nir(nir: str) -> None:
+    check = check_nir(nir)
+    if not check.valid:
+        raise TeleserviceError("INVALID_NIR", check.reason)
+
+
+def _check_idempotency_key(key: str | None) -> None:
+    if key is not None and not (0 < len(key) <= 128 and key.isascii() and key.isprintable()):
+        raise TeleserviceError("INVALID_IDEMPOTENCY_KEY")
+
+
+@router.post("/prescriptions", status_code=201, name="create", responses=_errors(400, 403))
+def create_prescription(body: PrescriptionCreate, caller: CallerDep, store: StoreDep, request: Request,
+                        response: Response,
+                        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+                        ) -> PrescriptionCreated:
+    """Créer une e-prescription ; une nouvelle tentative avec la même Idempotency-Key rend le premier résultat."""
+    _require_prescriber(caller)
+    _check_idempotency_key(idempotency_key)
+    _check_category(body.category)
+    _check_nir(body.patient_nir)
+    draft = NewPrescription(
+        caller.id, body.category, body.patient_nir, body.software.name, body.software.version,
+        body.consents.dispensing_visible_to_prescriber, body.consents.dmp_deposit,
+        tuple(NewLine(line.code, line.text, line.quantity, line.duration_days) for line in body.lines))
+    prescription_id, replayed = store.create(draft, key=idempotency_key, body_hash=request_hash(body.model_dump_json()))
+    request.state.prescription_id = prescription_id
+    url = f"/v1/prescriptions/{prescription_id}"
+    response.headers["Location"] = url
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return PrescriptionCreated(id=prescription_id, url=url, qr_svg=qr_svg(prescription_id),
+                               qr_svg_url=f"{url}/qr.svg", qr_png_url=f"{url}/qr.png")
+
+
+def _visible(store: SqlPrescriptionStore, caller: Caller, prescription_id: str, request: Request) -> PrescriptionRecord:
+    if not is_prescription_id(prescription_id):
+        raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
+    request.state.prescription_id = prescription_id
+    record = store.get(prescription_id)
+    if record is None or (caller.role == PRESCRIBER and record.prescriber_id != caller.id):
+        raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
+    return record
+
+
+def _public(record: PrescriptionRecord, caller: Caller) -> PrescriptionPublic:
+    shown = caller.role != PRESCRIBER or record.dispensing_visible_to_prescriber
+    return PrescriptionPublic.model_validate({
+        "id": record.id, "category": record.category, "prescriber_id": record.prescriber_id,
+        "patient_nir": record.patient_nir, "created_at": record.created_at,
+        "status": record.status if shown else None,
+        "software": {"name": record.software_name, "version": record.software_version},
+        "consents": {"dispensing_visible_to_prescriber": record.dispensing_visible_to_prescriber,
+                     "dmp_deposit": record.dmp_deposit},
+        "dispensing_visible": shown,
+        "lines": [{**line.__dict__, "dispensed": line.dispensed if shown else None} for line in record.lines],
+        "dispensations": [{**given.__dict__, "lines": [{"line": n, "quantity": q} for n, q in given.lines]}
+                          for given in record.dispensations] if shown else [],
+    })
+
+
+@router.get("/prescriptions/{prescription_id}", name="consult", responses=_errors(404))
+def consult_prescription(prescription_id: str, caller: CallerDep, store: StoreDep,
+                         request: Request) -> PrescriptionPublic:
+    """Consulter une prescription : le prescripteur les siennes, le professionnel prescrit toute prescription
+    dont il a l'identifiant."""
+    return _public(_visible(store, caller, prescription_id, request), caller)
+
+
+@router.get("/prescriptions/{prescription_id}/qr.svg", name="qr", responses=_errors(404),
+            response_class=Response)
+def prescription_qr_svg(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
+    """Le QR code en SVG, l'identifiant imprimé dessous."""
+    record = _visible(store, caller, prescription_id, request)
+    return Response(qr_svg(record.id), media_type="image/svg+xml")
+
+
+@router.get("/prescriptions/{prescription_id}/qr.png", name="qr", responses=_errors(404), response_class=Response)
+def prescription_qr_png(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
+    """Le QR code en PNG."""
+    record = _visible(store, caller, prescription_id, request)
+    return Response(qr_png(record.id), media_type="image/png")
+
+
+def _paris_day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=PARIS)
+
+
+@router.get("/prescriptions", name="search", responses=_errors(403))
+def search_prescriptions(
+    caller: CallerDep, store: StoreDep,
+    patient: Annotated[str | None, Query(max_length=32, description="NIR du patient.")] = None,
+    start: Annotated[date | None, Query(alias="from", description="Premier jour (heure de Paris), inclus.")] = None,
+    end: Annotated[date | None, Query(alias="to", description="Dernier jour (heure de Paris), inclus.")] = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[Status | None, Query(
+        description="Ne retient que les prescriptions dont la délivrance est visible du prescripteur.")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> SearchPage:
+    """Rechercher ses propres prescriptions (prescripteur seulement), par page, les plus récentes d'abord."""
+    _require_prescriber(caller)
+    if patient is not None:
+        _check_nir(patient)
+    if category is not None:
+        _check_category(category)
+    if start and end and start > end:
+        raise TeleserviceError("INVALID_DATE_RANGE")
+    query = SearchQuery(caller.id, patient, _paris_day_start(start) if start else None,
+                        _paris_day_start(end + timedelta(days=1)) if end else None, category, status, page, size)
+    records, total = store.search(query)
+    return SearchPage(items=[_public(record, caller) for record in records], total=total, page=page, size=size)
+
+
+@router.post("/prescriptions/{prescription_id}/dispensations", status_code=201, name="dispense",
+             responses=_errors(403, 404, 409))
+def dispense_prescription(prescription_id: str, body: DispensationCreate, caller: CallerDep, store: StoreDep,
+                          request: Request) -> PrescriptionPublic:
+    """Délivrer tout ou partie des lignes (professionnel prescrit) ; une prescription entièrement délivrée ne
+    l'est plus."""
+    if caller.role == PRESCRIBER:
+        raise TeleserviceError("ROLE_NOT_ALLOWED", caller.role)
+    if not is_prescription_id(prescription_id):
+        raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
+    request.state.prescription_id = prescription_id
+    store.dispense(prescription_id, caller.id, caller.role, {item.line: item.quantity for item in body.lines})
+    return _public(_visible(store, caller, prescription_id, request), caller)

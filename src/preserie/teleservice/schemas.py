@@ -1,0 +1,113 @@
+"""The API's JSON shapes, named by role: ``...Create`` comes in, ``...Public`` goes out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LineCreate(_In):
+    code: str | None = Field(None, min_length=1, max_length=64, description="Code du produit ou de l'acte.")
+    text: str | None = Field(None, min_length=1, max_length=1000, description="Libellé ou prescription en texte.")
+    quantity: int = Field(ge=1, le=999)
+    duration_days: int | None = Field(None, ge=1, le=366)
+
+    @model_validator(mode="after")
+    def _code_or_text(self) -> LineCreate:
+        if self.code is None and self.text is None:
+            raise ValueError("une ligne porte un code ou un texte")
+        return self
+
+
+class SoftwareCreate(_In):
+    name: str = Field(min_length=1, max_length=100)
+    version: str = Field(min_length=1, max_length=50)
+
+
+class ConsentsCreate(_In):
+    dispensing_visible_to_prescriber: bool
+    dmp_deposit: bool
+
+
+class PrescriptionCreate(_In):
+    category: str = Field(max_length=32, description="Catégorie du périmètre (SPEC §3) ; imaging et transport "
+                                                     "sont refusées.")
+    patient_nir: str = Field(max_length=32, description="NIR du patient, 15 caractères, clé contrôlée.")
+    lines: list[LineCreate] = Field(min_length=1, max_length=50)
+    software: SoftwareCreate
+    consents: ConsentsCreate
+
+
+class PrescriptionCreated(BaseModel):
+    id: str
+    url: str
+    qr_svg: str = Field(description="Le QR code (SVG) ; il ne porte que l'identifiant.")
+    qr_svg_url: str
+    qr_png_url: str
+
+
+class DispensedLineCreate(_In):
+    line: int = Field(ge=1, le=50, description="Numéro de la ligne de prescription (à partir de 1).")
+    quantity: int = Field(ge=1, le=999)
+
+
+class DispensationCreate(_In):
+    lines: list[DispensedLineCreate] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _each_line_once(self) -> DispensationCreate:
+        if len({item.line for item in self.lines}) != len(self.lines):
+            raise ValueError("chaque ligne au plus une fois par délivrance")
+        return self
+
+
+class LinePublic(BaseModel):
+    number: int
+    code: str | None
+    text: str | None
+    quantity: int
+    duration_days: int | None
+    dispensed: int | None = Field(description="Quantité délivrée ; null quand le patient s'y oppose pour le "
+                                              "prescripteur.")
+
+
+class DispensationPublic(BaseModel):
+    id: int
+    dispenser_id: str
+    dispenser_role: str
+    dispensed_at: datetime
+    lines: list[DispensedLineCreate]
+
+
+class PrescriptionPublic(BaseModel):
+    id: str
+    category: str
+    prescriber_id: str
+    patient_nir: str
+    created_at: datetime
+    status: str | None = Field(description="issued, partially_dispensed ou dispensed ; null quand la délivrance "
+                                           "est masquée au prescripteur.")
+    software: SoftwareCreate
+    consents: ConsentsCreate
+    dispensing_visible: bool = Field(description="La délivrance figure-t-elle dans cette réponse ?")
+    lines: list[LinePublic]
+    dispensations: list[DispensationPublic]
+
+
+class SearchPage(BaseModel):
+    items: list[PrescriptionPublic]
+    total: int
+    page: int
+    size: int
+
+
+class ErrorPublic(BaseModel):
+    code: str = Field(description="Code stable du catalogue d'erreurs.")
+    message: str = Field(description="Message en français.")
+    details: list[dict[str, Any]] | None = None

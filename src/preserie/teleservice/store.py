@@ -1,0 +1,269 @@
+"""The sandbox's storage: SQLAlchemy Core tables, SQLite by default, PostgreSQL from a ``postgresql+psycopg`` URL.
+
+Writes that read first (dispensing) lock the prescription row (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE``
+on SQLite) so that two concurrent calls cannot dispense the same quantity twice. A create with an idempotency key
+claims the key in the same transaction as the prescription: of concurrent retries exactly one inserts, the others
+hit the key's primary key and replay the first result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from preserie.teleservice.catalogue import DISPENSERS, TeleserviceError
+from preserie.teleservice.records import (
+    DISPENSED,
+    DispensationRecord,
+    JournalEntry,
+    LineRecord,
+    NewPrescription,
+    PrescriptionRecord,
+    SearchQuery,
+    new_prescription_id,
+    status_of,
+)
+
+
+def _required(name: str, kind: Any, **options: Any) -> Column[Any]:
+    return Column(name, kind, nullable=False, **options)
+
+
+def _tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
+    md, moment = MetaData(), DateTime(timezone=True)
+    p = Table(f"{prefix}prescriptions", md, Column("id", String(18), primary_key=True),
+              _required("prescriber_id", String(32), index=True), _required("patient_nir", String(15), index=True),
+              _required("category", String(32)), _required("created_at", moment, index=True),
+              _required("status", String(24)), _required("software_name", String(100)),
+              _required("software_version", String(50)), _required("dispensing_visible", Boolean),
+              _required("dmp_deposit", Boolean))
+    lines = Table(f"{prefix}lines", md, Column("prescription_id", ForeignKey(p.c.id), primary_key=True),
+                  Column("number", Integer, primary_key=True), Column("code", String(64)),
+                  Column("text", String(1000)), _required("quantity", Integer), Column("duration_days", Integer),
+                  _required("dispensed", Integer))
+    d = Table(f"{prefix}dispensations", md, Column("id", Integer, primary_key=True, autoincrement=True),
+              _required("prescription_id", ForeignKey(p.c.id), index=True), _required("dispenser_id", String(32)),
+              _required("dispenser_role", String(32)), _required("dispensed_at", moment))
+    dl = Table(f"{prefix}dispensation_lines", md, Column("dispensation_id", ForeignKey(d.c.id), primary_key=True),
+               Column("line_number", Integer, primary_key=True), _required("quantity", Integer))
+    keys = Table(f"{prefix}idempotency_keys", md, Column("caller_id", String(32), primary_key=True),
+                 Column("key", String(128), primary_key=True), _required("request_hash", String(64)),
+                 _required("prescription_id", String(18)), _required("created_at", moment))
+    journal = Table(f"{prefix}journal", md, Column("id", Integer, primary_key=True, autoincrement=True),
+                    _required("at", moment), _required("operation", String(32)), _required("method", String(8)),
+                    Column("caller_id", String(32)), Column("caller_role", String(32)),
+                    Column("prescription_id", String(18)), _required("status", Integer),
+                    Column("error_code", String(40)), _required("duration_ms", Integer))
+    return md, {"prescriptions": p, "lines": lines, "dispensations": d, "dispensation_lines": dl,
+                "idempotency_keys": keys, "journal": journal}
+
+
+def _engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    # pysqlite's own transaction handling cannot BEGIN IMMEDIATE; take it over (SQLAlchemy's documented recipe).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get("immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def request_hash(canonical_body: str) -> str:
+    return hashlib.sha256(canonical_body.encode()).hexdigest()
+
+
+class SqlPrescriptionStore:
+    """Prescriptions, lines, dispensations, idempotency keys and the journal, in one SQL database."""
+
+    def __init__(self, url: str, *, table_prefix: str = "") -> None:
+        self.engine = _engine(url)
+        self.metadata, self.t = _tables(table_prefix)
+
+    def create_tables(self) -> None:
+        self.metadata.create_all(self.engine)
+
+    def drop_tables(self) -> None:
+        self.metadata.drop_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(immediate=True)
+            with conn.begin():
+                yield conn
+
+    def create(self, draft: NewPrescription, *, key: str | None = None, body_hash: str = "") -> tuple[str, bool]:
+        """Insert a prescription; return its id and whether it is the replay of an earlier call with ``key``."""
+        if key is not None and (earlier := self._replay(draft.prescriber_id, key, body_hash)):
+            return earlier, True
+        prescription_id, now = new_prescription_id(), datetime.now(UTC)
+        try:
+            with self._write() as conn:
+                if key is not None:
+                    conn.execute(insert(self.t["idempotency_keys"]).values(
+                        caller_id=draft.prescriber_id, key=key, request_hash=body_hash,
+                        prescription_id=prescription_id, created_at=now))
+                self._insert(conn, prescription_id, draft, now)
+        except IntegrityError:
+            if key is None or not (earlier := self._replay(draft.prescriber_id, key, body_hash)):
+                raise
+            return earlier, True
+        return prescription_id, False
+
+    def _insert(self, conn: Connection, prescription_id: str, draft: NewPrescription, now: datetime) -> None:
+        conn.execute(insert(self.t["prescriptions"]).values(
+            id=prescription_id, prescriber_id=draft.prescriber_id, patient_nir=draft.patient_nir,
+            category=draft.category, created_at=now, status=status_of([(line.quantity, 0) for line in draft.lines]),
+            software_name=draft.software_name, software_version=draft.software_version,
+            dispensing_visible=draft.dispensing_visible_to_prescriber, dmp_deposit=draft.dmp_deposit))
+        conn.execute(insert(self.t["lines"]), [
+            {"prescription_id": prescription_id, "number": number, "code": line.code, "text": line.text,
+             "quantity": line.quantity, "duration_days": line.duration_days, "dispensed": 0}
+            for number, line in enumerate(draft.lines, start=1)])
+
+    def _replay(self, caller_id: str, key: str, body_hash: str) -> str | None:
+        keys = self.t["idempotency_keys"]
+        with self.engine.connect() as conn:
+            row = conn.execute(select(keys.c.request_hash, keys.c.prescription_id)
+                               .where(keys.c.caller_id == caller_id, keys.c.key == key)).first()
+        if row is None:
+            return None
+        if row.request_hash != body_hash:
+            raise TeleserviceError("IDEMPOTENCY_KEY_REUSED")
+        return str(row.prescription_id)
+
+    def get(self, prescription_id: str) -> PrescriptionRecord | None:
+        with self.engine.connect() as conn:
+            return self._get(conn, prescription_id)
+
+    def _get(self, conn: Connection, prescription_id: str) -> PrescriptionRecord | None:
+        p, lines, d, dl = (self.t[name] for name in ("prescriptions", "lines", "dispensations", "dispensation_lines"))
+        row = conn.execute(select(p).where(p.c.id == prescription_id)).first()
+        if row is None:
+            return None
+        line_rows = conn.execute(select(lines).where(lines.c.prescription_id == prescription_id)
+                                 .order_by(lines.c.number)).all()
+        given = conn.execute(select(d.c.id, d.c.dispenser_id, d.c.dispenser_role, d.c.dispensed_at, dl.c.line_number,
+                                    dl.c.quantity).join(dl, dl.c.dispensation_id == d.c.id)
+                             .where(d.c.prescription_id == prescription_id).order_by(d.c.id, dl.c.line_number)).all()
+        dispensations: dict[int, DispensationRecord] = {}
+        for g in given:
+            earlier = dispensations.get(g.id)
+            done = earlier.lines if earlier else ()
+            dispensations[g.id] = DispensationRecord(g.id, g.dispenser_id, g.dispenser_role, _aware(g.dispensed_at),
+                                                     (*done, (g.line_number, g.quantity)))
+        return PrescriptionRecord(
+            row.id, row.prescriber_id, row.category, row.patient_nir, _aware(row.created_at), row.status,
+            row.software_name, row.software_version, row.dispensing_visible, row.dmp_deposit,
+            tuple(LineRecord(r.number, r.code, r.text, r.quantity, r.duration_days, r.dispensed) for r in line_rows),
+            tuple(dispensations.values()))
+
+    def dispense(self, prescription_id: str, dispenser_id: str, role: str, given: dict[int, int]) -> None:
+        """Record a dispensing of ``given`` (line number → quantity); checks and writes under one row lock."""
+        p, lines = self.t["prescriptions"], self.t["lines"]
+        with self._write() as conn:
+            row = conn.execute(select(p.c.category, p.c.status).where(p.c.id == prescription_id)
+                               .with_for_update()).first()
+            if row is None:
+                raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
+            if role not in DISPENSERS[row.category]:
+                raise TeleserviceError("PROFESSION_NOT_PRESCRIBED", f"{role} pour {row.category}")
+            if row.status == DISPENSED:
+                raise TeleserviceError("PRESCRIPTION_FULLY_DISPENSED")
+            current = {r.number: (r.quantity, r.dispensed) for r in conn.execute(
+                select(lines.c.number, lines.c.quantity, lines.c.dispensed)
+                .where(lines.c.prescription_id == prescription_id))}
+            for number, quantity in given.items():
+                if number not in current:
+                    raise TeleserviceError("UNKNOWN_LINE", f"ligne {number}")
+                prescribed, dispensed = current[number]
+                if quantity > prescribed - dispensed:
+                    raise TeleserviceError("QUANTITY_EXCEEDS_REMAINING",
+                                           f"ligne {number}, reste {prescribed - dispensed}")
+            self._record_dispensing(conn, prescription_id, dispenser_id, role, given)
+            after = [(q, d + given.get(n, 0)) for n, (q, d) in current.items()]
+            conn.execute(update(p).where(p.c.id == prescription_id).values(status=status_of(after)))
+
+    def _record_dispensing(self, conn: Connection, prescription_id: str, dispenser_id: str, role: str,
+                           given: dict[int, int]) -> None:
+        d, dl, lines = self.t["dispensations"], self.t["dispensation_lines"], self.t["lines"]
+        result = conn.execute(insert(d).values(prescription_id=prescription_id, dispenser_id=dispenser_id,
+                                               dispenser_role=role, dispensed_at=datetime.now(UTC)))
+        assert result.inserted_primary_key is not None
+        dispensation_id = result.inserted_primary_key[0]
+        conn.execute(insert(dl), [{"dispensation_id": dispensation_id, "line_number": n, "quantity": q}
+                                  for n, q in sorted(given.items())])
+        for number, quantity in given.items():
+            conn.execute(update(lines).where(lines.c.prescription_id == prescription_id, lines.c.number == number)
+                         .values(dispensed=lines.c.dispensed + quantity))
+
+    def search(self, query: SearchQuery) -> tuple[list[PrescriptionRecord], int]:
+        """The prescriber's own prescriptions matching ``query``, newest first, and how many match in all.
+
+        A status filter only matches prescriptions whose patient lets the prescriber see the dispensing."""
+        p = self.t["prescriptions"]
+        conditions = [p.c.prescriber_id == query.prescriber_id]
+        if query.patient_nir is not None:
+            conditions.append(p.c.patient_nir == query.patient_nir)
+        if query.start is not None:
+            conditions.append(p.c.created_at >= query.start)
+        if query.end is not None:
+            conditions.append(p.c.created_at < query.end)
+        if query.category is not None:
+            conditions.append(p.c.category == query.category)
+        if query.status is not None:
+            conditions += [p.c.status == query.status, p.c.dispensing_visible.is_(True)]
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(p).where(*conditions)).scalar_one()
+            ids = conn.execute(select(p.c.id).where(*conditions).order_by(p.c.created_at.desc(), p.c.id)
+                               .limit(query.size).offset((query.page - 1) * query.size)).scalars().all()
+            found = [self._get(conn, prescription_id) for prescription_id in ids]
+        return [record for record in found if record is not None], int(total)
+
+    def journal(self, entry: JournalEntry) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.t["journal"]).values(at=datetime.now(UTC), **entry.__dict__))
+
+    def journal_entries(self) -> list[dict[str, Any]]:
+        j = self.t["journal"]
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(select(j).order_by(j.c.id))]

@@ -1,0 +1,95 @@
+"""A real sandbox server on 127.0.0.1 for the tests, and the requests they send (shared by tests/teleservice)."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from preserie.teleservice.store import SqlPrescriptionStore
+from preserie.teleservice.tokens import issue_token
+
+SECRET = "test-secret-of-the-sandbox-0123456789"
+
+
+def nir(body: str = "1841275123456") -> str:
+    """A NIR with its right key (97 - number mod 97)."""
+    return body + f"{97 - int(body) % 97:02d}"
+
+
+def new_id(prefix: str = "P") -> str:
+    """A fresh professional id: each test works with its own professionals, so tests never see each other's data."""
+    return prefix + secrets.token_hex(6).upper()
+
+
+def draft(category: str = "medicines", *, visible: bool = True, patient: str | None = None,
+          quantities: tuple[int, ...] = (2, 1)) -> dict[str, Any]:
+    return {
+        "category": category,
+        "patient_nir": patient or nir(),
+        "lines": [{"code": f"340093000{n}", "text": f"ligne {n}", "quantity": q, "duration_days": 30}
+                  for n, q in enumerate(quantities, start=1)],
+        "software": {"name": "LogiMed Cabinet", "version": "5.2.0"},
+        "consents": {"dispensing_visible_to_prescriber": visible, "dmp_deposit": True},
+    }
+
+
+@contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a background thread on a free loopback port; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    # Signal handlers are only installed from the main thread: uvicorn skips them in this one.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("le bac à sable n'a pas démarré")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@dataclass
+class Sandbox:
+    base_url: str
+    store: SqlPrescriptionStore
+
+    def client(self, professional_id: str | None = None, role: str = "prescriber", *, ttl: int = 600,
+               secret: str = SECRET) -> httpx.Client:
+        """A client authenticated as ``professional_id`` (a fresh one by default) with ``role``."""
+        token = issue_token(secret, professional_id or new_id(), role, ttl=ttl)
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=20)
+
+    def anonymous(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=20)
+
+
+def created(client: httpx.Client, body: dict[str, Any] | None = None, **headers: str) -> str:
+    """Create a prescription, asserting success; return its id."""
+    response = client.post("/v1/prescriptions", json=body or draft(), headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def error_code(response: httpx.Response) -> tuple[int, str]:
+    body = response.json()
+    assert set(body) >= {"code", "message"} and body["message"], body
+    return response.status_code, body["code"]
