@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from preserie.adapters.trace_sql import JSON_TYPED_FIELDS, TEXT_FIELDS
+from preserie.adapters.trace_sql import TEXT_FIELDS
 
 FORMATS: dict[str, str] = {".jsonl.gz": "jsonl", ".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 GZIP_MAGIC = b"\x1f\x8b"
@@ -187,5 +187,5 @@ def physical_lines(trace_file: TraceFile, ordinals: set[int]) -> dict[int, int]:
     return found
 
 
-__all__ = ["JSON_TYPED_FIELDS", "FileIssue", "TraceFile", "careful_csv_rows", "careful_json_rows",
+__all__ = ["FileIssue", "TraceFile", "careful_csv_rows", "careful_json_rows",
            "check_signature", "discover", "physical_lines", "read_csv_header"]

@@ -217,21 +217,13 @@ def open_sink(path: Path, fmt: str, workstations: Sequence[Workstation]) -> Sink
     return JsonlSink(handle, workstations)
 
 
-class RegistrationSink:
+class RegistrationSink(_TextSink):
     """registrations.csv: one row per e-prescription the registry answered about."""
 
     def __init__(self, path: Path) -> None:
-        self.handle = path.open("w", encoding="utf-8", newline="\n")
-        self.buffer = ["prescription_id,practitioner,registered_at,status,reject_code\n"]
+        super().__init__(path.open("w", encoding="utf-8", newline="\n"))
+        self.buffer.append("prescription_id,practitioner,registered_at,status,reject_code\n")
 
     def add(self, pid: str, practitioner: str, registered_at: str, reject_code: str | None) -> None:
         status = "rejected" if reject_code else "registered"
         self.buffer.append(f"{pid},{practitioner},{registered_at},{status},{reject_code or ''}\n")
-
-    def flush(self) -> None:
-        self.handle.write("".join(self.buffer))
-        self.buffer.clear()
-
-    def close(self) -> None:
-        self.flush()
-        self.handle.close()
