@@ -1,15 +1,19 @@
-"""The command line: `preserie assess FOLDER [--as-of WHEN] [--json] [--strict]`."""
+"""The command line: assess, report, export, demo, simulate, teleservice (`preserie --help`)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from preserie.adapters.errors import UnusableInput
+
+if TYPE_CHECKING:  # the service is imported when a command runs, not when --help is shown
+    from preserie.services.assess import AssessmentRun
 
 app = typer.Typer(help="preserie : conduire et juger la présérie de l'ordonnance numérique.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -22,11 +26,36 @@ def main() -> None:
     """preserie : conduire et juger la présérie de l'ordonnance numérique."""
 
 
+FolderArgument = Annotated[Path, typer.Argument(help="Dossier de la présérie (pilot.yaml, traces/, …).")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Date du bilan : ISO 8601 avec décalage, ou date "
+                                                "seule (fin de journée, heure de Paris) ; défaut : dernière trace.")]
+
+
+def _assess_or_exit(folder: Path, as_of: str | None, *, test_identities: bool = False) -> AssessmentRun:
+    """The assessment of a folder, or exit status 2 with what to fix (the same for every command)."""
+    from preserie.domain.as_of import parse_as_of
+    from preserie.services.assess import assess_folder
+
+    try:
+        moment = parse_as_of(as_of) if as_of else None
+    except ValueError as error:
+        typer.echo(f"erreur : --as-of {as_of} : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    try:
+        return assess_folder(folder, as_of=moment, test_identities=test_identities)
+    except UnusableInput as error:
+        typer.echo(f"erreur : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+
+
+def _exit_with_decision(run: AssessmentRun) -> NoReturn:
+    raise typer.Exit(EXIT_DEPLOY if run.decision == "deploy" else EXIT_EXTEND)
+
+
 @app.command()
 def assess(
-    folder: Annotated[Path, typer.Argument(help="Dossier de la présérie (pilot.yaml, traces/, …).")],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date du bilan : ISO 8601 avec décalage, ou "
-                                              "date seule (fin de journée, heure de Paris).")] = None,
+    folder: FolderArgument,
+    as_of: AsOfOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Imprimer le bilan en JSON (preserie.assessment/1).")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Code de sortie 2 dès qu'une trace est rejetée "
                                          "ou qu'un fichier est illisible.")] = False,
@@ -34,20 +63,8 @@ def assess(
                                                   "(département 99…), en le signalant.")] = False,
 ) -> None:
     """Établir le bilan d'une présérie. Code de sortie : 0 déploiement, 1 prolongation, 2 données inutilisables."""
-    from preserie.domain.as_of import parse_as_of
-    from preserie.services.assess import assess_folder
-
     err = typer.echo
-    try:
-        moment = parse_as_of(as_of) if as_of else None
-    except ValueError as error:
-        err(f"erreur : --as-of {as_of} : {error}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from error
-    try:
-        run = assess_folder(folder, as_of=moment, test_identities=test_identities)
-    except UnusableInput as error:
-        err(f"erreur : {error}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from error
+    run = _assess_or_exit(folder, as_of, test_identities=test_identities)
     if as_json:
         sys.stdout.write(json.dumps(run.result, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -67,54 +84,46 @@ def assess(
     if strict and run.has_input_problems:
         err("--strict : données imparfaites, code de sortie 2", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
-    raise typer.Exit(EXIT_DEPLOY if run.decision == "deploy" else EXIT_EXTEND)
+    _exit_with_decision(run)
 
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
 
 
 @app.command()
 def export(
-    folder: Annotated[Path, typer.Argument(help="Dossier de la présérie.")],
-    fmt: Annotated[str, typer.Option("--format", help="csv (un fichier par tableau) ou xlsx (un classeur).")] = "csv",
+    folder: FolderArgument,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv (un fichier par tableau) ou xlsx (un "
+                                              "classeur).")] = ExportFormat.csv,
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Dossier de sortie (défaut : FOLDER/export).")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date du bilan, comme pour assess.")] = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """Exporter le tableau par médecin, la qualité des données et les rejets (CSV ou Excel)."""
     from preserie.adapters.exports import write
-    from preserie.domain.as_of import parse_as_of
-    from preserie.services.assess import assess_folder
 
-    if fmt not in ("csv", "xlsx"):
-        typer.echo(f"erreur : --format {fmt} : csv ou xlsx attendu", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
-    try:
-        run = assess_folder(folder, as_of=parse_as_of(as_of) if as_of else None)
-    except (UnusableInput, ValueError) as error:
-        typer.echo(f"erreur : {error}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from error
-    for path in write(run.result, out or folder / "export", fmt):
+    run = _assess_or_exit(folder, as_of)
+    for path in write(run.result, out or folder / "export", fmt.value):
         typer.echo(str(path))
 
 
 @app.command()
 def report(
-    folder: Annotated[Path, typer.Argument(help="Dossier de la présérie.")],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date du bilan, comme pour assess.")] = None,
+    folder: FolderArgument,
+    as_of: AsOfOption = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Fichier HTML à écrire.")] = Path("report.html"),
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Écrire aussi ce PDF (même contenu).")] = None,
 ) -> None:
     """Écrire le bilan partagé (HTML autonome, et PDF sur demande). Code de sortie comme pour assess."""
-    from preserie.domain.as_of import parse_as_of
     from preserie.services.report import write_report
 
-    try:
-        run = write_report(folder, output, pdf_path=pdf, as_of=parse_as_of(as_of) if as_of else None)
-    except (UnusableInput, ValueError) as error:
-        typer.echo(f"erreur : {error}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from error
+    run = write_report(folder, output, pdf_path=pdf, run=_assess_or_exit(folder, as_of))
     typer.echo(str(output))
     if pdf:
         typer.echo(str(pdf))
-    raise typer.Exit(EXIT_DEPLOY if run.decision == "deploy" else EXIT_EXTEND)
+    _exit_with_decision(run)
+
 
 DEMO_MARKER = ".preserie-demo"
 
