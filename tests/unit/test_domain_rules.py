@@ -141,3 +141,8 @@ def test_wilson_interval_contains_the_rate_and_stays_in_0_1(successes: int, tria
     low, high = wilson_interval(successes, trials) or (None, None)
     assert low is not None and high is not None
     assert 0 <= low <= successes / trials <= high <= 1
+
+
+def test_an_impossible_as_of_is_refused_in_french() -> None:
+    with pytest.raises(ValueError, match="date invalide"):
+        parse_as_of("2025-13-01")

@@ -19,10 +19,12 @@ def parse_as_of(text: str) -> dt.datetime:
     '2025-03-14T18:00:00+01:00'
     """
     text = text.strip()
-    if _DATE.match(text):
-        day = dt.date.fromisoformat(text)
-        return dt.datetime.combine(day, dt.time.max, tzinfo=PARIS)
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        if _DATE.match(text):
+            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time.max, tzinfo=PARIS)
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValueError(f"date invalide ({error}) : AAAA-MM-JJ ou ISO 8601 avec décalage attendu") from error
     if moment.tzinfo is None:
         raise ValueError(f"--as-of {text} : décalage horaire manquant (ex. 2025-03-14T18:00:00+01:00) "
                          "ou date seule (fin de journée, heure de Paris)")
