@@ -10,14 +10,14 @@ from rich.table import Table
 from rich.text import Text
 
 from preserie import french as fr
+from preserie.data import load_reference
 from preserie.domain.accounting import STEPS
 from preserie.domain.criteria import CRITERIA
 from preserie.domain.dossier import CHECK_LABELS
 
 STATUS = {"pass": ("conforme", "green"), "fail": ("non conforme", "red"), "warn": ("à surveiller", "yellow")}
 MET = {True: Text("atteint", style="bold green"), False: Text("non atteint", style="bold red")}
-CLASSES = {"software": "logiciel", "authentication": "authentif.", "not_found": "introuvable",
-           "teleservice": "téléservice", "network": "réseau"}
+CLASSES = {c.name: c.label for c in load_reference().error_classes}  # labels from the reference data
 
 
 def _decision(result: dict[str, Any]) -> Panel:

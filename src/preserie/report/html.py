@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 import preserie
 from preserie import french as fr
+from preserie.data import load_reference
 from preserie.domain.accounting import STEPS
 from preserie.domain.criteria import CRITERIA
 from preserie.domain.dossier import CHECK_LABELS
@@ -19,9 +20,9 @@ from preserie.domain.pilot import PilotDeclaration
 from preserie.report import charts
 
 STATUS_LABELS = {"pass": "conforme", "fail": "non conforme", "warn": "à surveiller"}
-CLASS_LABELS = {"ok": "réussi", "software": "logiciel", "authentication": "authentification",
-                "not_found": "introuvable", "teleservice": "téléservice", "network": "réseau"}
-OPERATION_LABELS = {"create": "créer", "consult": "consulter", "search": "rechercher"}
+# Labels come from the reference data (data/reference.yaml), the one place that names classes and operations.
+CLASS_LABELS = {"ok": "réussi", **{c.name: c.label for c in load_reference().error_classes}}
+OPERATION_LABELS = load_reference().operations
 FIELD_LABELS = {"os": "système", "os_version": "version du système", "card_reader": "lecteur de carte",
                 "card_kind": "type de carte", "network": "réseau", "software_version": "version du logiciel"}
 SCORE_LABELS = {"ease": "facilité", "speed": "rapidité", "integration": "intégration", "training": "formation",
