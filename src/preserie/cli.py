@@ -214,14 +214,18 @@ def teleservice_serve(
     database: Annotated[str | None, typer.Option("--database", help="Fichier SQLite ou URL SQLAlchemy "
                                                  "(postgresql+psycopg://…) ; défaut : "
                                                  "preserie-teleservice.db.")] = None,
+    faults: Annotated[str | None, typer.Option("--faults", help="Profil de pannes à injecter : pilot, flaky, "
+                                               "rate-limited, outage, slow-database, ou un fichier YAML du même "
+                                               "format (aucune panne par défaut).")] = None,
 ) -> None:
     """Lancer le bac à sable (API JSON sous /v1, OpenAPI sur /openapi.json). Secret des jetons :
-    PRESERIE_TELESERVICE_SECRET (obligatoire). Code de sortie 2 sans secret."""
+    PRESERIE_TELESERVICE_SECRET (obligatoire). Code de sortie 2 sans secret ou avec un profil de pannes
+    inutilisable."""
     from preserie.teleservice.app import serve
     from preserie.teleservice.settings import Settings, SettingsError
 
     try:
-        settings = Settings.from_env(database=database)
+        settings = Settings.from_env(database=database, faults=faults)
     except SettingsError as error:
         typer.echo(f"erreur : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error
@@ -245,6 +249,53 @@ def teleservice_token(
     except (SettingsError, ValueError) as error:
         typer.echo(f"erreur : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error
+
+
+@teleservice_app.command("export-registrations")
+def teleservice_export_registrations(
+    database: Annotated[str | None, typer.Option("--database", help="La base du bac à sable : fichier SQLite ou "
+                                                 "URL SQLAlchemy ; défaut : preserie-teleservice.db.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Fichier à écrire (registrations.csv) ; "
+                                                "défaut : la sortie standard.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Seulement les créations à partir de cet instant "
+                                              "(ISO 8601, heure de Paris si sans décalage).")] = None,
+    practitioners: Annotated[list[str] | None, typer.Option("--practitioner", help="Seulement ce prescripteur "
+                                                            "(option répétable).")] = None,
+) -> None:
+    """Écrire registrations.csv (SPEC §4) depuis le journal du bac à sable : chaque création acceptée (201) y est
+    enregistrée. Code de sortie 2 si la base est illisible."""
+    import datetime as dt
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from preserie.teleservice.registrations import PARIS, write_registrations
+    from preserie.teleservice.settings import DEFAULT_DATABASE, database_url
+    from preserie.teleservice.store import SqlPrescriptionStore
+
+    url = database_url(database or DEFAULT_DATABASE)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        typer.echo(f"erreur : base du bac à sable introuvable : {url.removeprefix('sqlite:///')}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    try:
+        start = dt.datetime.fromisoformat(since) if since else None
+    except ValueError as error:
+        typer.echo(f"erreur : --since {since} : date ISO 8601 attendue (2025-01-13 ou 2025-01-13T08:00)", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    if start is not None and start.tzinfo is None:
+        start = start.replace(tzinfo=PARIS)
+    store = SqlPrescriptionStore(url)
+    try:
+        if output is None:
+            rows = write_registrations(store, sys.stdout, since=start, practitioners=practitioners or ())
+        else:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                rows = write_registrations(store, out, since=start, practitioners=practitioners or ())
+    except (SQLAlchemyError, OSError) as error:
+        typer.echo(f"erreur : export impossible : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    finally:
+        store.close()
+    typer.echo(f"{rows} enregistrement(s) exporté(s){f' dans {output}' if output else ''}", err=True)
 
 
 app.add_typer(teleservice_app, name="teleservice")

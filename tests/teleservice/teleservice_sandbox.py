@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import threading
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -19,6 +21,18 @@ from preserie.teleservice.store import SqlPrescriptionStore
 from preserie.teleservice.tokens import issue_token
 
 SECRET = "test-secret-of-the-sandbox-0123456789"
+PG_ENV = "PRESERIE_TEST_DATABASE_URL"
+
+
+def database_url(kind: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('teleservice') / 'sandbox.db'}"
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{PG_ENV} absent sous CI : les tests PostgreSQL du bac à sable ne doivent pas être sautés")
+        pytest.skip(f"{PG_ENV} absent : variante PostgreSQL sautée")
+    return url
 
 
 def nir(body: str = "1841275123456") -> str:

@@ -67,17 +67,24 @@ ERRORS: dict[str, ErrorKind] = {
     # teleservice
     "TS_INTERNAL_ERROR": ErrorKind(500, "erreur interne du téléservice"),
     "TS_DATABASE_UNAVAILABLE": ErrorKind(503, "base de données du téléservice indisponible"),
+    # Only from a fault profile (faults.py): the sandbox itself neither limits rates nor goes down.
+    "TS_UNAVAILABLE": ErrorKind(503, "téléservice momentanément indisponible : réessayer plus tard"),
+    "TS_TOO_MANY_REQUESTS": ErrorKind(429, "trop de requêtes : réessayer après le délai indiqué (Retry-After)"),
+    "TS_TIMEOUT": ErrorKind(408, "délai dépassé : la requête n'a pas abouti à temps"),
+    "TS_GATEWAY_TIMEOUT": ErrorKind(504, "le téléservice n'a pas répondu à temps"),
 }
 
 
 class TeleserviceError(Exception):
     """An answer of the catalogue: raised anywhere in the sandbox, turned into JSON by the app."""
 
-    def __init__(self, code: str, detail: str | None = None, *, details: list[dict[str, Any]] | None = None):
+    def __init__(self, code: str, detail: str | None = None, *, details: list[dict[str, Any]] | None = None,
+                 retry_after: int | None = None):
         self.code = code
         self.kind = ERRORS[code]
         self.detail = detail
         self.details = details
+        self.retry_after = retry_after  # seconds, sent as the Retry-After header
         super().__init__(self.message)
 
     @property

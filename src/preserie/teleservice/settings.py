@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from preserie.teleservice.faults import FaultProfile, FaultProfileError, load_profile
+
 SECRET_ENV = "PRESERIE_TELESERVICE_SECRET"
 DEFAULT_DATABASE = "preserie-teleservice.db"
 MIN_SECRET_LENGTH = 16
@@ -28,11 +30,13 @@ def database_url(value: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """How one sandbox runs: token secret, database, and a table prefix (tests share one database)."""
+    """How one sandbox runs: token secret, database, a table prefix (tests share one database), and the fault
+    profile to inject (a name of fault_profiles.yaml or a YAML file; None: no fault)."""
 
     secret: str
     database: str = DEFAULT_DATABASE
     table_prefix: str = ""
+    faults: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
@@ -40,13 +44,21 @@ class Settings:
                                 f"définir {SECRET_ENV}")
         if not self.table_prefix.replace("_", "").isalnum() and self.table_prefix:
             raise SettingsError("préfixe de tables : lettres, chiffres et _ uniquement")
+        if self.faults is not None:
+            try:
+                self.fault_profile()
+            except FaultProfileError as error:
+                raise SettingsError(str(error)) from error
+
+    def fault_profile(self) -> FaultProfile | None:
+        return load_profile(self.faults) if self.faults is not None else None
 
     @property
     def database_url(self) -> str:
         return database_url(self.database)
 
     @classmethod
-    def from_env(cls, *, database: str | None = None, secret: str | None = None,
+    def from_env(cls, *, database: str | None = None, secret: str | None = None, faults: str | None = None,
                  environ: Mapping[str, str] = os.environ) -> Settings:
         """Settings from arguments, the secret falling back to the environment variable (never to a default)."""
-        return cls(secret=secret or environ.get(SECRET_ENV, ""), database=database or DEFAULT_DATABASE)
+        return cls(secret=secret or environ.get(SECRET_ENV, ""), database=database or DEFAULT_DATABASE, faults=faults)

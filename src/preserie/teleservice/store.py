@@ -263,6 +263,23 @@ class SqlPrescriptionStore:
         with self.engine.begin() as conn:
             conn.execute(insert(self.t["journal"]).values(at=datetime.now(UTC), **entry.__dict__))
 
+    def registrations(self, *, since: datetime | None = None,
+                      practitioners: tuple[str, ...] = ()) -> Iterator[tuple[str, str, datetime]]:
+        """(prescription id, prescriber, first 201 answer) of every create the journal shows accepted, oldest first."""
+        j = self.t["journal"]
+        first = func.min(j.c.at).label("first")
+        conditions = [j.c.operation == "create", j.c.status == 201, j.c.prescription_id.is_not(None),
+                      j.c.caller_id.is_not(None)]
+        if since is not None:
+            conditions.append(j.c.at >= since)
+        if practitioners:
+            conditions.append(j.c.caller_id.in_(practitioners))
+        query = (select(j.c.prescription_id, j.c.caller_id, first).where(*conditions)
+                 .group_by(j.c.prescription_id, j.c.caller_id).order_by(first, j.c.prescription_id))
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                yield str(row.prescription_id), str(row.caller_id), _aware(row.first)
+
     def journal_entries(self) -> list[dict[str, Any]]:
         j = self.t["journal"]
         with self.engine.connect() as conn:

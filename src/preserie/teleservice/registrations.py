@@ -1,0 +1,35 @@
+"""The sandbox as the national registry: ``registrations.csv`` (SPEC §4) from the journal of its calls.
+
+An e-prescription is registered when a create call was answered 201 with its id; ``registered_at`` is the first
+such answer (a replay with the same Idempotency-Key answers 201 again with the same id and counts once), in
+Europe/Paris time with its offset, as the traces are. The sandbox's clock is the real one: a simulated pilot's
+traces carry the simulated calendar, its registrations the day the sandbox answered. The sandbox rejects nothing
+it stored, so ``status`` is always ``registered`` and ``reject_code`` empty.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from preserie.teleservice.store import SqlPrescriptionStore
+
+HEADER = ("prescription_id", "practitioner", "registered_at", "status", "reject_code")
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def write_registrations(store: SqlPrescriptionStore, out: TextIO, *, since: datetime | None = None,
+                        practitioners: Iterable[str] = ()) -> int:
+    """Write registrations.csv to ``out`` (created from ``since`` on, by ``practitioners`` when given); return
+    the number of rows."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    rows = 0
+    for prescription_id, practitioner, at in store.registrations(since=since, practitioners=tuple(practitioners)):
+        writer.writerow((prescription_id, practitioner, at.astimezone(PARIS).isoformat(timespec="seconds"),
+                         "registered", ""))
+        rows += 1
+    return rows

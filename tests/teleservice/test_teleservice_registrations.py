@@ -1,0 +1,76 @@
+"""registrations.csv from the sandbox's journal: every accepted create once, nothing refused, through a real server;
+the CLI export on SQLite, the same export on PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from teleservice_sandbox import SECRET, Sandbox, created, draft, new_id, nir, running
+from typer.testing import CliRunner
+
+from preserie.cli import app as cli
+from preserie.teleservice.app import create_app
+from preserie.teleservice.registrations import HEADER, write_registrations
+from preserie.teleservice.settings import SECRET_ENV, Settings
+from preserie.teleservice.store import SqlPrescriptionStore
+
+
+def _rows(sandbox: Sandbox, **filters: object) -> list[dict[str, str]]:
+    out = io.StringIO()
+    count = write_registrations(sandbox.store, out, **filters)  # type: ignore[arg-type]
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert out.getvalue().splitlines()[0] == ",".join(HEADER) and len(rows) == count
+    return rows
+
+
+def test_every_accepted_create_is_registered_once_and_nothing_else(sandbox: Sandbox) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    doctor, other = new_id("D"), new_id("D")
+    with sandbox.client(doctor) as client, sandbox.client(other) as colleague:
+        first = created(client)
+        replayed = created(client, draft(patient=nir("2850533123456")), **{"Idempotency-Key": "k-1"})
+        assert created(client, draft(patient=nir("2850533123456")), **{"Idempotency-Key": "k-1"}) == replayed
+        assert client.post("/v1/prescriptions", json=draft(patient="184127512345600")).status_code == 422
+        assert client.post("/v1/prescriptions", json=draft("imaging")).status_code == 422
+        client.get(f"/v1/prescriptions/{first}")
+        theirs = created(colleague)
+    rows = _rows(sandbox, practitioners=(doctor, other), since=before)
+    assert [(row["prescription_id"], row["practitioner"]) for row in rows] == [
+        (first, doctor), (replayed, doctor), (theirs, other)]
+    assert {(row["status"], row["reject_code"]) for row in rows} == {("registered", "")}
+    for row in rows:
+        at = datetime.fromisoformat(row["registered_at"])
+        assert at.utcoffset() in (timedelta(hours=1), timedelta(hours=2))  # Europe/Paris, with its offset
+        assert before <= at <= datetime.now(UTC)
+    assert [row["prescription_id"] for row in _rows(sandbox, practitioners=(other,))] == [theirs]
+    time.sleep(0.01)
+    assert _rows(sandbox, practitioners=(doctor, other), since=datetime.now(UTC)) == []
+
+
+def test_export_registrations_command(tmp_path: Path) -> None:
+    database = tmp_path / "sandbox.db"
+    settings = Settings(secret=SECRET, database=str(database))
+    store = SqlPrescriptionStore(settings.database_url)
+    doctor = new_id("D")
+    with running(create_app(settings, store=store)) as base_url:
+        prescription_id = created(Sandbox(base_url, store).client(doctor))
+    store.close()
+    output = tmp_path / "registrations.csv"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["teleservice", "export-registrations", "--database", str(database),
+                                 "--output", str(output), "--practitioner", doctor, "--since", "2020-01-01"],
+                           env={SECRET_ENV: ""})
+    assert result.exit_code == 0, result.output
+    assert "1 enregistrement(s) exporté(s)" in result.output
+    rows = list(csv.DictReader(output.open(encoding="utf-8")))
+    assert [(row["prescription_id"], row["practitioner"], row["status"]) for row in rows] == [
+        (prescription_id, doctor, "registered")]
+    missing = runner.invoke(cli, ["teleservice", "export-registrations", "--database", str(tmp_path / "none.db")])
+    assert missing.exit_code == 2 and "introuvable" in missing.output
+    bad_since = runner.invoke(cli, ["teleservice", "export-registrations", "--database", str(database),
+                                    "--since", "hier"])
+    assert bad_since.exit_code == 2 and "--since hier" in bad_since.output
