@@ -1,4 +1,4 @@
-"""The operations under ``/v1``: create, consult, search, dispense, and the QR code of a prescription.
+"""The operations under ``/v1``: create, consult, search, dispense, the QR code and the FHIR view of a prescription.
 
 Access rules: a prescriber creates, searches and consults their own prescriptions, with the dispensing unless the
 patient objected; a prescribed professional (pharmacist, nurse, …) consults any prescription from its id (the QR
@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from preserie.domain.identifiers import check_nir
@@ -24,6 +25,7 @@ from preserie.teleservice.catalogue import (
     PRESCRIBER,
     TeleserviceError,
 )
+from preserie.teleservice.fhir import BUNDLE_JSON_SCHEMA, FHIR_JSON, prescription_bundle
 from preserie.teleservice.qr import qr_png, qr_svg
 from preserie.teleservice.records import NewLine, NewPrescription, PrescriptionRecord, SearchQuery, is_prescription_id
 from preserie.teleservice.schemas import (
@@ -125,8 +127,12 @@ def _visible(store: SqlPrescriptionStore, caller: Caller, prescription_id: str, 
     return record
 
 
+def _is_dispensing_shown(record: PrescriptionRecord, caller: Caller) -> bool:
+    return caller.role != PRESCRIBER or record.dispensing_visible_to_prescriber
+
+
 def _public(record: PrescriptionRecord, caller: Caller) -> PrescriptionPublic:
-    shown = caller.role != PRESCRIBER or record.dispensing_visible_to_prescriber
+    shown = _is_dispensing_shown(record, caller)
     return PrescriptionPublic.model_validate({
         "id": record.id, "category": record.category, "prescriber_id": record.prescriber_id,
         "patient_nir": record.patient_nir, "created_at": record.created_at,
@@ -162,6 +168,18 @@ def prescription_qr_png(prescription_id: str, caller: CallerDep, store: StoreDep
     """Le QR code en PNG."""
     record = _visible(store, caller, prescription_id, request)
     return Response(qr_png(record.id), media_type="image/png")
+
+
+# response_class=Response, as for the QR codes: the errors stay documented as application/json, the Bundle as FHIR.
+@router.get("/prescriptions/{prescription_id}/fhir", name="fhir", response_class=Response,
+            responses={**_errors(404), 200: {"content": {FHIR_JSON: {"schema": BUNDLE_JSON_SCHEMA}}}},
+            response_description="Bundle FHIR R4 de type collection : une ressource par ligne.")
+def prescription_fhir(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
+    """La prescription en FHIR R4 : un MedicationRequest par ligne (médicaments, dispositifs) ou un ServiceRequest
+    (actes), reliés par le groupIdentifier ; mêmes droits et même masquage de la délivrance que la consultation."""
+    record = _visible(store, caller, prescription_id, request)
+    bundle = prescription_bundle(record, dispensing_shown=_is_dispensing_shown(record, caller))
+    return JSONResponse(bundle, media_type=FHIR_JSON)
 
 
 def _paris_day_start(day: date) -> datetime:

@@ -1,0 +1,149 @@
+"""A FHIR R4 view of a prescription: a ``Bundle`` of one request resource per line. Pure, plain dicts.
+
+Each choice and where it comes from (HL7 FHIR R4 4.0.1 unless said otherwise):
+
+- ``Bundle.type`` is ``collection``: the bundle-type codes keep ``searchset`` for the results of a search (with
+  ``total`` and ``entry.search``) and ``document`` for a bundle led by a Composition; reading one prescription gives
+  "a set of resources collected into a single package", which is what ``collection`` means.
+- No resource for the prescription itself: its lines share one ``groupIdentifier``, as in the ANS e-prescription
+  guide (interop.esante.gouv.fr/ig/fhir/eprescription, page "Vue d'ensemble": "La prescription en tant que telle
+  [...] n'est pas représentée par une ressource FHIR [...] le lien [...] est représenté par l'élément
+  MedicationRequest.groupIdentifier"). Its value is the 18-character id, in a sandbox system, not an official OID.
+- ``MedicationRequest`` for medicines and medical devices, ``ServiceRequest`` for acts (biology, nursing,
+  physiotherapy, speech therapy, orthoptics, podiatry). That ANS guide covers medicines only (its home page: devices
+  "feront l'objet de travaux ultérieurs"; acts are outside it), so ServiceRequest for acts is not from that guide:
+  it is FHIR R4's resource for "a service to be performed", profiled by FR Core (fr-core-service-request). Devices
+  stay MedicationRequest because R4's DeviceRequest has no quantity (R5 added it: the xver-r5.r4 extension
+  DeviceRequest.quantity).
+- ``status``: issued and partially_dispensed give ``active`` ("not all actions [...] have occurred yet"), dispensed
+  gives ``completed``; for the two resources these codes mean the same. When the dispensing is hidden from this
+  caller (the patient objected), ``unknown``: status is 1..1, and any other code would tell what the patient hid
+  (the JSON consult gives ``status: null`` then). Taken from the whole prescription, not from each line.
+- ``subject``: the NIR as FR Core Patient's ``NSS`` slice (type v2-0203 ``NH``, system
+  ``urn:oid:1.2.250.1.213.1.4.8``). Not an INS-NIR slice: FR Core keeps those for an identity qualified through INSi
+  (fr-core-patient-ins), which a NIR typed into the sandbox is not.
+- ``requester``: FR Core Practitioner gives ``urn:oid:1.2.250.1.71.4.2.1`` to the idNatPs, a *prefixed* national id
+  (8 + RPPS) that "ne doit pas être construit", and its own slice to the bare RPPS (system
+  ``https://rpps.esante.gouv.fr``, type ``RPPS``). The sandbox's prescriber id is a RPPS or a N° AM (liberal doctor,
+  not an RPPS at all) or a test id, so a valid RPPS goes in the rpps slice, anything else in a sandbox system.
+- Line code: the ePrescription guide (1.1.0-ballot, ValueSet fr-medication-code) takes CIP presentation codes from
+  ``http://data.esante.gouv.fr/ansm/medicament/Presentation``; no ``.../codeCIP13`` system was found. The sandbox
+  does not check that a line code is a CIP13 (or an LPP or NGAP code), so it goes in a sandbox system, the line's
+  text beside it.
+- Quantities: ``dispenseRequest.quantity`` and ``expectedSupplyDuration`` (UCUM ``d``) for a MedicationRequest;
+  ``quantityQuantity`` and ``occurrenceTiming.repeat.boundsDuration`` for a ServiceRequest, which has no
+  dispenseRequest. Without a unit in the sandbox, quantities carry a bare value.
+- The dispensed quantity, only when the dispensing is shown: an extension. R4 wants an extension's url to be an
+  absolute URL, not a URN, so it lives under the reserved ``.invalid`` domain (RFC 2606): plainly not official.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from preserie.domain.identifiers import check_rpps
+from preserie.teleservice.records import DISPENSED, ISSUED, PARTIALLY_DISPENSED, LineRecord, PrescriptionRecord
+
+FHIR_JSON = "application/fhir+json"
+SANDBOX = "urn:preserie:teleservice"  # the sandbox's own systems: not official identifiers or code systems
+PRESCRIPTION_ID_SYSTEM = f"{SANDBOX}:prescription-id"
+LINE_CODE_SYSTEM = f"{SANDBOX}:line-code"
+CATEGORY_SYSTEM = f"{SANDBOX}:category"
+PROFESSIONAL_ID_SYSTEM = f"{SANDBOX}:professional-id"
+DISPENSED_EXTENSION = "https://preserie.invalid/fhir/StructureDefinition/dispensed-quantity"
+NIR_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"  # FR Core Patient, slice NSS
+RPPS_SYSTEM = "https://rpps.esante.gouv.fr"  # FR Core Practitioner, slice rpps
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+FR_CORE_V2_0203 = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
+UCUM = "http://unitsofmeasure.org"
+
+MEDICATION_CATEGORIES = frozenset({"medicines", "medical_devices"})  # every other category is acts
+REQUEST_STATUS = {ISSUED: "active", PARTIALLY_DISPENSED: "active", DISPENSED: "completed"}
+HIDDEN_STATUS = "unknown"
+
+# The outline published in /openapi.json; the full structure is FHIR R4's.
+BUNDLE_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["resourceType", "type", "entry"],
+    "properties": {
+        "resourceType": {"const": "Bundle"}, "type": {"const": "collection"},
+        "entry": {"type": "array", "items": {
+            "type": "object", "required": ["fullUrl", "resource"],
+            "properties": {"fullUrl": {"type": "string"}, "resource": {
+                "type": "object", "required": ["resourceType", "groupIdentifier", "status", "intent", "subject"],
+                "properties": {"resourceType": {"enum": ["MedicationRequest", "ServiceRequest"]}}}}}},
+    },
+}
+
+
+def prescription_bundle(record: PrescriptionRecord, *, dispensing_shown: bool) -> dict[str, Any]:
+    """The prescription as a FHIR R4 ``collection`` Bundle, one request per line in the lines' order."""
+    build = _medication_request if record.category in MEDICATION_CATEGORIES else _service_request
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": _full_url(record.id, line.number), "resource": build(record, line, dispensing_shown)}
+                  for line in record.lines],
+    }
+
+
+def _full_url(prescription_id: str, number: int) -> str:
+    # The resources are not served one by one: a stable urn:uuid, the same at every read.
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{PRESCRIPTION_ID_SYSTEM}/{prescription_id}/{number}')}"
+
+
+def _medication_request(record: PrescriptionRecord, line: LineRecord, shown: bool) -> dict[str, Any]:
+    supply: dict[str, Any] = {"quantity": {"value": line.quantity}}
+    if line.duration_days is not None:
+        supply["expectedSupplyDuration"] = _days(line.duration_days)
+    return {**_request("MedicationRequest", record, line, shown), "medicationCodeableConcept": _concept(line),
+            **_parties(record), "dispenseRequest": supply}
+
+
+def _service_request(record: PrescriptionRecord, line: LineRecord, shown: bool) -> dict[str, Any]:
+    resource = {**_request("ServiceRequest", record, line, shown), "code": _concept(line),
+                "quantityQuantity": {"value": line.quantity}, **_parties(record)}
+    if line.duration_days is not None:
+        resource["occurrenceTiming"] = {"repeat": {"boundsDuration": _days(line.duration_days)}}
+    return resource
+
+
+def _request(resource_type: str, record: PrescriptionRecord, line: LineRecord, shown: bool) -> dict[str, Any]:
+    """What both kinds of request share, up to what is requested."""
+    resource: dict[str, Any] = {"resourceType": resource_type, "id": f"{record.id}-{line.number}"}
+    if shown:
+        resource["extension"] = [{"url": DISPENSED_EXTENSION, "valueQuantity": {"value": line.dispensed}}]
+    return {**resource,
+            "groupIdentifier": {"system": PRESCRIPTION_ID_SYSTEM, "value": record.id},
+            "status": REQUEST_STATUS[record.status] if shown else HIDDEN_STATUS,
+            "intent": "order",
+            "category": [{"coding": [{"system": CATEGORY_SYSTEM, "code": record.category}]}]}
+
+
+def _parties(record: PrescriptionRecord) -> dict[str, Any]:
+    return {"subject": {"type": "Patient", "identifier": {
+                "use": "official", "type": {"coding": [{"system": V2_0203, "code": "NH"}]},
+                "system": NIR_SYSTEM, "value": record.patient_nir}},
+            "authoredOn": record.created_at.isoformat(),
+            "requester": {"type": "Practitioner", "identifier": practitioner_identifier(record.prescriber_id)}}
+
+
+def practitioner_identifier(prescriber_id: str) -> dict[str, Any]:
+    """FR Core's rpps slice for a valid RPPS number; a N° AM or a test id goes, as it is, in a sandbox system."""
+    if check_rpps(prescriber_id, allow_test=True).valid:
+        return {"type": {"coding": [{"system": FR_CORE_V2_0203, "code": "RPPS"}]}, "system": RPPS_SYSTEM,
+                "value": prescriber_id}
+    return {"system": PROFESSIONAL_ID_SYSTEM, "value": prescriber_id}
+
+
+def _concept(line: LineRecord) -> dict[str, Any]:
+    concept: dict[str, Any] = {}
+    if line.code is not None:
+        concept["coding"] = [{"system": LINE_CODE_SYSTEM, "code": line.code}]
+    if line.text is not None:
+        concept["text"] = line.text
+    return concept
+
+
+def _days(days: int) -> dict[str, Any]:
+    return {"value": days, "unit": "jours", "system": UCUM, "code": "d"}

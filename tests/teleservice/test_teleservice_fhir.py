@@ -1,0 +1,235 @@
+"""The FHIR R4 view of a prescription: through a real server (who reads it, what the dispensing changes), then the
+pure function that builds the Bundle."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from teleservice_sandbox import Sandbox, created, draft, error_code, new_id, nir
+
+from preserie.domain.identifiers import luhn_key
+from preserie.teleservice.catalogue import IN_SCOPE_CATEGORIES
+from preserie.teleservice.fhir import (
+    CATEGORY_SYSTEM,
+    DISPENSED_EXTENSION,
+    FHIR_JSON,
+    LINE_CODE_SYSTEM,
+    NIR_SYSTEM,
+    PRESCRIPTION_ID_SYSTEM,
+    PROFESSIONAL_ID_SYSTEM,
+    RPPS_SYSTEM,
+    UCUM,
+    prescription_bundle,
+)
+from preserie.teleservice.records import (
+    DISPENSED,
+    ISSUED,
+    PARTIALLY_DISPENSED,
+    LineRecord,
+    PrescriptionRecord,
+)
+
+# --- through the real server -----------------------------------------------------------------------------------
+
+
+def _fhir(client: httpx.Client, prescription_id: str) -> dict[str, Any]:
+    response = client.get(f"/v1/prescriptions/{prescription_id}/fhir")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == FHIR_JSON
+    bundle: dict[str, Any] = response.json()
+    return bundle
+
+
+def _resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [entry["resource"] for entry in bundle["entry"]]
+
+
+def _dispensed(resource: dict[str, Any]) -> int | None:
+    values = [extension["valueQuantity"]["value"] for extension in resource.get("extension", [])
+              if extension["url"] == DISPENSED_EXTENSION]
+    return values[0] if values else None
+
+
+def _dispense(sandbox: Sandbox, prescription_id: str, lines: dict[int, int], role: str = "pharmacist") -> None:
+    with sandbox.client(role=role) as professional:
+        response = professional.post(f"/v1/prescriptions/{prescription_id}/dispensations",
+                                     json={"lines": [{"line": n, "quantity": q} for n, q in lines.items()]})
+        assert response.status_code == 201, response.text
+
+
+def test_a_medicines_prescription_gives_one_medication_request_per_line_in_one_group(sandbox: Sandbox) -> None:
+    with sandbox.client() as prescriber:
+        prescription_id = created(prescriber, draft("medicines", quantities=(2, 1)))
+        bundle = _fhir(prescriber, prescription_id)
+    resources = _resources(bundle)
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+    assert [resource["resourceType"] for resource in resources] == ["MedicationRequest", "MedicationRequest"]
+    assert len(prescription_id) == 18 and all(
+        resource["groupIdentifier"] == {"system": PRESCRIPTION_ID_SYSTEM, "value": prescription_id}
+        for resource in resources)
+    assert [resource["medicationCodeableConcept"]["text"] for resource in resources] == ["ligne 1", "ligne 2"]
+    assert [resource["dispenseRequest"]["quantity"]["value"] for resource in resources] == [2, 1]
+    assert all(resource["status"] == "active" and resource["intent"] == "order" for resource in resources)
+    assert {resource["subject"]["identifier"]["value"] for resource in resources} == {nir()}
+
+
+def test_a_nursing_prescription_gives_service_requests(sandbox: Sandbox) -> None:
+    with sandbox.client() as prescriber:
+        prescription_id = created(prescriber, draft("nursing", quantities=(10, 4)))
+        resources = _resources(_fhir(prescriber, prescription_id))
+    assert [resource["resourceType"] for resource in resources] == ["ServiceRequest", "ServiceRequest"]
+    assert [resource["quantityQuantity"]["value"] for resource in resources] == [10, 4]
+    assert [resource["code"]["text"] for resource in resources] == ["ligne 1", "ligne 2"]
+    assert not any("dispenseRequest" in resource for resource in resources)
+
+
+def test_the_status_follows_partial_then_full_dispensing(sandbox: Sandbox) -> None:
+    with sandbox.client() as prescriber:
+        prescription_id = created(prescriber, draft(visible=True, quantities=(2, 1)))
+        _dispense(sandbox, prescription_id, {1: 1})
+        partial = _resources(_fhir(prescriber, prescription_id))
+        _dispense(sandbox, prescription_id, {1: 1, 2: 1})
+        full = _resources(_fhir(prescriber, prescription_id))
+    assert [(resource["status"], _dispensed(resource)) for resource in partial] == [("active", 1), ("active", 0)]
+    assert [(resource["status"], _dispensed(resource)) for resource in full] == [("completed", 2), ("completed", 1)]
+
+
+def test_the_dispensing_stays_hidden_from_the_prescriber_when_the_patient_objected(sandbox: Sandbox) -> None:
+    with sandbox.client() as prescriber, sandbox.client(role="pharmacist") as pharmacist:
+        prescription_id = created(prescriber, draft(visible=False, quantities=(2, 1)))
+        _dispense(sandbox, prescription_id, {1: 2, 2: 1})
+        seen_by_prescriber = _resources(_fhir(prescriber, prescription_id))
+        seen_by_pharmacist = _resources(_fhir(pharmacist, prescription_id))
+    assert [(resource["status"], _dispensed(resource)) for resource in seen_by_prescriber] == [("unknown", None)] * 2
+    assert [(resource["status"], _dispensed(resource)) for resource in seen_by_pharmacist] == [
+        ("completed", 2), ("completed", 1)]
+
+
+def test_another_prescriber_gets_the_same_404_as_for_an_unknown_id(sandbox: Sandbox) -> None:
+    with sandbox.client() as owner, sandbox.client() as other:
+        prescription_id = created(owner)
+        theirs = other.get(f"/v1/prescriptions/{prescription_id}/fhir")
+        unknown = other.get("/v1/prescriptions/" + "Z" * 18 + "/fhir")
+    assert error_code(theirs) == error_code(unknown) == (404, "PRESCRIPTION_NOT_FOUND")
+    assert theirs.json() == unknown.json()
+
+
+def test_a_pharmacist_reads_it_from_the_id(sandbox: Sandbox) -> None:
+    prescriber_id = new_id()
+    with sandbox.client(prescriber_id) as prescriber, sandbox.client(role="pharmacist") as pharmacist:
+        prescription_id = created(prescriber)
+        resources = _resources(_fhir(pharmacist, prescription_id))
+    assert {resource["groupIdentifier"]["value"] for resource in resources} == {prescription_id}
+    assert {resource["requester"]["identifier"]["value"] for resource in resources} == {prescriber_id}
+
+
+def test_the_fhir_view_is_published_and_journaled_as_fhir(sandbox: Sandbox) -> None:
+    prescriber_id = new_id()
+    with sandbox.client(prescriber_id) as prescriber:
+        _fhir(prescriber, created(prescriber))
+        spec = prescriber.get("/openapi.json").json()
+    responses = spec["paths"]["/v1/prescriptions/{prescription_id}/fhir"]["get"]["responses"]
+    assert list(responses["200"]["content"]) == [FHIR_JSON]
+    assert list(responses["404"]["content"]) == ["application/json"]
+    journaled = [(entry["operation"], entry["status"]) for entry in sandbox.store.journal_entries()
+                 if entry["caller_id"] == prescriber_id]
+    assert journaled == [("create", 201), ("fhir", 200)]
+
+
+# --- the pure function -----------------------------------------------------------------------------------------
+
+RPPS = "1000345678" + luhn_key("1000345678")
+RPPS_WITH_A_WRONG_KEY = RPPS[:-1] + str((int(RPPS[-1]) + 1) % 10)
+CREATED_AT = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+
+
+def _record(category: str = "medicines", status: str = ISSUED, *, prescriber_id: str = "P1",
+            lines: tuple[LineRecord, ...] | None = None) -> PrescriptionRecord:
+    return PrescriptionRecord(
+        id="01S2TBPZ2JCNZZYGHZ", prescriber_id=prescriber_id, category=category, patient_nir=nir(),
+        created_at=CREATED_AT, status=status, software_name="LogiMed", software_version="5",
+        dispensing_visible_to_prescriber=True, dmp_deposit=True, dispensations=(),
+        lines=lines or (LineRecord(1, "3400930000001", "paracétamol 1 g", 2, 30, 1),
+                        LineRecord(2, None, "texte libre", 1, None, 0)))
+
+
+def _built(record: PrescriptionRecord, *, shown: bool = True) -> list[dict[str, Any]]:
+    return _resources(prescription_bundle(record, dispensing_shown=shown))
+
+
+@pytest.mark.parametrize(("status", "shown", "expected"), [
+    (ISSUED, True, "active"), (PARTIALLY_DISPENSED, True, "active"), (DISPENSED, True, "completed"),
+    (ISSUED, False, "unknown"), (DISPENSED, False, "unknown")])
+def test_the_record_status_maps_to_the_request_status(status: str, shown: bool, expected: str) -> None:
+    assert {resource["status"] for resource in _built(_record(status=status), shown=shown)} == {expected}
+
+
+@pytest.mark.parametrize("category", IN_SCOPE_CATEGORIES)
+def test_medicines_and_devices_are_medication_requests_and_acts_service_requests(category: str) -> None:
+    expected = "MedicationRequest" if category in ("medicines", "medical_devices") else "ServiceRequest"
+    resources = _built(_record(category))
+    assert [resource["resourceType"] for resource in resources] == [expected, expected]
+    assert resources[0]["category"] == [{"coding": [{"system": CATEGORY_SYSTEM, "code": category}]}]
+
+
+def test_a_line_keeps_its_code_in_the_sandbox_system_and_its_text() -> None:
+    coded, free = _built(_record())
+    assert coded["medicationCodeableConcept"] == {
+        "coding": [{"system": LINE_CODE_SYSTEM, "code": "3400930000001"}], "text": "paracétamol 1 g"}
+    assert free["medicationCodeableConcept"] == {"text": "texte libre"}
+
+
+def test_a_medicine_line_asks_its_quantity_for_its_duration_in_ucum_days() -> None:
+    with_duration, without = _built(_record())
+    assert with_duration["dispenseRequest"] == {
+        "quantity": {"value": 2}, "expectedSupplyDuration": {"value": 30, "unit": "jours", "system": UCUM, "code": "d"}}
+    assert without["dispenseRequest"] == {"quantity": {"value": 1}}
+
+
+def test_an_act_line_carries_its_quantity_and_its_duration_as_bounds() -> None:
+    with_duration, without = _built(_record("physiotherapy"))
+    assert with_duration["quantityQuantity"] == {"value": 2}
+    assert with_duration["occurrenceTiming"] == {
+        "repeat": {"boundsDuration": {"value": 30, "unit": "jours", "system": UCUM, "code": "d"}}}
+    assert "occurrenceTiming" not in without
+
+
+def test_the_dispensed_quantity_is_an_extension_only_when_shown() -> None:
+    assert [_dispensed(resource) for resource in _built(_record(PARTIALLY_DISPENSED), shown=True)] == [1, 0]
+    assert [resource.get("extension") for resource in _built(_record(PARTIALLY_DISPENSED), shown=False)] == [None] * 2
+
+
+def test_the_patient_is_referenced_by_nir_as_fr_core_billing_identifier() -> None:
+    subject = _built(_record())[0]["subject"]
+    v2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+    assert subject == {"type": "Patient", "identifier": {
+        "use": "official", "type": {"coding": [{"system": v2_0203, "code": "NH"}]}, "system": NIR_SYSTEM,
+        "value": nir()}}
+    assert NIR_SYSTEM == "urn:oid:1.2.250.1.213.1.4.8"
+
+
+@pytest.mark.parametrize(("prescriber_id", "system"), [
+    (RPPS, RPPS_SYSTEM), ("081234567", PROFESSIONAL_ID_SYSTEM), (RPPS_WITH_A_WRONG_KEY, PROFESSIONAL_ID_SYSTEM)])
+def test_a_valid_rpps_goes_in_the_rpps_slice_and_any_other_id_in_the_sandbox_system(
+        prescriber_id: str, system: str) -> None:
+    requester = _built(_record(prescriber_id=prescriber_id))[0]["requester"]
+    assert requester["type"] == "Practitioner"
+    assert (requester["identifier"]["system"], requester["identifier"]["value"]) == (system, prescriber_id)
+    assert ("type" in requester["identifier"]) == (system == RPPS_SYSTEM)
+
+
+def test_authored_on_is_the_creation_time_with_its_offset() -> None:
+    assert {resource["authoredOn"] for resource in _built(_record())} == {"2025-03-14T09:30:00+00:00"}
+
+
+def test_the_bundle_is_plain_json_with_a_stable_distinct_full_url_per_entry() -> None:
+    bundle = prescription_bundle(_record(), dispensing_shown=True)
+    full_urls = [entry["fullUrl"] for entry in bundle["entry"]]
+    assert json.loads(json.dumps(bundle)) == bundle
+    assert len(set(full_urls)) == 2 and all(url.startswith("urn:uuid:") for url in full_urls)
+    assert full_urls == [entry["fullUrl"] for entry in prescription_bundle(_record(), dispensing_shown=False)["entry"]]
+    assert [resource["id"] for resource in _resources(bundle)] == ["01S2TBPZ2JCNZZYGHZ-1", "01S2TBPZ2JCNZZYGHZ-2"]
