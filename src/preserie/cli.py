@@ -14,6 +14,7 @@ from preserie.adapters.errors import UnusableInput
 
 if TYPE_CHECKING:  # the service is imported when a command runs, not when --help is shown
     from preserie.services.assess import AssessmentRun
+    from preserie.simulate.live import LiveOptions
 
 app = typer.Typer(help="preserie : conduire et juger la présérie de l'ordonnance numérique.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -178,9 +179,19 @@ def simulate(
                                           "critère non atteint).")] = "nominal",
     fmt: Annotated[str, typer.Option("--format", help="Format des fichiers de traces : jsonl, csv, parquet, "
                                      "jsonl.gz, ou mixed (les quatre en alternance).")] = "jsonl",
+    teleservice: Annotated[str | None, typer.Option("--teleservice", help="URL d'un téléservice (le bac à sable) "
+                                                    "que les postes appellent réellement ; secret des jetons : "
+                                                    "PRESERIE_TELESERVICE_SECRET.")] = None,
+    teleservice_database: Annotated[str | None, typer.Option(
+        "--teleservice-database", help="Avec --teleservice : la base du bac à sable, d'où registrations.csv est "
+                                       "exporté (sinon pas de registrations.csv).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Avec --teleservice : délai d'un appel, "
+                                           "en secondes, au-delà duquel il est sans réponse.")] = 5.0,
 ) -> None:
     """Simuler une présérie réaliste dans OUT (pilot.yaml, traces/, registrations.csv, anomalies.csv,
-    survey.csv), dont le bilan donne la décision promise par le scénario. Code de sortie 2 si OUT n'est pas vide."""
+    survey.csv), dont le bilan donne la décision promise par le scénario. Avec --teleservice, les postes
+    appellent réellement le téléservice et les traces disent ce qu'il a répondu. Code de sortie 2 si OUT n'est pas
+    vide."""
     from preserie.simulate import write_pilot
     from preserie.simulate.console import describe, option_problems, writing_progress
     from preserie.simulate.folder import weekly_files
@@ -189,6 +200,7 @@ def simulate(
                                practitioners=practitioners, weeks=weeks)
     for problem in problems:
         typer.echo(f"erreur : {problem}", err=True)
+    live = _live_options(teleservice, teleservice_database, timeout)
     if problems:
         raise typer.Exit(EXIT_UNUSABLE)
     files, formats = weekly_files(records, weeks, fmt)
@@ -196,11 +208,39 @@ def simulate(
         with writing_progress(records) as progress:
             summary = write_pilot(out, seed=seed, practitioners=practitioners, records=records, weeks=weeks,
                                   files=files, formats=formats, scenario=scenario, audience=audience,
-                                  progress=progress)
+                                  progress=progress, live=live)
     except OSError as error:
         typer.echo(f"erreur : écriture impossible dans {out} : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error
     typer.echo(describe(summary))
+
+
+def _live_options(url: str | None, database: str | None, timeout: float) -> LiveOptions | None:
+    """The options of a simulation against a real teleservice, or exit 2 with the reason."""
+    from preserie.simulate.live import LiveOptions
+    from preserie.teleservice.settings import Settings, SettingsError
+
+    if url is None:
+        if database is not None:
+            typer.echo("erreur : --teleservice-database ne va qu'avec --teleservice", err=True)
+            raise typer.Exit(EXIT_UNUSABLE)
+        return None
+    if not url.startswith(("http://", "https://")):
+        typer.echo(f"erreur : --teleservice {url} : URL http:// ou https:// attendue", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    try:
+        secret = Settings.from_env().secret
+    except SettingsError as error:
+        typer.echo(f"erreur : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    import httpx
+
+    try:
+        httpx.get(f"{url.rstrip('/')}/v1/health", timeout=timeout).raise_for_status()
+    except httpx.HTTPError as error:
+        typer.echo(f"erreur : --teleservice {url} ne répond pas (GET /v1/health) : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    return LiveOptions(url, secret, timeout=timeout, database=database)
 
 
 teleservice_app = typer.Typer(help="Bac à sable du téléservice de l'ordonnance numérique : une simulation, pas le "

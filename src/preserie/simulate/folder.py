@@ -14,11 +14,12 @@ from preserie.simulate import side_files
 from preserie.simulate.batches import FilePlan, plan_resends
 from preserie.simulate.cast import Cast, make_cast
 from preserie.simulate.generator import Stream
+from preserie.simulate.live import LiveOptions, LiveStream, LiveTeleservice, NoRegistrations, export_registrations
 from preserie.simulate.population import activity, adoption, category_tables, make_fleet
 from preserie.simulate.scenarios import Scenario, get_scenario
 from preserie.simulate.teleservice import Outage, Registry, Teleservice, plan_outages
 from preserie.simulate.timeline import Timeline, utc_offset, working_days
-from preserie.simulate.writers import EXTENSIONS, RegistrationSink, open_sink
+from preserie.simulate.writers import EXTENSIONS, Registrations, RegistrationSink, open_sink
 
 RECORDS_PER_FILE = 1_000_000
 MIXED_FORMATS: tuple[str, ...] = ("jsonl", "csv", "jsonl.gz", "parquet")
@@ -58,7 +59,8 @@ def _dirty_events(plan: list[FilePlan], opening: int) -> list[tuple[int, str, in
 
 
 def _stream_for(seed: int, chosen: Scenario, cast: Cast, weeks: int, records: int,
-                registrations: RegistrationSink) -> tuple[Stream, list[dt.date], list[Outage]]:
+                registrations: Registrations,
+                live: LiveOptions | None = None) -> tuple[Stream, list[dt.date], list[Outage]]:
     """Everything decided before the first record, each part from its own seeded generator, so that a
     change in one part (another audience, another scenario) does not reshuffle the others."""
     days = working_days(cast.start, weeks)
@@ -70,7 +72,10 @@ def _stream_for(seed: int, chosen: Scenario, cast: Cast, weeks: int, records: in
     outages = plan_outages(_rng(seed, "outages"), len(days))
     services = (Teleservice(chosen, len(days), outages, fleet.fragile, len(fleet.workstations)), Registry(chosen))
     timeline = Timeline(_rng(seed, "timeline"), days, records)
-    stream = Stream(_rng(seed, "stream"), seed, fleet, timeline, chosen_habits, services, registrations)
+    kind = Stream if live is None else LiveStream
+    stream = kind(_rng(seed, "stream"), seed, fleet, timeline, chosen_habits, services, registrations)
+    if isinstance(stream, LiveStream) and live is not None:
+        stream.live = LiveTeleservice(live, fleet, chosen, len(days))
     return stream, days, outages
 
 
@@ -105,14 +110,19 @@ def _write_side_files(out: Path, seed: int, stream: Stream, cast: Cast, plan: tu
 def write_pilot(out: Path, *, seed: int = 1, practitioners: int = 8, records: int = 100_000, weeks: int = 6,
                 start: dt.date = dt.date(2025, 1, 13), files: int | None = None,
                 formats: tuple[str, ...] = ("jsonl",), dirty: bool = False, scenario: str | Scenario = "nominal",
-                audience: str = "liberal", progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+                audience: str = "liberal", progress: Callable[[int], None] | None = None,
+                live: LiveOptions | None = None) -> dict[str, Any]:
     """Write a pilot folder in `out` (pilot.yaml last, so that its presence means a complete folder).
 
     `records` counts the trace records, re-sent duplicates included (the dirty ones of `dirty` come on
     top); `progress`, when given, is called with the number of records written since its last call.
+    With `live`, the workstations call that service for real (live.py) and registrations.csv comes from its
+    journal; the files then depend on the service's answers, not on the seed alone.
     """
     if records < 1 or practitioners < 1 or weeks < 1:
         raise ValueError("records, practitioners and weeks must be at least 1")
+    if live is not None and dirty:
+        raise ValueError("dirty records are written offline only: they are no answers of a service")
     chosen = get_scenario(scenario) if isinstance(scenario, str) else scenario
     began = time.perf_counter()
     plan = file_plan(records, files, formats)
@@ -121,12 +131,22 @@ def write_pilot(out: Path, *, seed: int = 1, practitioners: int = 8, records: in
     if leftovers:
         raise FileExistsError(f"{out / 'traces'} is not empty ({leftovers[:3]}…): choose an empty folder")
     cast = make_cast(_rng(seed, "cast"), practitioners, start, audience)
-    stream, days, outages = _stream_for(seed, chosen, cast, weeks, records, RegistrationSink(out / "registrations.csv"))
+    since = dt.datetime.now(dt.UTC)
+    sink = RegistrationSink(out / "registrations.csv") if live is None else NoRegistrations()
+    stream, days, outages = _stream_for(seed, chosen, cast, weeks, records, sink, live)
     opening = len(stream.fleet.workstations)
     events = plan_resends(_rng(seed, "batches"), plan, records, weeks, opening)
     stream.schedule(events + (_dirty_events(plan, opening) if dirty else []))
     stream.progress = progress
-    written = _write_traces(out, plan, stream)
+    try:
+        written = _write_traces(out, plan, stream)
+    finally:
+        if isinstance(stream, LiveStream):
+            stream.live.close()
+    exported = None
+    if live is not None and live.database is not None:
+        exported = export_registrations(live.database, out / "registrations.csv", since,
+                                        [p.id for p in cast.practitioners])
     _write_side_files(out, seed, stream, cast, (days, outages), chosen, weeks)
     seconds = time.perf_counter() - began
     totals = stream.totals()
@@ -135,6 +155,8 @@ def write_pilot(out: Path, *, seed: int = 1, practitioners: int = 8, records: in
             "records_written": sum(written.values()), "files": written,
             "practitioners": [p.id for p in cast.practitioners], "health_centers": [c.finess for c in cast.centres],
             "workstations": opening, "fragile_workstation": fragile.name, **totals,
-            "used": records - totals["duplicates"] - totals["other_situation"], "orphans": ORPHANS,
+            "used": records - totals["duplicates"] - totals["other_situation"],
+            "orphans": ORPHANS if live is None else 0, "teleservice": live.url if live else None,
+            "registrations_exported": exported,
             "outages": len(outages), "dirty": stream.dirty_lines, "seconds": round(seconds, 3),
             "records_per_second": round(records / seconds) if seconds else None}

@@ -16,7 +16,7 @@ from preserie.simulate.batches import Recorder
 from preserie.simulate.population import TABLE, Fleet
 from preserie.simulate.teleservice import Registry, Teleservice
 from preserie.simulate.timeline import CLOCK, CLOCK_SECONDS, Timeline
-from preserie.simulate.writers import RegistrationSink, Sink
+from preserie.simulate.writers import Registrations, Sink
 
 CHUNK = 8192
 P_SNAPSHOT = 0.015  # a step is a workstation snapshot
@@ -36,7 +36,7 @@ class Stream:
 
     def __init__(self, rng: random.Random, seed: int, fleet: Fleet, timeline: Timeline,
                  habits: tuple[list[tuple[int, ...]], list[tuple[tuple[str, bool], ...]], list[list[float]]],
-                 services: tuple[Teleservice, Registry], registrations: RegistrationSink) -> None:
+                 services: tuple[Teleservice, Registry], registrations: Registrations) -> None:
         self.random, self.seed, self.timeline = rng.random, seed, timeline
         self.fleet, self.registrations = fleet, registrations
         self.picks, self.categories, self.adoption = habits

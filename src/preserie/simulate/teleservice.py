@@ -30,19 +30,22 @@ Error = tuple[int | None, str | None, int]  # http_status (None: no answer), err
 ERRORS: tuple[tuple[Error, int], ...] = (
     ((503, "TS_UNAVAILABLE", 1200), 30), ((500, "TS_INTERNAL_ERROR", 900), 10),
     ((429, "TS_TOO_MANY_REQUESTS", 150), 10), ((None, None, 30000), 22), ((408, "TS_TIMEOUT", 15000), 5),
-    ((401, "CPS_AUTHENTICATION", 300), 18), ((403, "CPS_NOT_AUTHORISED", 250), 5),
+    ((401, "AUTH_TOKEN_EXPIRED", 300), 18), ((403, "ROLE_NOT_ALLOWED", 250), 5),
 )
 OUTAGE_ERRORS: tuple[tuple[Error, int], ...] = (
     ((503, "TS_UNAVAILABLE", 1500), 55), ((504, "TS_GATEWAY_TIMEOUT", 30000), 15), ((None, None, 30000), 30),
 )
 FRAGILE_ERRORS: tuple[tuple[Error, int], ...] = (
-    ((None, "TLS_HANDSHAKE_FAILED", 250), 70), ((401, "CPS_AUTHENTICATION", 300), 30),
+    ((None, "TLS_HANDSHAKE_FAILED", 250), 70), ((401, "AUTH_TOKEN_EXPIRED", 300), 30),
 )
 SOFTWARE_ERRORS: tuple[tuple[Error, int], ...] = (
-    ((400, "INVALID_REQUEST", 200), 50), ((422, "INVALID_PRESCRIPTION", 250), 50),
+    ((400, "MALFORMED_REQUEST", 200), 50), ((422, "INVALID_REQUEST", 250), 50),
 )
 NOT_FOUND: Error = (404, "PRESCRIPTION_NOT_FOUND", 180)
 REJECT_CODES = ("ONS-R01", "ONS-R07", "ONS-R12")
+# The answers' error codes are those of the sandbox's catalogue (teleservice/catalogue.py), so that offline and
+# live simulations (live.py) speak alike; TLS_HANDSHAKE_FAILED is the workstation's own, for a call never made.
+CLIENT_SIDE_CODES = ("TLS_HANDSHAKE_FAILED",)
 Answer = tuple[str, int | None, str | None, int]  # outcome, http_status, error_code, duration_ms
 
 

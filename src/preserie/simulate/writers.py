@@ -217,6 +217,14 @@ def open_sink(path: Path, fmt: str, workstations: Sequence[Workstation]) -> Sink
     return JsonlSink(handle, workstations)
 
 
+class Registrations(Protocol):
+    """Where the registry's answers go: registrations.csv offline, nowhere when a real service keeps them."""
+
+    def add(self, pid: str, practitioner: str, registered_at: str, reject_code: str | None) -> None: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
 class RegistrationSink(_TextSink):
     """registrations.csv: one row per e-prescription the registry answered about."""
 
