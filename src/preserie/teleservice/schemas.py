@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+# Stored text holds no control character: PostgreSQL refuses NUL in text (a 500 Schemathesis found) and a prescription
+# has no use for the others; only the free text of a line keeps tabs and line breaks.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+FREE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def _iso_day(value: object) -> object:
+    """Only ``AAAA-MM-JJ``: pydantic alone also reads a number as a Unix time (``from=0`` was 1970-01-01)."""
+    if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+        return value
+    raise ValueError("date AAAA-MM-JJ attendue")
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class _In(BaseModel):
@@ -13,8 +29,16 @@ class _In(BaseModel):
 
 
 class LineCreate(_In):
-    code: str | None = Field(None, min_length=1, max_length=64, description="Code du produit ou de l'acte.")
-    text: str | None = Field(None, min_length=1, max_length=1000, description="Libellé ou prescription en texte.")
+    # The rule of _code_or_text, published: a client (or Schemathesis) reading the schema knows a bare quantity is no
+    # line.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"code": {"type": "string"}}, "required": ["code"]},
+        {"properties": {"text": {"type": "string"}}, "required": ["text"]}]})
+
+    code: str | None = Field(None, min_length=1, max_length=64, pattern=ONE_LINE,
+                             description="Code du produit ou de l'acte.")
+    text: str | None = Field(None, min_length=1, max_length=1000, pattern=FREE_TEXT,
+                             description="Libellé ou prescription en texte.")
     quantity: int = Field(ge=1, le=999)
     duration_days: int | None = Field(None, ge=1, le=366)
 
@@ -26,8 +50,8 @@ class LineCreate(_In):
 
 
 class SoftwareCreate(_In):
-    name: str = Field(min_length=1, max_length=100)
-    version: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=100, pattern=ONE_LINE)
+    version: str = Field(min_length=1, max_length=50, pattern=ONE_LINE)
 
 
 class ConsentsCreate(_In):
