@@ -60,7 +60,8 @@ def draft(category: str = "medicines", *, visible: bool = True, patient: str | N
 @contextmanager
 def running(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` with uvicorn in a background thread on a free loopback port; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, so that asyncio sets TCP_NODELAY on its connections (else ~40 ms per call: Nagle).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
