@@ -47,8 +47,18 @@ _bearer = HTTPBearer(auto_error=False, description="Jeton signé tenant lieu de 
                                                    "(`preserie teleservice token`).")
 
 
+# What any operation may answer besides its own errors: a refused token, an invalid request, and the failures of
+# the service itself (a database down: 503; under a fault profile also 408, 429 with Retry-After, 500, 503, 504).
+_SERVICE_FAILURES = {408: "Délai dépassé (profil de pannes).", 429: "Trop de requêtes : voir Retry-After (profil de "
+                     "pannes).", 500: "Erreur interne.", 503: "Service ou base de données indisponible.",
+                     504: "Le service n'a pas répondu à temps (profil de pannes)."}
+
+
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorPublic} for status in (401, 422, *statuses)}
+    declared: dict[int | str, dict[str, Any]] = {status: {"model": ErrorPublic} for status in (401, 422, *statuses)}
+    for status, description in _SERVICE_FAILURES.items():
+        declared[status] = {"model": ErrorPublic, "description": description}
+    return declared
 
 
 def get_store(request: Request) -> SqlPrescriptionStore:
