@@ -257,6 +257,8 @@ def teleservice_serve(
     faults: Annotated[str | None, typer.Option("--faults", help="Profil de pannes à injecter : pilot, flaky, "
                                                "rate-limited, outage, slow-database, ou un fichier YAML du même "
                                                "format (aucune panne par défaut).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processus servant le même port ; chacun "
+                                         "plafonne sous un cœur (GIL) : 2 par cœur en charge.")] = 1,
 ) -> None:
     """Lancer le bac à sable (API JSON sous /v1, OpenAPI sur /openapi.json). Secret des jetons :
     PRESERIE_TELESERVICE_SECRET (obligatoire). Code de sortie 2 sans secret ou avec un profil de pannes
@@ -269,7 +271,7 @@ def teleservice_serve(
     except SettingsError as error:
         typer.echo(f"erreur : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error
-    serve(settings, host=host, port=port)
+    serve(settings, host=host, port=port, workers=workers)
 
 
 @teleservice_app.command("token")
@@ -302,8 +304,8 @@ def teleservice_export_registrations(
     practitioners: Annotated[list[str] | None, typer.Option("--practitioner", help="Seulement ce prescripteur "
                                                             "(option répétable).")] = None,
 ) -> None:
-    """Écrire registrations.csv (SPEC §4) depuis le journal du bac à sable : chaque création acceptée (201) y est
-    enregistrée. Code de sortie 2 si la base est illisible."""
+    """Écrire registrations.csv (SPEC §4) depuis la base du bac à sable : chaque ordonnance qu'une création
+    acceptée (201) y a stockée est enregistrée. Code de sortie 2 si la base est illisible."""
     import datetime as dt
 
     from sqlalchemy.exc import SQLAlchemyError

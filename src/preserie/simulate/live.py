@@ -7,7 +7,7 @@ refused connection) is an error with a null status, as SPEC §5 says. Failures c
 profile), except those the scenario puts in the software: the broken release sends malformed requests, and the
 workstation with the old system sometimes presents an expired card (token). An e-prescription whose create never
 succeeded keeps an id the software makes itself (degraded mode): it counts as created and never as registered.
-The registrations come from the service's journal (`preserie teleservice export-registrations`), not from here.
+The registrations come from the service's database, the registry (`preserie teleservice export-registrations`).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ LINES: dict[str, tuple[str | None, str]] = {
 class LiveOptions:
     """Where the workstations call and how: the service's URL, the secret its tokens are signed with (the
     workstations' CPS cards), how long a call may take before it counts as unanswered, and the service's database
-    when registrations.csv is to be exported from its journal (None: no registrations.csv)."""
+    when registrations.csv is to be exported from it (None: no registrations.csv)."""
 
     url: str
     secret: str
@@ -200,7 +200,7 @@ class LiveStream(Stream):
 
 
 class NoRegistrations:
-    """Stands for registrations.csv while the workstations call a real service: its journal is the registry."""
+    """Stands for registrations.csv while the workstations call a real service: its database is the registry."""
 
     def add(self, pid: str, practitioner: str, registered_at: str, reject_code: str | None) -> None:
         pass
@@ -213,7 +213,7 @@ class NoRegistrations:
 
 
 def export_registrations(database: str, path: Path, since: datetime, practitioners: list[str]) -> int:
-    """registrations.csv from the journal of the service's database: the creates of this run's practitioners."""
+    """registrations.csv from the service's database: the prescriptions of this run's practitioners."""
     from preserie.teleservice.registrations import write_registrations
     from preserie.teleservice.settings import database_url
     from preserie.teleservice.store import SqlPrescriptionStore

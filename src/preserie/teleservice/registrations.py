@@ -1,10 +1,10 @@
-"""The sandbox as the national registry: ``registrations.csv`` (SPEC §4) from the journal of its calls.
+"""The sandbox as the national registry: ``registrations.csv`` (SPEC §4) from its database.
 
-An e-prescription is registered when a create call was answered 201 with its id; ``registered_at`` is the first
-such answer (a replay with the same Idempotency-Key answers 201 again with the same id and counts once), in
-Europe/Paris time with its offset, as the traces are. The sandbox's clock is the real one: a simulated pilot's
-traces carry the simulated calendar, its registrations the day the sandbox answered. The sandbox rejects nothing
-it stored, so ``status`` is always ``registered`` and ``reject_code`` empty.
+An e-prescription is registered when a create stored it, which the journal shows as the one create call answered
+201 with its id (a replay with the same Idempotency-Key answers 201 again with the same id and stores nothing);
+``registered_at`` is its creation, in Europe/Paris time with its offset, as the traces are. The sandbox's clock
+is the real one: a simulated pilot's traces carry the simulated calendar, its registrations the day the sandbox
+answered. The sandbox rejects nothing it stored, so ``status`` is always ``registered`` and ``reject_code`` empty.
 """
 
 from __future__ import annotations

@@ -1,0 +1,150 @@
+"""The closed loop, as a user runs it: the sandbox serves with a fault profile, the simulated workstations call it
+for real (`preserie simulate --teleservice`), registrations.csv comes from its journal, and the assessment judges
+the folder. Every count the assessment shows is checked against what the sandbox journaled."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from preserie_cli import run
+
+from preserie.teleservice.store import SqlPrescriptionStore
+
+SECRET = "closed-loop-secret-0123456789"
+# Faults every few seconds of a short run: errors, rate limits, timeouts longer than the workstations wait (1 s),
+# and an outage of half a second every 8 s.
+PROFILE = """
+description: "boucle fermée des tests"
+seed: 11
+operations:
+  "*": {errors: 0.04, rate_limited: 0.02, timeouts: 0.004, latency_ms: [0, 2]}
+outages:
+  - {start_s: 1, duration_s: 0.5, every_s: 8}
+timeout_ms: 1500
+retry_after_s: 1
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Served:
+    url: str
+    database: Path
+    process: subprocess.Popen[str]
+
+    def stop(self) -> None:
+        """Stop the server as a user would (SIGTERM): it writes its journal's last entries on the way out."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(15)
+
+    def journal(self) -> list[dict[str, Any]]:
+        self.stop()
+        store = SqlPrescriptionStore(f"sqlite:///{self.database}")
+        try:
+            return [entry for entry in store.journal_entries() if entry["operation"] in ("create", "consult", "search")]
+        finally:
+            store.close()
+
+
+@pytest.fixture()
+def sandbox(tmp_path: Path) -> Iterator[Served]:
+    """`preserie teleservice serve` in its own process, with the test's fault profile, on SQLite."""
+    (tmp_path / "faults.yaml").write_text(PROFILE, encoding="utf-8")
+    database, port = tmp_path / "sandbox.db", _free_port()
+    env = {**os.environ, "PRESERIE_TELESERVICE_SECRET": SECRET}
+    server = subprocess.Popen([sys.executable, "-m", "preserie", "teleservice", "serve", "--port", str(port),
+                               "--database", str(database), "--faults", str(tmp_path / "faults.yaml")],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"le bac à sable n'a pas démarré : {server.stderr.read() if server.stderr else ''}")
+            time.sleep(0.1)
+        yield Served(url, database, server)
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(15)
+
+
+def _calls(folder: Path) -> list[dict[str, Any]]:
+    records = (json.loads(line) for path in sorted((folder / "traces").glob("*.jsonl"))
+               for line in path.read_text(encoding="utf-8").splitlines())
+    unique = {record["event_id"]: record for record in records}  # the re-sent copies once
+    return [record for record in unique.values() if record["type"] == "call"]
+
+
+def _simulate(tmp_path: Path, sandbox: Served, scenario: str, records: int) -> Path:
+    folder = tmp_path / scenario
+    result = run("simulate", str(folder), "--records", str(records), "--scenario", scenario, "--teleservice",
+                 sandbox.url, "--teleservice-database", str(sandbox.database), "--timeout", "1")
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def test_simulate_against_the_sandbox_with_faults_then_assess(sandbox: Served, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRESERIE_TELESERVICE_SECRET", SECRET)
+    folder = _simulate(tmp_path, sandbox, "nominal", 2500)
+
+    assessed = run("assess", str(folder), "--json")
+    result = json.loads(assessed.stdout)
+    assert assessed.returncode == 0 and result["decision"] == "deploy", assessed.stdout[-2000:]
+
+    journal = sandbox.journal()
+    calls = _calls(folder)
+    # What the workstations wrote is what the sandbox answered, call for call.
+    assert len(calls) == len(journal)
+    written = Counter((c["operation"], c["http_status"], c["error_code"]) for c in calls)
+    answered = Counter((e["operation"], None if e["status"] == 408 else e["status"],
+                        None if e["status"] == 408 or e["status"] < 400 else e["error_code"]) for e in journal)
+    assert written == answered
+    injected = Counter(e["error_code"] for e in journal)
+    assert injected["TS_UNAVAILABLE"] > 0 and injected["TS_TOO_MANY_REQUESTS"] > 0  # the faults really happened
+    # registrations.csv is the journal's accepted creates, and C2 counts them.
+    accepted = {e["prescription_id"] for e in journal if e["operation"] == "create" and e["status"] == 201}
+    registered = (folder / "registrations.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert {row.split(",")[0] for row in registered} == accepted
+    c2 = result["criteria"]["registration_rate"]
+    assert c2["source"] == "registrations" and c2["orphans"] == 0
+    assert 0 < c2["registered"] <= len(accepted) and c2["registered"] < c2["created"]
+    c3 = result["criteria"]["operations"]["operations"]
+    assert c3["create"]["teleservice"] > 0 and c3["create"]["authentication"] > 0
+
+
+def test_a_broken_search_seen_by_the_real_service_fails_c3(sandbox: Served, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRESERIE_TELESERVICE_SECRET", SECRET)
+    folder = _simulate(tmp_path, sandbox, "broken-search", 2000)
+    assessed = run("assess", str(folder), "--json")
+    result = json.loads(assessed.stdout)
+    assert assessed.returncode == 1 and result["decision"] == "extend"
+    c3 = result["criteria"]["operations"]["operations"]
+    assert not c3["search"]["met"] and c3["search"]["software"] > 0
+    codes = Counter(c["error_code"] for c in _calls(folder) if c["operation"] == "search" and c["http_status"] == 422)
+    assert set(codes) == {"INVALID_DATE_RANGE"}
