@@ -5,19 +5,28 @@ A SIMULATION of the national e-prescription service, not the national service (s
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import socket
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from time import perf_counter
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from preserie.teleservice.catalogue import ERRORS, TeleserviceError
+from preserie.teleservice.faults import OPERATIONS, FaultInjector
+from preserie.teleservice.health import HEALTH_PATH
+from preserie.teleservice.health import router as health_router
 from preserie.teleservice.records import JournalEntry
 from preserie.teleservice.routes import router
 from preserie.teleservice.settings import Settings
@@ -37,7 +46,8 @@ CPS / Pro Santé Connect. Erreurs : `{"code": ..., "message": ...}`, codes stabl
 
 def _answer(request: Request, error: TeleserviceError) -> JSONResponse:
     request.state.error_code = error.code
-    return JSONResponse(error.body(), status_code=error.kind.status)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    return JSONResponse(error.body(), status_code=error.kind.status, headers=headers)
 
 
 async def _on_teleservice_error(request: Request, error: Exception) -> Response:
@@ -77,49 +87,118 @@ def _journal_entry(request: Request, status: int, started: float) -> JournalEntr
         prescription_id=getattr(request.state, "prescription_id", None))
 
 
-def _journal_calls(store: SqlPrescriptionStore) -> Callable[..., Awaitable[Response]]:
-    async def journal_calls(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = perf_counter()
+class _JournalCalls:
+    """Journals every call, the health probe aside (a monitoring probe, not a call of an operation: health.py), when
+    its answer starts, so before the caller can read it; answers TS_INTERNAL_ERROR for a failure nothing else
+    answered. Plain ASGI: Starlette's BaseHTTPMiddleware runs each call in a task of its own (measured by
+    benchmarks/teleservice_load.py). The journal only queues the entry: its writer thread inserts it."""
+
+    def __init__(self, app: ASGIApp, store: SqlPrescriptionStore) -> None:
+        self.app, self.store = app, store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, answered = perf_counter(), False
+
+        async def journal_then_send(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start":
+                answered = True
+                if scope["path"] != HEALTH_PATH:
+                    self.store.journal(_journal_entry(Request(scope), message["status"], started))
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, journal_then_send)
         except Exception:
-            log.exception("erreur interne sur %s %s", request.method, request.url.path)
-            response = _answer(request, TeleserviceError("TS_INTERNAL_ERROR"))
-        try:
-            await run_in_threadpool(store.journal, _journal_entry(request, response.status_code, started))
-        except Exception:  # the answer stands even when the journal cannot be written (database down)
-            log.exception("journal non écrit")
-        return response
-
-    return journal_calls
+            log.exception("erreur interne sur %s %s", scope["method"], scope["path"])
+            if answered:
+                raise
+            await _answer(Request(scope), TeleserviceError("TS_INTERNAL_ERROR"))(scope, receive, journal_then_send)
 
 
-def create_app(settings: Settings, *, store: SqlPrescriptionStore | None = None) -> FastAPI:
-    """The sandbox's app. Creates its tables at startup; closes the store it made (not one it was given)."""
+async def _inject_fault(request: Request) -> None:
+    """A dependency of every operation: the fault its profile draws, before the operation (and its checks) run."""
+    injector: FaultInjector | None = request.app.state.faults
+    operation = getattr(request.scope.get("route"), "name", None)
+    if injector is None or operation not in OPERATIONS:
+        return
+    fault = injector.decide(operation)
+    if fault.delay_s:
+        await asyncio.sleep(fault.delay_s)
+    if fault.code is not None:
+        raise TeleserviceError(fault.code, "panne simulée", retry_after=fault.retry_after)
+
+
+def create_app(settings: Settings, *, store: SqlPrescriptionStore | None = None,
+               faults: FaultInjector | None = None) -> FastAPI:
+    """The sandbox's app. Creates its tables at startup; closes the store it made (not one it was given).
+    ``faults``, when given, injects the faults of its profile into the operations (never into the health check)."""
     owned = store is None
+    if faults is None and (profile := settings.fault_profile()) is not None:
+        faults = FaultInjector(profile)
     the_store = store or SqlPrescriptionStore(settings.database_url, table_prefix=settings.table_prefix)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(the_store.create_tables)
+        the_store.start_journal_writer()
         yield
+        await run_in_threadpool(the_store.stop_journal_writer)
         if owned:
             the_store.close()
 
     app = FastAPI(title="Téléservice ordonnance numérique — bac à sable preserie (simulation)", version="1",
                   description=DESCRIPTION, lifespan=lifespan)
     app.state.settings, app.state.store = settings, the_store
-    app.include_router(router)
+    app.state.faults = faults
+    app.include_router(router, dependencies=[Depends(_inject_fault)])
+    app.include_router(health_router)
     app.add_exception_handler(TeleserviceError, _on_teleservice_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(OperationalError, _on_database_down)
-    app.middleware("http")(_journal_calls(the_store))
+    if faults is not None:
+        faults.slow_database(the_store.engine)
+    app.add_middleware(_JournalCalls, store=the_store)
     return app
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700) -> None:
-    """Run the sandbox with uvicorn until interrupted."""
+_WORKER_SETTINGS = "PRESERIE_TELESERVICE_WORKER_SETTINGS"  # from serve() to its worker processes, never set by hand
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process started by ``serve(workers=N)``, with the settings handed down by it."""
+    return create_app(Settings(**json.loads(os.environ[_WORKER_SETTINGS])))
+
+
+def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700, workers: int = 1) -> None:
+    """Run the sandbox with uvicorn until interrupted; ``workers`` > 1 runs as many processes on the one port."""
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers <= 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    store = SqlPrescriptionStore(settings.database_url, table_prefix=settings.table_prefix)
+    store.create_tables()  # once, before the workers start: their own create_all would race each other
+    store.close()
+    os.environ[_WORKER_SETTINGS] = json.dumps(dataclasses.asdict(settings))
+    config = uvicorn.Config(f"{__name__}:worker_app", factory=True, host=host, port=port, workers=workers,
+                            log_level="info")
+    log.info("bac à sable sur http://%s:%d, %d processus", host, port, workers)
+    Multiprocess(config, sockets=[_listening_socket(host, port)]).run()  # what uvicorn.run does, but this socket
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The workers' shared socket, created with its protocol number. uvicorn's own (0.54) has none, so asyncio's event
+    loop leaves Nagle's algorithm on for each connection and an answer waits ~40 ms for the client's delayed ACK
+    (measured: 44 ms per health probe with 2 workers, 1.5 ms with this socket; uvloop sets TCP_NODELAY itself)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
