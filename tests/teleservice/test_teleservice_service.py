@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from preserie.cli import app as cli
 from preserie.teleservice.app import create_app
 from preserie.teleservice.catalogue import ERRORS, TeleserviceError
-from preserie.teleservice.records import PrescriptionRecord
+from preserie.teleservice.records import JournalEntry, PrescriptionRecord
 from preserie.teleservice.settings import SECRET_ENV, Settings, SettingsError
 from preserie.teleservice.store import SqlPrescriptionStore
 from preserie.teleservice.tokens import issue_token, verify_token
@@ -138,3 +138,18 @@ def test_the_token_command_prints_a_token_the_sandbox_accepts() -> None:
     assert result.exit_code == 0
     caller = verify_token(SECRET, result.output.strip())
     assert (caller.id, caller.role) == ("10003456789", "pharmacist")
+
+
+def test_a_call_with_a_long_method_is_journaled_and_a_refused_entry_holds_back_no_other(sandbox: Sandbox) -> None:
+    caller = new_id()
+    with sandbox.client(caller) as client:
+        assert client.request("MKCALENDAR", "/v1/prescriptions").status_code == 405
+        created(client)
+    store = sandbox.store
+    store.journal(JournalEntry("search", "GET", 200, 1, caller_id=caller))
+    store._pending.append({**store._pending[-1], "status": None})  # a row the table refuses (status NOT NULL)
+    store.journal(JournalEntry("consult", "GET", 200, 1, caller_id=caller))
+    journal = store.journal_entries()
+    assert ("MKCALEND", 405) in [(e["method"], e["status"]) for e in journal]  # the first 8 characters
+    assert [(e["operation"], e["method"], e["status"]) for e in journal if e["caller_id"] == caller] == [
+        ("create", "POST", 201), ("search", "GET", 200), ("consult", "GET", 200)]

@@ -41,7 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.sql.expression import Executable
 
 from preserie.teleservice.catalogue import DISPENSERS, TeleserviceError
@@ -324,7 +324,9 @@ class SqlPrescriptionStore:
 
     def journal(self, entry: JournalEntry) -> None:
         """Queue ``entry``, stamped now, for the writer thread or the next flush (no I/O)."""
-        self._pending.append({"at": datetime.now(UTC), **entry.__dict__})
+        row = {"at": datetime.now(UTC), **entry.__dict__}
+        row["method"] = entry.method[:8]  # any token is a method in HTTP; the column keeps the first 8 characters
+        self._pending.append(row)
 
     def flush_journal(self) -> None:
         """Insert the queued entries in their order; on failure keep them for the next flush, and raise."""
@@ -335,6 +337,8 @@ class SqlPrescriptionStore:
             try:
                 with self.engine.begin() as conn:
                     conn.execute(self._q["insert_journal"], batch)
+            except (IntegrityError, DataError):  # one entry the table refuses must not hold back the others
+                self._insert_one_by_one(batch)
             except Exception:
                 self._pending.extendleft(reversed(batch))
                 if (excess := len(self._pending) - MAX_PENDING) > 0:
@@ -342,6 +346,15 @@ class SqlPrescriptionStore:
                     for _ in range(excess):
                         self._pending.popleft()
                 raise
+
+    def _insert_one_by_one(self, batch: list[dict[str, Any]]) -> None:
+        for row in batch:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(self._q["insert_journal"], [row])
+            except (IntegrityError, DataError):
+                log.error("journal : entrée refusée par la base, abandonnée (%s %s, statut %s)",
+                          row.get("operation"), row.get("method"), row.get("status"))
 
     def start_journal_writer(self, every: float = 0.1) -> None:
         """Flush the journal every ``every`` seconds in a thread, until ``stop_journal_writer``."""
