@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test check lint typecheck bench golden clean
+.PHONY: install demo test check lint typecheck bench bench-teleservice golden clean
 
 $(BIN)/preserie: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ typecheck: install
 bench: install  ## the scale benchmarks at 1 million records (10M: make bench RECORDS=10000000)
 	$(BIN)/python benchmarks/assess_scale.py --records $(or $(RECORDS),1000000)
 	$(BIN)/python benchmarks/simulate_scale.py --records $(or $(RECORDS),1000000)
+
+bench-teleservice: install  ## the sandbox under load against PostgreSQL (PRESERIE_TEST_DATABASE_URL or the local one)
+	$(BIN)/python benchmarks/teleservice_load.py
 
 golden: install  ## rebuild the golden case folders, then refresh their reviewed snapshots
 	$(BIN)/python tests/cases/build.py
