@@ -180,7 +180,8 @@ def simulate(
     fmt: Annotated[str, typer.Option("--format", help="Format des fichiers de traces : jsonl, csv, parquet, "
                                      "jsonl.gz, ou mixed (les quatre en alternance).")] = "jsonl",
     teleservice: Annotated[str | None, typer.Option("--teleservice", help="URL d'un téléservice (le bac à sable) "
-                                                    "que les postes appellent réellement ; secret des jetons : "
+                                                    "que les postes appellent réellement (5 ms au moins par appel : "
+                                                    "quelques milliers de traces suffisent) ; secret des jetons : "
                                                     "PRESERIE_TELESERVICE_SECRET.")] = None,
     teleservice_database: Annotated[str | None, typer.Option(
         "--teleservice-database", help="Avec --teleservice : la base du bac à sable, d'où registrations.csv est "
