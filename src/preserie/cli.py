@@ -189,10 +189,11 @@ def simulate(
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Avec --teleservice : délai d'un appel, "
                                            "en secondes, au-delà duquel il est sans réponse.")] = 5.0,
 ) -> None:
-    """Simuler une présérie réaliste dans OUT (pilot.yaml, traces/, registrations.csv, anomalies.csv,
-    survey.csv), dont le bilan donne la décision promise par le scénario. Avec --teleservice, les postes
-    appellent réellement le téléservice et les traces disent ce qu'il a répondu. Code de sortie 2 si OUT n'est pas
-    vide."""
+    """Simuler une présérie réaliste dans OUT ; code de sortie 2 si OUT n'est pas vide.
+
+    OUT reçoit pilot.yaml, traces/, registrations.csv, anomalies.csv et survey.csv, dont le bilan donne la décision
+    promise par le scénario. Avec --teleservice, les postes appellent réellement le téléservice et les traces
+    disent ce qu'il a répondu."""
     from preserie.simulate import write_pilot
     from preserie.simulate.console import describe, option_problems, writing_progress
     from preserie.simulate.folder import weekly_files
@@ -261,9 +262,10 @@ def teleservice_serve(
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processus servant le même port ; chacun "
                                          "plafonne sous un cœur (GIL) : 2 par cœur en charge.")] = 1,
 ) -> None:
-    """Lancer le bac à sable (API JSON sous /v1, OpenAPI sur /openapi.json). Secret des jetons :
-    PRESERIE_TELESERVICE_SECRET (obligatoire). Code de sortie 2 sans secret ou avec un profil de pannes
-    inutilisable."""
+    """Lancer le bac à sable (API JSON sous /v1, OpenAPI sur /openapi.json).
+
+    Secret des jetons : PRESERIE_TELESERVICE_SECRET (obligatoire). Code de sortie 2 sans secret ou avec un profil
+    de pannes inutilisable."""
     from preserie.teleservice.app import serve
     from preserie.teleservice.settings import Settings, SettingsError
 
@@ -305,8 +307,10 @@ def teleservice_export_registrations(
     practitioners: Annotated[list[str] | None, typer.Option("--practitioner", help="Seulement ce prescripteur "
                                                             "(option répétable).")] = None,
 ) -> None:
-    """Écrire registrations.csv (SPEC §4) depuis la base du bac à sable : chaque ordonnance qu'une création
-    acceptée (201) y a stockée est enregistrée. Code de sortie 2 si la base est illisible."""
+    """Écrire registrations.csv (SPEC §4) depuis la base du bac à sable.
+
+    Chaque ordonnance qu'une création acceptée (201) y a stockée est enregistrée. Code de sortie 2 si la base est
+    introuvable ou illisible."""
     import datetime as dt
 
     from sqlalchemy.exc import SQLAlchemyError
