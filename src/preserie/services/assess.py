@@ -10,7 +10,7 @@ import datetime as dt
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
 from preserie.adapters.errors import UnusableInput
@@ -18,12 +18,15 @@ from preserie.adapters.trace_files import FileIssue, TraceFile, discover
 from preserie.data import load_default_policy, load_reference
 from preserie.domain.policy import PolicyError
 
+if TYPE_CHECKING:  # pydantic's import is left to overlap with the reading of the traces (see assess_folder)
+    from preserie.domain.pilot import PilotDeclaration
+
 
 @dataclass(frozen=True)
 class AssessmentRun:
     result: dict[str, Any]
     issues: list[FileIssue]  # every file or row problem met on the way (also in the result)
-    pilot: Any  # the validated PilotDeclaration (typed loosely: its module is imported late, see below)
+    pilot: PilotDeclaration
 
     @property
     def decision(self) -> str:
