@@ -23,7 +23,7 @@ from preserie_cli import run
 from preserie.teleservice.store import SqlPrescriptionStore
 
 SECRET = "closed-loop-secret-0123456789"
-# Faults every few seconds of a short run: errors, rate limits, timeouts longer than the workstations wait (1 s),
+# Faults every few seconds of a short run: errors, rate limits, timeouts longer than the workstations wait (2 s),
 # and an outage of half a second every 8 s.
 PROFILE = """
 description: "boucle fermée des tests"
@@ -32,7 +32,7 @@ operations:
   "*": {errors: 0.04, rate_limited: 0.02, timeouts: 0.004, latency_ms: [0, 2]}
 outages:
   - {start_s: 1, duration_s: 0.5, every_s: 8}
-timeout_ms: 1500
+timeout_ms: 2500
 retry_after_s: 1
 """
 
@@ -102,7 +102,7 @@ def _calls(folder: Path) -> list[dict[str, Any]]:
 def _simulate(tmp_path: Path, sandbox: Served, scenario: str, records: int) -> Path:
     folder = tmp_path / scenario
     result = run("simulate", str(folder), "--records", str(records), "--scenario", scenario, "--teleservice",
-                 sandbox.url, "--teleservice-database", str(sandbox.database), "--timeout", "1")
+                 sandbox.url, "--teleservice-database", str(sandbox.database), "--timeout", "2")
     assert result.returncode == 0, result.stderr
     return folder
 
