@@ -72,10 +72,9 @@ def _stream_for(seed: int, chosen: Scenario, cast: Cast, weeks: int, records: in
     outages = plan_outages(_rng(seed, "outages"), len(days))
     services = (Teleservice(chosen, len(days), outages, fleet.fragile, len(fleet.workstations)), Registry(chosen))
     timeline = Timeline(_rng(seed, "timeline"), days, records)
-    kind = Stream if live is None else LiveStream
-    stream = kind(_rng(seed, "stream"), seed, fleet, timeline, chosen_habits, services, registrations)
-    if isinstance(stream, LiveStream) and live is not None:
-        stream.live = LiveTeleservice(live, fleet, chosen, len(days))
+    parts = (_rng(seed, "stream"), seed, fleet, timeline, chosen_habits, services, registrations)
+    stream = Stream(*parts) if live is None else LiveStream(*parts, live=LiveTeleservice(live, fleet, chosen,
+                                                                                        len(days)))
     return stream, days, outages
 
 

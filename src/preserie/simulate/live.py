@@ -21,14 +21,13 @@ from typing import Any
 
 import httpx
 
-from preserie.simulate.generator import Stream
+from preserie.simulate.generator import P_RETRY, Stream
 from preserie.simulate.population import Fleet
 from preserie.simulate.scenarios import Scenario
-from preserie.simulate.teleservice import OPERATIONS, P_FRAGILE_FAILURE, SOFTWARE_BASELINE
-from preserie.simulate.timeline import CLOCK, CLOCK_SECONDS
+from preserie.simulate.teleservice import P_FRAGILE_FAILURE, software_error_rates
+from preserie.simulate.timeline import CLOCK_SECONDS
 from preserie.simulate.writers import Sink
 
-P_RETRY = 0.7  # as offline: a failed create is retried at once, most of the time
 P_EXPIRED_CARD = P_FRAGILE_FAILURE  # the old system's creates that fail offline fail here on an expired card
 TOKEN_TTL = 12 * 3600
 SOFTWARE_NAME = "Simulé Cabinet"  # side_files.declaration
@@ -90,10 +89,7 @@ class LiveTeleservice:
                       for p in doctors}
         self.expired = {p: {"Authorization": "Bearer " + issue_token(options.secret, p, "prescriber", ttl=60,
                                                                     now=time.time() - 3600)} for p in doctors}
-        broken_from = int(scenario.software_errors_from * days)
-        self.software = {op: [SOFTWARE_BASELINE if day < broken_from else
-                              scenario.software_error_rate(op, SOFTWARE_BASELINE) for day in range(days)]
-                         for op in OPERATIONS}
+        self.software = software_error_rates(scenario, days)
 
     def close(self) -> None:
         self.client.close()
@@ -156,24 +152,23 @@ class LiveTeleservice:
 
 
 class LiveStream(Stream):
-    """The offline stream, whose calls go to a real service."""
+    """The offline stream, whose calls go to a real service (a failed create is retried at once, as offline)."""
 
-    live: LiveTeleservice
-
-    def _when(self, n: int) -> tuple[int, int, str]:
-        day, quantile = self.timeline.when(n)
-        return day, CLOCK_SECONDS[quantile], self.timeline.prefixes[day] + CLOCK[quantile] + self.timeline.offsets[day]
+    def __init__(self, *args: Any, live: LiveTeleservice) -> None:
+        super().__init__(*args)
+        self.live = live
 
     def _call(self, sink: Sink, n: int, w: int, operation: str, pid: str | None) -> tuple[int, int] | None:
         self.calls[w] += 1
-        day, second, ts = self._when(n)
+        day, quantile = self.timeline.when(n)
+        ts = self.timeline.ts(n)
         if operation == "consult" and pid is not None:
             answer = self.live.consult(self.random, w, pid)
         else:
             answer = self.live.search(self.random, w, day, ts[:10])
         outcome, status, code, duration = answer
         sink.call(self.eid + str(n).zfill(12), ts, w, operation, pid, outcome, status, code, duration)
-        return (day, second) if outcome == "ok" else None
+        return (day, CLOCK_SECONDS[quantile]) if outcome == "ok" else None
 
     def _digital(self, sink: Sink, n: int, hi: int, w: int, at: tuple[str, str, str]) -> int:
         """An e-prescription: its create calls first (the id comes from the service), then its records."""
@@ -195,7 +190,8 @@ class LiveStream(Stream):
         sink.prescription(eid, ts, w, category, pid)
         for k, (outcome, status, code, duration) in attempts:
             self.calls[w] += 1
-            sink.call(self.eid + str(k).zfill(12), self._when(k)[2], w, "create", pid, outcome, status, code, duration)
+            sink.call(self.eid + str(k).zfill(12), self.timeline.ts(k), w, "create", pid, outcome, status, code,
+                      duration)
         return n
 
 
@@ -214,13 +210,7 @@ class NoRegistrations:
 
 def export_registrations(database: str, path: Path, since: datetime, practitioners: list[str]) -> int:
     """registrations.csv from the service's database: the prescriptions of this run's practitioners."""
-    from preserie.teleservice.registrations import write_registrations
-    from preserie.teleservice.settings import database_url
-    from preserie.teleservice.store import SqlPrescriptionStore
+    from preserie.teleservice import registrations
 
-    store = SqlPrescriptionStore(database_url(database))
-    try:
-        with path.open("w", encoding="utf-8", newline="") as out:
-            return write_registrations(store, out, since=since, practitioners=practitioners)
-    finally:
-        store.close()
+    with path.open("w", encoding="utf-8", newline="") as out:
+        return registrations.export_registrations(database, out, since=since, practitioners=practitioners)

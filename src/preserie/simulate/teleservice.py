@@ -49,6 +49,14 @@ CLIENT_SIDE_CODES = ("TLS_HANDSHAKE_FAILED",)
 Answer = tuple[str, int | None, str | None, int]  # outcome, http_status, error_code, duration_ms
 
 
+def software_error_rates(scenario: Scenario, days: int) -> dict[str, list[float]]:
+    """Per operation and day, the share of calls the software itself gets wrong (a 400/422): the baseline, and
+    the scenario's rate from the day its broken release arrives."""
+    broken_from = int(scenario.software_errors_from * days)
+    return {op: [SOFTWARE_BASELINE if day < broken_from else scenario.software_error_rate(op, SOFTWARE_BASELINE)
+                 for day in range(days)] for op in OPERATIONS}
+
+
 @dataclass(frozen=True)
 class Outage:
     day: int
@@ -78,10 +86,7 @@ class Teleservice:
                 self.down[outage.day * QUARTERS + quarter] = 1
         self.fragile = bytearray(workstations)
         self.fragile[fragile] = 1
-        broken_from = int(scenario.software_errors_from * days)
-        self.software = {op: [SOFTWARE_BASELINE if day < broken_from else
-                              scenario.software_error_rate(op, SOFTWARE_BASELINE) for day in range(days)]
-                         for op in OPERATIONS}
+        self.software = software_error_rates(scenario, days)
         self.errors = weighted_table(ERRORS)
         self.outage_errors = weighted_table(OUTAGE_ERRORS)
         self.fragile_errors = weighted_table(FRAGILE_ERRORS)
