@@ -312,12 +312,12 @@ def teleservice_export_registrations(
     Chaque ordonnance qu'une création acceptée (201) y a stockée est enregistrée. Code de sortie 2 si la base est
     introuvable ou illisible."""
     import datetime as dt
+    from contextlib import nullcontext
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from preserie.teleservice.registrations import PARIS, write_registrations
+    from preserie.teleservice.registrations import PARIS, export_registrations
     from preserie.teleservice.settings import DEFAULT_DATABASE, database_url
-    from preserie.teleservice.store import SqlPrescriptionStore
 
     url = database_url(database or DEFAULT_DATABASE)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
@@ -330,18 +330,12 @@ def teleservice_export_registrations(
         raise typer.Exit(EXIT_UNUSABLE) from error
     if start is not None and start.tzinfo is None:
         start = start.replace(tzinfo=PARIS)
-    store = SqlPrescriptionStore(url)
     try:
-        if output is None:
-            rows = write_registrations(store, sys.stdout, since=start, practitioners=practitioners or ())
-        else:
-            with output.open("w", encoding="utf-8", newline="") as out:
-                rows = write_registrations(store, out, since=start, practitioners=practitioners or ())
+        with output.open("w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
+            rows = export_registrations(url, out, since=start, practitioners=practitioners or ())
     except (SQLAlchemyError, OSError) as error:
         typer.echo(f"erreur : export impossible : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error
-    finally:
-        store.close()
     typer.echo(f"{rows} enregistrement(s) exporté(s){f' dans {output}' if output else ''}", err=True)
 
 

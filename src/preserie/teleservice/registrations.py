@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from preserie.teleservice.settings import database_url
 from preserie.teleservice.store import SqlPrescriptionStore
 
 HEADER = ("prescription_id", "practitioner", "registered_at", "status", "reject_code")
@@ -33,3 +34,13 @@ def write_registrations(store: SqlPrescriptionStore, out: TextIO, *, since: date
                          "registered", ""))
         rows += 1
     return rows
+
+
+def export_registrations(database: str, out: TextIO, *, since: datetime | None = None,
+                         practitioners: Iterable[str] = ()) -> int:
+    """``write_registrations`` from the sandbox database at ``database`` (a SQLite file or a SQLAlchemy URL)."""
+    store = SqlPrescriptionStore(database_url(database))
+    try:
+        return write_registrations(store, out, since=since, practitioners=practitioners)
+    finally:
+        store.close()
