@@ -17,6 +17,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from preserie.teleservice.app import create_app
+from preserie.teleservice.faults import FaultInjector
+from preserie.teleservice.settings import Settings
 from preserie.teleservice.store import SqlPrescriptionStore
 from preserie.teleservice.tokens import issue_token
 
@@ -95,6 +98,22 @@ class Sandbox:
 
     def anonymous(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=20)
+
+
+@contextmanager
+def serving(database: str, *, faults: FaultInjector | None = None, prefix: str | None = None) -> Iterator[Sandbox]:
+    """A sandbox on ``database`` (a SQLAlchemy URL) served on loopback. Its tables carry a random prefix and are
+    dropped afterwards, so that a shared database keeps nothing; ``prefix=""`` keeps a real sandbox's tables."""
+    table_prefix = f"t{secrets.token_hex(4)}_" if prefix is None else prefix
+    settings = Settings(secret=SECRET, database=database, table_prefix=table_prefix)
+    store = SqlPrescriptionStore(settings.database_url, table_prefix=table_prefix)
+    try:
+        with running(create_app(settings, store=store, faults=faults)) as base_url:
+            yield Sandbox(base_url, store)
+    finally:
+        if table_prefix:
+            store.drop_tables()
+        store.close()
 
 
 def created(client: httpx.Client, body: dict[str, Any] | None = None, **headers: str) -> str:

@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from teleservice_sandbox import SECRET, Sandbox, created, database_url, draft, error_code, running
+from teleservice_sandbox import SECRET, Sandbox, created, database_url, draft, error_code, serving
 from typer.testing import CliRunner
 
 from preserie.cli import app as cli
-from preserie.teleservice.app import create_app
 from preserie.teleservice.faults import (
     FaultInjector,
     FaultProfile,
@@ -24,7 +23,6 @@ from preserie.teleservice.faults import (
     profile_names,
 )
 from preserie.teleservice.settings import SECRET_ENV, Settings, SettingsError
-from preserie.teleservice.store import SqlPrescriptionStore
 
 
 class FakeClock:
@@ -112,45 +110,22 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     return database_url(request.param, tmp_path_factory)
 
 
-def _serve(database: str, profile: FaultProfile) -> Iterator[Sandbox]:
-    settings = Settings(secret=SECRET, database=database, table_prefix=f"f{secrets.token_hex(4)}_")
-    store = SqlPrescriptionStore(settings.database_url, table_prefix=settings.table_prefix)
-    try:
-        with running(create_app(settings, store=store, faults=FaultInjector(profile))) as base_url:
-            yield Sandbox(base_url, store)
-    finally:
-        store.drop_tables()
-        store.close()
+@pytest.fixture()
+def serve(database: str) -> Iterator[Callable[[FaultProfile], Sandbox]]:
+    """Serve a sandbox with the faults of a profile; each is stopped, and its tables dropped, after the test."""
+    with ExitStack() as stack:
+        yield lambda profile: stack.enter_context(serving(database, faults=FaultInjector(profile)))
 
 
 @pytest.fixture()
-def rate_limited_search(database: str) -> Iterator[Sandbox]:
-    yield from _serve(database, FaultProfile(operations={"search": {"rate_limited": 1.0}}, retry_after_s=7))
+def down(serve: Callable[[FaultProfile], Sandbox]) -> Sandbox:
+    return serve(FaultProfile(outages=[OutageWindow(start_s=0, duration_s=3600)]))
 
 
-@pytest.fixture()
-def down(database: str) -> Iterator[Sandbox]:
-    yield from _serve(database, FaultProfile(outages=[OutageWindow(start_s=0, duration_s=3600)]))
-
-
-@pytest.fixture()
-def slow_database(database: str) -> Iterator[Sandbox]:
-    yield from _serve(database, FaultProfile(database_latency_ms=40))
-
-
-@pytest.fixture()
-def timing_out(database: str) -> Iterator[Sandbox]:
-    yield from _serve(database, FaultProfile(operations={"search": {"timeouts": 1.0}}, timeout_ms=50))
-
-
-@pytest.fixture()
-def hanging(database: str) -> Iterator[Sandbox]:
-    yield from _serve(database, FaultProfile(outages=[OutageWindow(start_s=0, duration_s=3600, mode="timeout")],
-                                             timeout_ms=50))
-
-
-def test_an_injected_timeout_waits_then_answers_408_and_an_outage_without_answer_504(timing_out: Sandbox,
-                                                                                      hanging: Sandbox) -> None:
+def test_an_injected_timeout_waits_then_answers_408_and_an_outage_without_answer_504(
+        serve: Callable[[FaultProfile], Sandbox]) -> None:
+    timing_out = serve(FaultProfile(operations={"search": {"timeouts": 1.0}}, timeout_ms=50))
+    hanging = serve(FaultProfile(outages=[OutageWindow(start_s=0, duration_s=3600, mode="timeout")], timeout_ms=50))
     with timing_out.client() as client:
         began = time.perf_counter()
         assert error_code(client.get("/v1/prescriptions")) == (408, "TS_TIMEOUT")
@@ -162,7 +137,9 @@ def test_an_injected_timeout_waits_then_answers_408_and_an_outage_without_answer
         ("create", "TS_GATEWAY_TIMEOUT")]
 
 
-def test_an_injected_rate_limit_answers_429_with_retry_after_and_is_journaled(rate_limited_search: Sandbox) -> None:
+def test_an_injected_rate_limit_answers_429_with_retry_after_and_is_journaled(
+        serve: Callable[[FaultProfile], Sandbox]) -> None:
+    rate_limited_search = serve(FaultProfile(operations={"search": {"rate_limited": 1.0}}, retry_after_s=7))
     with rate_limited_search.client("PRESCRIBER1") as client:
         prescription_id = created(client)
         response = client.get("/v1/prescriptions")
@@ -188,7 +165,8 @@ def test_during_an_outage_a_create_stores_nothing_and_the_health_check_still_ans
         assert conn.execute(down.store.t["prescriptions"].select()).first() is None
 
 
-def test_a_slow_database_slows_every_statement(slow_database: Sandbox) -> None:
+def test_a_slow_database_slows_every_statement(serve: Callable[[FaultProfile], Sandbox]) -> None:
+    slow_database = serve(FaultProfile(database_latency_ms=40))
     with slow_database.client() as client:
         prescription_id = created(client)
         began = time.perf_counter()

@@ -1,4 +1,4 @@
-"""registrations.csv from the sandbox's journal: every accepted create once, nothing refused, through a real server;
+"""registrations.csv from the sandbox's database: every accepted create once, nothing refused, through a real server;
 the CLI export on SQLite, the same export on PostgreSQL."""
 
 from __future__ import annotations
@@ -9,14 +9,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from teleservice_sandbox import SECRET, Sandbox, created, draft, new_id, nir, running
+from teleservice_sandbox import Sandbox, created, draft, new_id, nir, serving
 from typer.testing import CliRunner
 
 from preserie.cli import app as cli
-from preserie.teleservice.app import create_app
 from preserie.teleservice.registrations import HEADER, write_registrations
-from preserie.teleservice.settings import SECRET_ENV, Settings
-from preserie.teleservice.store import SqlPrescriptionStore
+from preserie.teleservice.settings import SECRET_ENV
 
 
 def _rows(sandbox: Sandbox, **filters: object) -> list[dict[str, str]]:
@@ -53,12 +51,9 @@ def test_every_accepted_create_is_registered_once_and_nothing_else(sandbox: Sand
 
 def test_export_registrations_command(tmp_path: Path) -> None:
     database = tmp_path / "sandbox.db"
-    settings = Settings(secret=SECRET, database=str(database))
-    store = SqlPrescriptionStore(settings.database_url)
     doctor = new_id("D")
-    with running(create_app(settings, store=store)) as base_url:
-        prescription_id = created(Sandbox(base_url, store).client(doctor))
-    store.close()
+    with serving(f"sqlite:///{database}", prefix="") as sandbox:  # the CLI reads a real sandbox's tables
+        prescription_id = created(sandbox.client(doctor))
     output = tmp_path / "registrations.csv"
     runner = CliRunner()
     result = runner.invoke(cli, ["teleservice", "export-registrations", "--database", str(database),
