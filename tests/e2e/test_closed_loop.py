@@ -5,7 +5,6 @@ the folder. Every count the assessment shows is checked against what the sandbox
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -65,14 +64,15 @@ class Served:
 
 
 @pytest.fixture()
-def sandbox(tmp_path: Path) -> Iterator[Served]:
-    """`preserie teleservice serve` in its own process, with the test's fault profile, on SQLite."""
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    """`preserie teleservice serve` in its own process, with the test's fault profile, on SQLite; the commands the
+    test runs share its token secret (the simulated workstations sign their cards with it)."""
+    monkeypatch.setenv("PRESERIE_TELESERVICE_SECRET", SECRET)
     (tmp_path / "faults.yaml").write_text(PROFILE, encoding="utf-8")
     database, port = tmp_path / "sandbox.db", _free_port()
-    env = {**os.environ, "PRESERIE_TELESERVICE_SECRET": SECRET}
     server = subprocess.Popen([sys.executable, "-m", "preserie", "teleservice", "serve", "--port", str(port),
                                "--database", str(database), "--faults", str(tmp_path / "faults.yaml")],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -99,22 +99,21 @@ def _calls(folder: Path) -> list[dict[str, Any]]:
     return [record for record in unique.values() if record["type"] == "call"]
 
 
-def _simulate(tmp_path: Path, sandbox: Served, scenario: str, records: int) -> Path:
+def _simulate_then_assess(tmp_path: Path, sandbox: Served, scenario: str,
+                          records: int) -> tuple[Path, int, dict[str, Any]]:
+    """The folder simulated against the sandbox, and the exit status and JSON of its assessment."""
     folder = tmp_path / scenario
     result = run("simulate", str(folder), "--records", str(records), "--scenario", scenario, "--teleservice",
                  sandbox.url, "--teleservice-database", str(sandbox.database), "--timeout", "2")
     assert result.returncode == 0, result.stderr
-    return folder
-
-
-def test_simulate_against_the_sandbox_with_faults_then_assess(sandbox: Served, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PRESERIE_TELESERVICE_SECRET", SECRET)
-    folder = _simulate(tmp_path, sandbox, "nominal", 2500)
-
     assessed = run("assess", str(folder), "--json")
-    result = json.loads(assessed.stdout)
-    assert assessed.returncode == 0 and result["decision"] == "deploy", assessed.stdout[-2000:]
+    assert assessed.stdout, assessed.stderr
+    return folder, assessed.returncode, json.loads(assessed.stdout)
+
+
+def test_simulate_against_the_sandbox_with_faults_then_assess(sandbox: Served, tmp_path: Path) -> None:
+    folder, status, result = _simulate_then_assess(tmp_path, sandbox, "nominal", 2500)
+    assert status == 0 and result["decision"] == "deploy", result["reasons"]
 
     journal = sandbox.journal()
     calls = _calls(folder)
@@ -137,13 +136,9 @@ def test_simulate_against_the_sandbox_with_faults_then_assess(sandbox: Served, t
     assert c3["create"]["teleservice"] > 0 and c3["create"]["authentication"] > 0
 
 
-def test_a_broken_search_seen_by_the_real_service_fails_c3(sandbox: Served, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PRESERIE_TELESERVICE_SECRET", SECRET)
-    folder = _simulate(tmp_path, sandbox, "broken-search", 2000)
-    assessed = run("assess", str(folder), "--json")
-    result = json.loads(assessed.stdout)
-    assert assessed.returncode == 1 and result["decision"] == "extend"
+def test_a_broken_search_seen_by_the_real_service_fails_c3(sandbox: Served, tmp_path: Path) -> None:
+    folder, status, result = _simulate_then_assess(tmp_path, sandbox, "broken-search", 2000)
+    assert status == 1 and result["decision"] == "extend"
     c3 = result["criteria"]["operations"]["operations"]
     assert not c3["search"]["met"] and c3["search"]["software"] > 0
     codes = Counter(c["error_code"] for c in _calls(folder) if c["operation"] == "search" and c["http_status"] == 422)
