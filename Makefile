@@ -2,6 +2,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The sandbox's PostgreSQL tests run against the local server when one answers (.ci/run sets the URL itself);
+# without one they are skipped, and say so.
+ifeq ($(origin PRESERIE_TEST_DATABASE_URL),undefined)
+PRESERIE_TEST_DATABASE_URL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && \
+	echo postgresql+psycopg://postgres@127.0.0.1:5432/test)
+endif
+export PRESERIE_TEST_DATABASE_URL
 
 .PHONY: install demo test check lint typecheck bench bench-teleservice golden clean
 
