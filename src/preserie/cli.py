@@ -129,6 +129,18 @@ def report(
 DEMO_MARKER = ".preserie-demo"
 
 
+def _program() -> str:
+    """How the user can run preserie again, for the commands suggested on screen: `preserie` when that is on the
+    PATH, else the script they ran (`.venv/bin/preserie` after `make demo`), else `python -m preserie`."""
+    import shutil
+
+    invoked = Path(sys.argv[0])
+    if invoked.name != "preserie":
+        return f"{Path(sys.executable).name} -m preserie"
+    on_path = shutil.which("preserie")
+    return "preserie" if on_path and Path(on_path).resolve() == invoked.resolve() else str(invoked)
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Dossier où écrire la présérie simulée.")] = Path("preserie-demo"),
@@ -160,7 +172,7 @@ def demo(
     console.print(f"\nDossier de la présérie simulée : {out.resolve()}")
     console.print(f"Rapport : {(out / 'report.html').resolve()}")
     console.print(f"Rapport PDF : {(out / 'report.pdf').resolve()}")
-    console.print(f"Bilan JSON : preserie assess {out} --json")
+    console.print(f"Bilan JSON : {_program()} assess {out} --json")
 
 
 @app.command()
@@ -214,7 +226,7 @@ def simulate(
     except OSError as error:
         typer.echo(f"erreur : écriture impossible dans {out} : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error
-    typer.echo(describe(summary))
+    typer.echo(describe(summary, _program()))
 
 
 def _live_options(url: str | None, database: str | None, timeout: float) -> LiveOptions | None:

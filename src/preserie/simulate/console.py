@@ -77,8 +77,8 @@ def count_warning(audience: str, doctors: int) -> str | None:
             "practitioner_count du bilan échouera")
 
 
-def describe(summary: dict[str, Any]) -> str:
-    """The French summary printed once the folder is written."""
+def describe(summary: dict[str, Any], program: str = "preserie") -> str:
+    """The French summary printed once the folder is written; `program` is how the user runs preserie."""
     scenario = SCENARIOS[summary["scenario"]]
     decision = DECISIONS[scenario.decision]
     if scenario.failing:
@@ -93,7 +93,7 @@ def describe(summary: dict[str, Any]) -> str:
         f"{_number(summary['records'])} traces dans {len(files)} fichier(s) ({', '.join(formats)})",
         f"  dont {_number(summary['duplicates'])} doublon(s) renvoyé(s) et {_number(summary['other_situation'])} "
         "trace(s) d'une autre situation d'exercice",
-        f"Bilan : preserie assess {summary['folder']}",
+        f"Bilan : {program} assess {summary['folder']}",
     ]
     warning = count_warning(summary["audience"], len(summary["practitioners"]))
     return "\n".join([*lines, warning] if warning else lines)
