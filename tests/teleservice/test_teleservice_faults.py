@@ -190,3 +190,13 @@ def test_every_operation_declares_the_answers_a_fault_profile_can_give(down: San
     assert len(operations) >= 7
     for path, method, spec in operations:
         assert {"408", "429", "500", "503", "504"} <= set(spec["responses"]), (method, path)
+
+
+def test_the_profiles_operations_are_the_names_of_the_routes() -> None:
+    from fastapi.routing import APIRoute
+
+    from preserie.teleservice.faults import OPERATIONS
+    from preserie.teleservice.routes import router
+
+    # a renamed route would otherwise escape its faults without a word: the dependency matches on the name
+    assert {route.name for route in router.routes if isinstance(route, APIRoute)} == set(OPERATIONS)
