@@ -193,6 +193,7 @@ class DuckdbTraceStore:
         self.con.execute("INSERT INTO evaluation VALUES (?::TIMESTAMPTZ)",
                          [as_of or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)])
         self.con.execute(sql.CREATE_ACCOUNTED)
+        self.con.execute(sql.KEPT)
         self.con.execute(sql.USED)
         counts = dict.fromkeys(STEP_NAMES, 0)
         for step, count in self.con.execute(sql.COUNT_STEPS).fetchall():
@@ -240,48 +241,46 @@ class DuckdbTraceStore:
 
     def facts(self, *, count_out_of_scope: bool, has_registrations: bool) -> TraceFacts:
         """The facts the criteria are judged on (after `account`)."""
-        self.con.execute(sql.CREATED)
         self.con.execute(sql.LATEST_SNAPSHOTS)
         classes = {c.name: self._class_test(c.statuses, c.ranges) for c in self.reference.error_classes}
         queries = {
-            "usage": sql.usage_select(list(self.reference.in_scope), count_out_of_scope),
-            "weekly": sql.weekly_select(list(self.reference.in_scope), count_out_of_scope),
+            "weeks": sql.prescription_weeks_select(list(self.reference.in_scope), count_out_of_scope),
             "operations": sql.operations_select(classes), "observed": sql.OBSERVED,
             "with_snapshot": sql.USERS_WITH_SNAPSHOT, "configurations": sql.CREATE_CALL_CONFIGURATIONS,
-            "create_totals": sql.CREATE_TOTALS, "active": sql.ACTIVE_USERS,
         }
         if has_registrations:
-            queries.update(funnel=sql.REGISTRATION_FUNNEL, orphans=sql.ORPHANS)
+            queries.update(funnel=sql.REGISTRATION_FUNNEL)
         else:
             queries.update(funnel=sql.REGISTERED_FROM_TRACES)
         # One after the other: running them at once on several cursors was measured, and gained nothing
         # (DuckDB already spreads each query over both cores).
         rows = {name: self.con.execute(query).fetchall() for name, query in queries.items()}
         if has_registrations:
-            created, registered, rejected, unknown = rows["funnel"][0]
+            created, registered, rejected, unknown, orphans = rows["funnel"][0]
             registration = RegistrationFacts(created=created, registered=registered, source="registrations",
-                                             rejected=rejected, unknown=unknown, orphans=rows["orphans"][0][0])
+                                             rejected=rejected, unknown=unknown, orphans=orphans)
         else:
             created, registered = rows["funnel"][0]
             registration = RegistrationFacts(created=created, registered=registered, source="traces",
                                              rejected=None, unknown=None, orphans=0)
-        operations = {
-            operation: OperationCounts(calls=calls, ok=ok, errors=dict(zip(classes, by_class, strict=True)))
-            for operation, calls, ok, *by_class in rows["operations"]
-        }
+        operations = _operations(rows["operations"], list(classes))
         observed: dict[str, dict[str, int]] = {f: {} for f in sql.SNAPSHOT_FIELDS}
         for field, value, count in rows["observed"]:
             observed[field]["" if value is None else str(value)] = count
-        create_calls, create_failures = rows["create_totals"][0]
+        usage, weekly = _usage_and_weekly(rows["weeks"])
+        with_snapshot = frozenset(r[0] for r in rows["with_snapshot"])
+        create = operations.get("create", OperationCounts(calls=0, ok=0, errors={}))
         return TraceFacts(
-            usage={p: UsageCounts(window_start=start, digital=d, total=t) for p, start, d, t in rows["usage"]},
-            registration=registration, operations=operations, observed=observed,
-            users_with_snapshot=frozenset(r[0] for r in rows["with_snapshot"]),
+            usage=usage, registration=registration, operations=operations, observed=observed,
+            users_with_snapshot=with_snapshot,
             configurations=tuple(ConfigurationStats(field=f, value=str(v), calls=c, failures=k)
                                  for f, v, c, k in rows["configurations"]),
-            create_calls=create_calls, create_failures=create_failures,
-            active_users=frozenset(r[0] for r in rows["active"]),
-            weekly=tuple((p, week, d, t) for p, week, d, t in rows["weekly"]))
+            # a valid call's outcome is ok or error (step 1), so the failed creates are the ones not ok
+            create_calls=create.calls, create_failures=create.calls - create.ok,
+            # every used record is a prescription, a call or a snapshot (step 1)
+            active_users=frozenset(p for p, *_ in rows["weeks"]) | frozenset(p for p, *_ in rows["operations"])
+            | with_snapshot,
+            weekly=weekly)
 
     @staticmethod
     def _class_test(statuses: tuple[int | None, ...], ranges: tuple[tuple[int, int], ...]) -> str:
@@ -293,3 +292,33 @@ class DuckdbTraceStore:
             tests.append(f"http_status IN ({', '.join(listed)})")
         tests.extend(f"http_status BETWEEN {lo} AND {hi}" for lo, hi in ranges)
         return "(" + " OR ".join(tests) + ")"
+
+
+def _operations(rows: list[tuple[Any, ...]], classes: list[str]) -> dict[str, OperationCounts]:
+    """C3 counts per operation, from the per-user rows of `operations_select`."""
+    totals: dict[str, list[int]] = {}
+    for _, operation, *counts in rows:
+        sums = totals.setdefault(operation, [0] * len(counts))
+        for i, count in enumerate(counts):
+            sums[i] += count
+    return {operation: OperationCounts(calls=calls, ok=ok, errors=dict(zip(classes, by_class, strict=True)))
+            for operation, (calls, ok, *by_class) in sorted(totals.items())}
+
+
+def _usage_and_weekly(rows: list[tuple[Any, ...]]) -> tuple[dict[str, UsageCounts],
+                                                             tuple[tuple[str, str, int, int], ...]]:
+    """C1 counts (inside each user's window) and the weekly curve (all weeks), from the rows of
+    `prescription_weeks_select`: (practitioner, week, window_start, in_window, digital, total)."""
+    usage: dict[str, list[Any]] = {}
+    weekly: dict[tuple[str, str], list[int]] = {}
+    for practitioner, week, window_start, in_window, digital, total in rows:
+        week_sums = weekly.setdefault((practitioner, week), [0, 0])
+        week_sums[0] += digital
+        week_sums[1] += total
+        if window_start is not None:
+            user = usage.setdefault(practitioner, [window_start, 0, 0])
+            if in_window:
+                user[1] += digital
+                user[2] += total
+    return ({p: UsageCounts(window_start=start, digital=d, total=t) for p, (start, d, t) in usage.items()},
+            tuple((p, week, d, t) for (p, week), (d, t) in sorted(weekly.items())))

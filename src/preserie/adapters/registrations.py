@@ -9,6 +9,8 @@ import duckdb
 from preserie.adapters.trace_files import FileIssue, TraceFile, physical_lines, read_csv_header
 
 COLUMNS = ("prescription_id", "practitioner", "registered_at", "status", "reject_code")
+# The columns C2 is computed from; the engine skips converting the others.
+READ = ("prescription_id", "status")
 NAME = "registrations.csv"
 
 
@@ -23,7 +25,7 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileI
         return [FileIssue(NAME, "error", f"colonnes obligatoires absentes de l'en-tête : {', '.join(missing)} "
                           f"(en-tête attendu : {','.join(COLUMNS)})")]
     columns = ", ".join("'" + h.replace("'", "''") + "': 'VARCHAR'" for h in header)  # names from the file
-    select = ", ".join(f"nullif(trim(\"{c}\"), '') AS {c}" if c in header else f"NULL AS {c}" for c in COLUMNS)
+    select = ", ".join(f"nullif(trim(\"{c}\"), '') AS {c}" for c in READ)
     literal = "'" + str(path).replace("'", "''") + "'"
     try:
         con.execute(f"""

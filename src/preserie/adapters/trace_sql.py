@@ -34,8 +34,7 @@ CREATE TABLE records (
     pre_step VARCHAR, out_of_scope_digital BOOLEAN
 );
 CREATE TABLE evaluation (as_of TIMESTAMPTZ);
-CREATE TABLE registrations (prescription_id VARCHAR, practitioner VARCHAR, registered_at VARCHAR,
-                            status VARCHAR, reject_code VARCHAR);
+CREATE TABLE registrations (prescription_id VARCHAR, status VARCHAR);
 """
 
 
@@ -172,18 +171,20 @@ FROM read_parquet({path_literal})
 
 
 # Steps 2 and 3: among the valid records, an event_id seen before. Only ids that occur more than once
-# are ranked, so the window work is proportional to the repeats, not to the whole store.
+# are ranked, so the window work is proportional to the repeats, not to the whole store; their records are
+# fetched by rowid (a join of `records` on event_id would scan every column of every record).
 CREATE_REPEATS = f"""
 CREATE TABLE repeats AS
 WITH multi AS (
     SELECT event_id FROM records WHERE reason IS NULL GROUP BY event_id HAVING count(*) > 1
+), candidates AS (
+    SELECT rowid AS rid FROM records WHERE reason IS NULL AND event_id IN (SELECT event_id FROM multi)
 ), ranked AS (
     SELECT r.rowid AS rid, r.event_id,
         row_number() OVER (PARTITION BY r.event_id ORDER BY r.rowid) AS rank_in_id,
         row_number() OVER (PARTITION BY r.event_id, {", ".join("r." + f for f in TEXT_FIELDS[1:])}
                            ORDER BY r.rowid) AS rank_in_content
-    FROM records r JOIN multi USING (event_id)
-    WHERE r.reason IS NULL
+    FROM candidates c JOIN records r ON r.rowid = c.rid
 )
 SELECT rid, event_id,
        CASE WHEN rank_in_content > 1 THEN 'duplicates' ELSE 'conflicts' END AS step
@@ -214,15 +215,19 @@ LEFT JOIN repeats p ON p.rid = r.rowid
 COUNT_STEPS = "SELECT step, count(*) FROM accounted GROUP BY step"
 
 
-# Step 8: the records the assessment is computed from.
-USED = """
-CREATE VIEW used AS
+# The records that pass steps 1 to 3, each flagged with whether it also passes steps 4 to 7 (step 8).
+KEPT = """
+CREATE VIEW kept AS
 SELECT r.rowid AS rid, r.ts, r.practitioner, r.situation, r.workstation, r.software_version, r.type, r.category,
        r.digital, r.prescription_id, r.operation, r.outcome, r.http_status, r.os, r.os_version, r.card_reader,
-       r.card_kind, r.network
+       r.card_kind, r.network,
+       r.pre_step IS NULL AND r.ts <= (SELECT as_of FROM evaluation) AND NOT r.out_of_scope_digital AS is_used
 FROM records r ANTI JOIN repeats p ON p.rid = r.rowid
-WHERE r.reason IS NULL AND r.pre_step IS NULL AND r.ts <= (SELECT as_of FROM evaluation) AND NOT r.out_of_scope_digital
+WHERE r.reason IS NULL
 """
+
+# Step 8: the records the assessment is computed from.
+USED = "CREATE VIEW used AS SELECT * EXCLUDE (is_used) FROM kept WHERE is_used"
 
 FILE_STARTS = "SELECT file_idx, min(rowid) FROM records GROUP BY file_idx"
 
@@ -250,51 +255,48 @@ def _counted(in_scope: list[str], count_out_of_scope: bool) -> str:
     return "true" if count_out_of_scope else "u.category IN (" + ", ".join(f"'{c}'" for c in in_scope) + ")"
 
 
-def weekly_select(in_scope: list[str], count_out_of_scope: bool) -> str:
-    """Each user's e-prescriptions and prescriptions per week (Monday, Paris time): the adoption curve."""
-    return f"""
-SELECT u.practitioner, strftime(date_trunc('week', timezone('Europe/Paris', u.ts)), '%Y-%m-%d') AS week,
-       count(*) FILTER (WHERE u.digital) AS digital,
-       count(*) FILTER (WHERE {_counted(in_scope, count_out_of_scope)}) AS total
-FROM used u WHERE u.type = 'prescription'
-GROUP BY ALL ORDER BY ALL
-"""
-
-
-def usage_select(in_scope: list[str], count_out_of_scope: bool) -> str:
-    counted = _counted(in_scope, count_out_of_scope)
+def prescription_weeks_select(in_scope: list[str], count_out_of_scope: bool) -> str:
+    """C1 and its adoption curve in one pass over the prescriptions: per user, week (Monday, Paris time) and
+    side of the user's window, the e-prescriptions and the prescriptions counted (`_counted`). The window
+    side is null for a user who never e-prescribed; their window_start is null too."""
     return f"""
 WITH windows AS (
     SELECT practitioner, min(ts) AS window_start FROM used
     WHERE type = 'prescription' AND digital GROUP BY practitioner
 )
-SELECT w.practitioner, w.window_start,
+SELECT u.practitioner, strftime(date_trunc('week', timezone('Europe/Paris', u.ts)), '%Y-%m-%d') AS week,
+       w.window_start, u.ts >= w.window_start AS in_window,
        count(*) FILTER (WHERE u.digital) AS digital,
-       count(*) FILTER (WHERE {counted}) AS total
-FROM windows w JOIN used u ON u.practitioner = w.practitioner
-WHERE u.type = 'prescription' AND u.ts >= w.window_start
-GROUP BY w.practitioner, w.window_start
+       count(*) FILTER (WHERE {_counted(in_scope, count_out_of_scope)}) AS total
+FROM used u LEFT JOIN windows w ON w.practitioner = u.practitioner
+WHERE u.type = 'prescription'
+GROUP BY ALL ORDER BY ALL
 """
 
-# C2: the e-prescriptions created and, of those, the ones the national registry holds.
-CREATED = """
-CREATE TABLE created AS
-SELECT DISTINCT prescription_id FROM used WHERE type = 'prescription' AND digital
-"""
 
+# C2: the e-prescriptions created (distinct ids of the used digital prescriptions) and, of those, the ones
+# the national registry holds; with the registry's ids that match no kept e-prescription at all (orphans).
 REGISTRATION_FUNNEL = """
-WITH status AS (
+WITH digital AS (
+    SELECT prescription_id, bool_or(is_used) AS created FROM kept
+    WHERE type = 'prescription' AND digital GROUP BY prescription_id
+), status AS (
     SELECT prescription_id, bool_or(status = 'registered') AS registered, bool_or(status = 'rejected') AS rejected
     FROM registrations WHERE status IN ('registered', 'rejected') GROUP BY prescription_id
 )
-SELECT count(*) AS created,
-       count(*) FILTER (WHERE s.registered) AS registered,
-       count(*) FILTER (WHERE s.rejected AND NOT s.registered) AS rejected,
-       count(*) FILTER (WHERE s.prescription_id IS NULL) AS unknown
-FROM created c LEFT JOIN status s USING (prescription_id)
+SELECT count(*) FILTER (WHERE d.created) AS created,
+       count(*) FILTER (WHERE d.created AND s.registered) AS registered,
+       count(*) FILTER (WHERE d.created AND s.rejected AND NOT s.registered) AS rejected,
+       count(*) FILTER (WHERE d.created AND s.prescription_id IS NULL) AS unknown,
+       count(*) FILTER (WHERE d.prescription_id IS NULL) AS orphans
+FROM digital d FULL OUTER JOIN status s ON s.prescription_id = d.prescription_id
 """
 
+# C2 without registrations.csv: an e-prescription is taken as registered when a create call for it succeeded.
 REGISTERED_FROM_TRACES = """
+WITH created AS (
+    SELECT DISTINCT prescription_id FROM used WHERE type = 'prescription' AND digital
+)
 SELECT count(*) AS created,
        count(*) FILTER (WHERE prescription_id IN (
            SELECT prescription_id FROM used WHERE type = 'call' AND operation = 'create' AND outcome = 'ok'
@@ -302,27 +304,20 @@ SELECT count(*) AS created,
 FROM created
 """
 
-ORPHANS = """
-SELECT count(DISTINCT g.prescription_id) FROM registrations g
-WHERE g.prescription_id IS NOT NULL AND g.prescription_id NOT IN (
-    SELECT r.prescription_id FROM records r ANTI JOIN repeats p ON p.rid = r.rowid
-    WHERE r.reason IS NULL AND r.type = 'prescription' AND r.digital
-)
-"""
-
 
 def operations_select(classes: dict[str, str]) -> str:
-    """C3: calls, successes and errors by class, per operation. `classes` maps a class to its SQL test
-    on `http_status`, built from the reference data (the first matching class wins)."""
+    """C3: calls, successes and errors by class, per user and operation (the store sums the users; they also
+    tell who called at all). `classes` maps a class to its SQL test on `http_status`, built from the
+    reference data (the first matching class wins)."""
     case = "CASE " + " ".join(f"WHEN {test} THEN '{name}'" for name, test in classes.items()) + " END"
     counts = ", ".join(f"count(*) FILTER (WHERE error_class = '{name}') AS {name}" for name in classes)
     return f"""
 WITH calls AS (
-    SELECT operation, outcome, CASE WHEN outcome = 'error' THEN {case} END AS error_class
+    SELECT practitioner, operation, outcome, CASE WHEN outcome = 'error' THEN {case} END AS error_class
     FROM used WHERE type = 'call'
 )
-SELECT operation, count(*) AS calls, count(*) FILTER (WHERE outcome = 'ok') AS ok, {counts}
-FROM calls GROUP BY operation
+SELECT practitioner, operation, count(*) AS calls, count(*) FILTER (WHERE outcome = 'ok') AS ok, {counts}
+FROM calls GROUP BY practitioner, operation
 """
 
 
@@ -343,30 +338,30 @@ OBSERVED = " UNION ALL ".join(
 USERS_WITH_SNAPSHOT = "SELECT DISTINCT practitioner FROM snapshots"
 
 # C4 suspects: each create call carries the configuration its workstation last reported before it.
-# Calls are first counted per snapshot (a narrow join), then the few snapshots are spread into their values.
+# Workstations are numbered first (the as-of join then sorts integers, not two strings), calls are counted
+# per snapshot (a narrow join), and only then are the few snapshots spread into their values.
 CREATE_CALL_CONFIGURATIONS = """
 WITH history AS (
     SELECT rid, practitioner, workstation, ts FROM used WHERE type = 'workstation'
+), stations AS (
+    SELECT practitioner, workstation, row_number() OVER () AS station
+    FROM (SELECT DISTINCT practitioner, workstation FROM history)
+), snapshot_times AS (
+    SELECT h.rid, s.station, h.ts FROM history h JOIN stations s USING (practitioner, workstation)
 ), calls AS (
-    SELECT practitioner, workstation, ts, software_version, outcome = 'error' AS failed
-    FROM used WHERE type = 'call' AND operation = 'create'
+    SELECT s.station, c.ts, c.software_version, c.outcome = 'error' AS failed
+    FROM used c LEFT JOIN stations s USING (practitioner, workstation)
+    WHERE c.type = 'call' AND c.operation = 'create'
 ), per_snapshot AS (
     SELECT h.rid, c.software_version, count(*) AS calls, count(*) FILTER (WHERE c.failed) AS failures
-    FROM calls c ASOF LEFT JOIN history h
-      ON c.practitioner = h.practitioner AND c.workstation = h.workstation AND c.ts >= h.ts
+    FROM calls c ASOF LEFT JOIN snapshot_times h ON c.station = h.station AND c.ts >= h.ts
     GROUP BY h.rid, c.software_version
 ), configured AS (
     SELECT p.calls, p.failures, p.software_version, s.os, s.os_version, s.card_reader, s.card_kind, s.network
-    FROM per_snapshot p LEFT JOIN used s ON s.rid = p.rid AND s.type = 'workstation'
+    FROM per_snapshot p LEFT JOIN records s ON s.rowid = p.rid
 )
 SELECT field, value, sum(calls)::BIGINT AS calls, sum(failures)::BIGINT AS failures
 FROM (UNPIVOT configured ON os, os_version, card_reader, card_kind, network, software_version
       INTO NAME field VALUE value)
 GROUP BY field, value
 """
-
-CREATE_TOTALS = """
-SELECT count(*), count(*) FILTER (WHERE outcome = 'error') FROM used WHERE type = 'call' AND operation = 'create'
-"""
-
-ACTIVE_USERS = "SELECT DISTINCT practitioner FROM used"
