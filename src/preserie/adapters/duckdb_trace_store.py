@@ -38,6 +38,9 @@ from preserie.domain.reference import Reference
 
 MAX_OBJECT_SIZE = 128 * 1024 * 1024
 CAREFUL_BATCH = 50_000
+# The engine's memory before it spills to disk. 10M records: 11.7 s and 2.1 GiB peak at 2GB, 10.2 s and 2.8 GiB
+# at 3GB (benchmarks/assess_scale.py); the goal is under 4 GiB. PRESERIE_MEMORY overrides it.
+DEFAULT_MEMORY = "3GB"
 
 
 def _literal(text: str) -> str:
@@ -56,7 +59,7 @@ class DuckdbTraceStore:
         self.con.execute("SET preserve_insertion_order = true")
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(f"SET temp_directory = {_literal(self._tmp.name)}")
-        self.con.execute(f"SET memory_limit = {_literal(memory_limit or os.environ.get('PRESERIE_MEMORY', '2GB'))}")
+        self.con.execute(f"SET memory_limit = {_literal(memory_limit or os.environ.get('PRESERIE_MEMORY', DEFAULT_MEMORY))}")
         self.con.execute(sql.CREATE_TABLES)
         self.files: dict[int, TraceFile] = {}
         self.file_issues: list[FileIssue] = []
