@@ -59,7 +59,8 @@ class DuckdbTraceStore:
         self.con.execute("SET preserve_insertion_order = true")
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(f"SET temp_directory = {_literal(self._tmp.name)}")
-        self.con.execute(f"SET memory_limit = {_literal(memory_limit or os.environ.get('PRESERIE_MEMORY', DEFAULT_MEMORY))}")
+        memory = memory_limit or os.environ.get("PRESERIE_MEMORY", DEFAULT_MEMORY)
+        self.con.execute(f"SET memory_limit = {_literal(memory)}")
         self.con.execute(sql.CREATE_TABLES)
         self.files: dict[int, TraceFile] = {}
         self.file_issues: list[FileIssue] = []
