@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from teleservice_sandbox import Sandbox, draft, error_code, nir
+from sqlalchemy import event
+from teleservice_sandbox import Sandbox, database_url, draft, error_code, nir
 
-from preserie.teleservice.records import is_prescription_id
+from preserie.teleservice.catalogue import TeleserviceError
+from preserie.teleservice.records import NewLine, NewPrescription, SearchQuery, is_prescription_id
+from preserie.teleservice.store import SqlPrescriptionStore
 
 
 def test_a_prescriber_creates_a_prescription_with_an_issued_id_and_its_qr_code(sandbox: Sandbox) -> None:
@@ -124,3 +128,31 @@ def test_concurrent_retries_with_one_key_create_exactly_one_prescription(sandbox
         assert {status for status, _ in answers} == {201}
         assert len({prescription_id for _, prescription_id in answers}) == 1
         assert prescriber.get("/v1/prescriptions").json()["total"] == 1
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_replay_raises_no_database_error(kind: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A retried create finds its key claimed without a failed statement (PostgreSQL logged an ERROR for each
+    replay when the duplicate key was caught as an IntegrityError)."""
+    store = SqlPrescriptionStore(database_url(kind, tmp_path_factory), table_prefix=f"t{uuid.uuid4().hex[:8]}_")
+    errors: list[str] = []
+    event.listen(store.engine, "handle_error", lambda context: errors.append(str(context.original_exception)))
+    store.create_tables()
+    try:
+        prescription = NewPrescription(
+            prescriber_id="10003456789", category="medicines", patient_nir=nir(), software_name="Logiciel",
+            software_version="5.2.0", dispensing_visible_to_prescriber=True, dmp_deposit=False,
+            lines=(NewLine(code="3400930000000", text=None, quantity=1, duration_days=None),))
+        first, replayed = store.create(prescription, key="k-1", body_hash="h1")
+        again, replayed_again = store.create(prescription, key="k-1", body_hash="h1")
+        assert (again, replayed, replayed_again) == (first, False, True)
+        with pytest.raises(TeleserviceError) as refused:
+            store.create(prescription, key="k-1", body_hash="another body")
+        assert refused.value.code == "IDEMPOTENCY_KEY_REUSED"
+        assert errors == []
+        found, total = store.search(SearchQuery(prescriber_id="10003456789", patient_nir=None, start=None, end=None,
+                                                category=None, status=None, page=1, size=10))
+        assert ([p.id for p in found], total) == ([first], 1)
+    finally:
+        store.drop_tables()
+        store.close()

@@ -40,6 +40,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.sql.expression import Executable
@@ -96,13 +97,19 @@ def _tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
                 "idempotency_keys": keys, "journal": journal}
 
 
-def _statements(t: dict[str, Table]) -> dict[str, Executable]:
+def _statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
     """The statements of every call, built once: building one per call cost ~0.2 ms of CPU per read."""
     p, lines, d, dl, keys = (t[name] for name in ("prescriptions", "lines", "dispensations", "dispensation_lines",
                                                    "idempotency_keys"))
     ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
+    # A retry's key is already there: ON CONFLICT DO NOTHING says so without an error (PostgreSQL logged one
+    # ERROR per replay), and still waits for a concurrent insert of the same key to commit or roll back.
+    # RETURNING tells whether the row went in (psycopg's rowcount is -1 here).
+    claim = (postgresql.insert(keys) if dialect == "postgresql" else sqlite.insert(keys)).on_conflict_do_nothing(
+        index_elements=[keys.c.caller_id, keys.c.key]).returning(keys.c.key)
     return {
         **{f"insert_{name}": insert(table) for name, table in t.items()},
+        "claim_key": claim,
         "one": select(literal(1)),
         "records": select(p, *(lines.c[name] for name in LINE_COLUMNS))
         .outerjoin(lines, lines.c.prescription_id == p.c.id).where(p.c.id.in_(ids)).order_by(p.c.id, lines.c.number),
@@ -152,7 +159,7 @@ class SqlPrescriptionStore:
         postgres = self.engine.dialect.name == "postgresql"
         self.reader = self.engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else self.engine
         self.metadata, self.t = _tables(table_prefix)
-        self._q = _statements(self.t)
+        self._q = _statements(self.t, self.engine.dialect.name)
         self._pending: deque[dict[str, Any]] = deque()
         self._flushing = threading.Lock()
         self._writer: tuple[threading.Thread, threading.Event] | None = None
@@ -180,20 +187,23 @@ class SqlPrescriptionStore:
     def create(self, draft: NewPrescription, *, key: str | None = None, body_hash: str = "") -> tuple[str, bool]:
         """Insert a prescription; return its id and whether it is the replay of an earlier call with ``key``.
 
-        The key is not looked up first: most keys are new, and a retry's insert of its key fails, then replays."""
+        The key is not looked up first: most keys are new. It is claimed in the transaction that inserts the
+        prescription; a retry finds it claimed, inserts nothing, and replays the earlier answer."""
         prescription_id, now = new_prescription_id(), datetime.now(UTC)
-        try:
-            with self._write() as conn:
-                if key is not None:
-                    conn.execute(self._q["insert_idempotency_keys"], {
-                        "caller_id": draft.prescriber_id, "key": key, "request_hash": body_hash,
-                        "prescription_id": prescription_id, "created_at": now})
+        replayed = False
+        with self._write() as conn:
+            if key is not None:
+                replayed = conn.execute(self._q["claim_key"], {
+                    "caller_id": draft.prescriber_id, "key": key, "request_hash": body_hash,
+                    "prescription_id": prescription_id, "created_at": now}).first() is None
+            if not replayed:
                 self._insert(conn, prescription_id, draft, now)
-        except IntegrityError:
-            if key is None or not (earlier := self._replay(draft.prescriber_id, key, body_hash)):
-                raise
-            return earlier, True
-        return prescription_id, False
+        if key is None or not replayed:
+            return prescription_id, False
+        earlier = self._replay(draft.prescriber_id, key, body_hash)
+        if earlier is None:  # the claim met a committed key, which the replay then reads: not reachable
+            raise RuntimeError("clé d'idempotence déjà revendiquée mais introuvable")
+        return earlier, True
 
     def _insert(self, conn: Connection, prescription_id: str, draft: NewPrescription, now: datetime) -> None:
         conn.execute(self._q["insert_prescriptions"], {
