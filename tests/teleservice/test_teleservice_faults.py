@@ -64,6 +64,19 @@ def test_an_unknown_profile_name_lists_the_known_ones() -> None:
         Settings(secret=SECRET, faults="no-such-profile")
 
 
+def test_the_profile_is_read_once_when_the_sandbox_starts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings refuse a bad profile and keep the one they read: the app does not read the file again."""
+    from preserie.teleservice import settings as settings_module
+    from preserie.teleservice.app import create_app
+
+    reads: list[str] = []
+    monkeypatch.setattr(settings_module, "load_profile", lambda name: reads.append(name) or load_profile(name))
+    settings = Settings(secret=SECRET, database=str(tmp_path / "sandbox.db"), faults="flaky")
+    app = create_app(settings)
+    assert reads == ["flaky"]
+    assert app.state.faults is not None and app.state.faults.profile == settings.fault_profile()
+
+
 def test_outage_windows_repeat_and_say_how_long_is_left() -> None:
     once = OutageWindow(start_s=10, duration_s=5)
     assert [once.remaining(t) for t in (9.9, 10, 14, 15, 100)] == [None, 5, 1, None, None]

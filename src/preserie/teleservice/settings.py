@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from preserie.teleservice.faults import FaultProfile, FaultProfileError, load_profile
 
@@ -37,6 +37,7 @@ class Settings:
     database: str = DEFAULT_DATABASE
     table_prefix: str = ""
     faults: str | None = None
+    _profile: FaultProfile | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_LENGTH:
@@ -44,14 +45,14 @@ class Settings:
                                 f"définir {SECRET_ENV}")
         if not self.table_prefix.replace("_", "").isalnum() and self.table_prefix:
             raise SettingsError("préfixe de tables : lettres, chiffres et _ uniquement")
-        if self.faults is not None:
-            try:
-                self.fault_profile()
-            except FaultProfileError as error:
-                raise SettingsError(str(error)) from error
+        try:
+            profile = load_profile(self.faults) if self.faults is not None else None
+        except FaultProfileError as error:
+            raise SettingsError(str(error)) from error
+        object.__setattr__(self, "_profile", profile)  # read once, here, where a bad profile is refused
 
     def fault_profile(self) -> FaultProfile | None:
-        return load_profile(self.faults) if self.faults is not None else None
+        return self._profile
 
     @property
     def database_url(self) -> str:
