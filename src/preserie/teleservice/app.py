@@ -186,7 +186,8 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700, work
     store = SqlPrescriptionStore(settings.database_url, table_prefix=settings.table_prefix)
     store.create_tables()  # once, before the workers start: their own create_all would race each other
     store.close()
-    os.environ[_WORKER_SETTINGS] = json.dumps(dataclasses.asdict(settings))
+    os.environ[_WORKER_SETTINGS] = json.dumps({f.name: getattr(settings, f.name)  # what Settings() takes
+                                               for f in dataclasses.fields(settings) if f.init})
     config = uvicorn.Config(f"{__name__}:worker_app", factory=True, host=host, port=port, workers=workers,
                             log_level="info")
     log.info("bac à sable sur http://%s:%d, %d processus", host, port, workers)

@@ -128,10 +128,15 @@ def create_prescription(body: PrescriptionCreate, caller: CallerDep, store: Stor
                                qr_svg_url=f"{url}/qr.svg", qr_png_url=f"{url}/qr.png")
 
 
-def _visible(store: SqlPrescriptionStore, caller: Caller, prescription_id: str, request: Request) -> PrescriptionRecord:
+def _well_formed(prescription_id: str, request: Request) -> None:
+    """An id that cannot be one is not found; a well-formed one goes to the journal."""
     if not is_prescription_id(prescription_id):
         raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
     request.state.prescription_id = prescription_id
+
+
+def _visible(store: SqlPrescriptionStore, caller: Caller, prescription_id: str, request: Request) -> PrescriptionRecord:
+    _well_formed(prescription_id, request)
     record = store.get(prescription_id)
     if record is None or (caller.role == PRESCRIBER and record.prescriber_id != caller.id):
         raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
@@ -233,8 +238,6 @@ def dispense_prescription(prescription_id: str, body: DispensationCreate, caller
     l'est plus."""
     if caller.role == PRESCRIBER:
         raise TeleserviceError("ROLE_NOT_ALLOWED", caller.role)
-    if not is_prescription_id(prescription_id):
-        raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
-    request.state.prescription_id = prescription_id
+    _well_formed(prescription_id, request)
     store.dispense(prescription_id, caller.id, caller.role, {item.line: item.quantity for item in body.lines})
     return _public(_visible(store, caller, prescription_id, request), caller)
