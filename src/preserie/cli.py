@@ -43,7 +43,13 @@ def _assess_or_exit(folder: Path, as_of: str | None, *, test_identities: bool = 
         typer.echo(f"erreur : --as-of {as_of} : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error
     try:
-        return assess_folder(folder, as_of=moment, test_identities=test_identities)
+        if not sys.stderr.isatty():
+            return assess_folder(folder, as_of=moment, test_identities=test_identities)
+        from rich.console import Console
+
+        # A long run (10 M records: ten seconds) says what it is doing, on the terminal only and without a trace.
+        with Console(stderr=True).status("bilan de la présérie…") as status:
+            return assess_folder(folder, as_of=moment, test_identities=test_identities, progress=status.update)
     except UnusableInput as error:
         typer.echo(f"erreur : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +82,12 @@ class DuckdbTraceStore:
                                        list(self.reference.out_of_scope))
         self.con.execute(f"INSERT INTO records {statement}")
 
-    def load_traces(self, trace_files: Iterable[TraceFile]) -> None:
-        for file_idx, trace_file in enumerate(trace_files):
-            self.files[file_idx] = trace_file
-            self.con.execute("INSERT INTO files VALUES (?, ?, ?)", [file_idx, trace_file.name, trace_file.format])
-            self._load_one(file_idx, trace_file)
+    def load_trace(self, trace_file: TraceFile) -> None:
+        """Read one more trace file; files are read in the order given (their records' order, SPEC §5)."""
+        file_idx = len(self.files)
+        self.files[file_idx] = trace_file
+        self.con.execute("INSERT INTO files VALUES (?, ?, ?)", [file_idx, trace_file.name, trace_file.format])
+        self._load_one(file_idx, trace_file)
 
     def _load_one(self, file_idx: int, trace_file: TraceFile) -> None:
         if trace_file.path.stat().st_size == 0:

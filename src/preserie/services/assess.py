@@ -7,6 +7,7 @@ thread validates the declaration and the side files: the two overlap, and nothin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,13 +39,23 @@ class AssessmentRun:
         return bool(quality["rejected"]) or any(i.level == "error" for i in self.issues)
 
 
-def _read_traces(store: DuckdbTraceStore, folder: Path, trace_files: list[TraceFile]) -> bool:
+Progress = Callable[[str], None]  # told, in French, what the assessment is doing (a terminal shows it)
+
+
+def _quiet(_: str) -> None:
+    """No one to tell."""
+
+
+def _read_traces(store: DuckdbTraceStore, folder: Path, trace_files: list[TraceFile], progress: Progress) -> bool:
     """Load every trace file and the registry extract; says whether registrations.csv exists."""
     if not (folder / "traces").is_dir():
         store.file_issues.append(FileIssue("traces/", "warning", "dossier absent : aucune trace de poste"))
-    store.load_traces(trace_files)
+    for rank, trace_file in enumerate(trace_files, start=1):
+        progress(f"lecture des traces : {trace_file.name} ({rank}/{len(trace_files)})")
+        store.load_trace(trace_file)
     registrations = folder / "registrations.csv"
     if registrations.is_file():
+        progress("lecture du registre : registrations.csv")
         store.file_issues.extend(store.load_registrations(registrations))
         return True
     store.file_issues.append(FileIssue("registrations.csv", "warning", "fichier absent : les ordonnances "
@@ -53,8 +64,9 @@ def _read_traces(store: DuckdbTraceStore, folder: Path, trace_files: list[TraceF
 
 
 def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identities: bool = False,
-                  memory_limit: str | None = None) -> AssessmentRun:
-    """Assess one pilot folder. Raises `UnusableInput` when it cannot be assessed at all."""
+                  memory_limit: str | None = None, progress: Progress = _quiet) -> AssessmentRun:
+    """Assess one pilot folder. Raises `UnusableInput` when it cannot be assessed at all. `progress` is told each
+    stage (from the reading thread too), for a terminal to show on long runs."""
     from preserie.adapters.pilot_folder import PILOT_FILE, check_folder
 
     check_folder(folder)
@@ -62,7 +74,7 @@ def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identi
     trace_files, discovery_issues = discover(folder)
     with DuckdbTraceStore(reference, memory_limit=memory_limit) as store, ThreadPoolExecutor(1) as pool:
         store.file_issues.extend(discovery_issues)
-        reading: Future[bool] = pool.submit(_read_traces, store, folder, trace_files)
+        reading: Future[bool] = pool.submit(_read_traces, store, folder, trace_files, progress)
         try:
             from preserie.adapters import pilot_folder  # pydantic's import overlaps with the reading
 
@@ -81,8 +93,10 @@ def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identi
             store.file_issues.extend(side.issues)
             if not side.present:
                 store.file_issues.append(FileIssue(name, "warning", "fichier absent"))
+        progress("comptabilité des traces (doublons, conflits, date du bilan)")
         store.apply_users({u.id: u.situation.value for u in pilot.users})
         used_as_of, quality = store.account(as_of)
+        progress("calcul des critères")
         facts = store.facts(count_out_of_scope=policy.count_out_of_scope, has_registrations=has_registrations)
         issues = list(store.file_issues)
     from preserie.domain.assessment import Evidence, assess
