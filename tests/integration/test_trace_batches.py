@@ -1,11 +1,15 @@
-"""Consecutive JSON Lines files are read in one pass of the engine (reading_batches): the same assessment,
-line numbers included, as reading them one by one, even with a damaged file, an empty one and gzipped ones."""
+"""Consecutive trace files the engine can read alike are read in one pass (store.load_traces): the same
+assessment, line numbers included, as reading them one by one; a damaged file in a group falls back to being read
+alone, carefully, with its line; an empty file in a group is only reported."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from preserie.adapters import trace_files
@@ -14,69 +18,116 @@ from preserie.services import assess as assess_service
 from preserie.services.assess import assess_folder
 from preserie.simulate import write_pilot
 
+LATE = "late-0001"  # a record that breaks the contract (ts) but not its file's format, in the last file
+
+
+def _late_jsonl(path: Path) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    late = lines[0].replace('"ts":"', '"ts":"not a date').replace('"event_id":"', f'"event_id":"{LATE}')
+    path.write_text("".join([*lines[:2], late, *lines[2:]]), encoding="utf-8")
+    return 3
+
+
+def _late_csv(path: Path) -> int:
+    header, first, *rest = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    tail = first.split(",", 2)[2]  # after event_id and ts
+    path.write_text("".join([header, first, f"{LATE},not a date,{tail}", *rest]), encoding="utf-8")
+    return 3  # the header is line 1
+
+
+def _late_parquet(path: Path) -> int:
+    table = pq.read_table(path)
+    late = table.slice(0, 1).to_pylist()[0] | {"event_id": LATE, "ts": "not a date"}
+    rows = table.to_pylist()
+    pq.write_table(pa.Table.from_pylist([*rows[:2], late, *rows[2:]], schema=table.schema), path)
+    return 3  # a Parquet record's line is its rank
+
+
+FORMATS: dict[str, tuple[tuple[str, ...], str, Callable[[Path], int]]] = {
+    "jsonl": (("jsonl", "jsonl.gz"), "*.jsonl", _late_jsonl),
+    "csv": (("csv",), "*.csv", _late_csv),
+    "parquet": (("parquet",), "*.parquet", _late_parquet),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(FORMATS))
+def pilot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, int]:
+    """Twelve trace files of one kind (JSON Lines: plain and gzipped in turn), re-sent duplicates across files,
+    and the late record in the last file; with the late record's file and line."""
+    formats, pattern, add_late = FORMATS[request.param]
+    folder = tmp_path_factory.mktemp(f"batches-{request.param}") / "pilot"
+    write_pilot(folder, seed=3, records=12_000, files=12, formats=formats)
+    last = sorted((folder / "traces").glob(pattern))[-1]
+    return folder, f"traces/{last.name}", add_late(last)
+
 
 def _one_by_one(files: list[trace_files.TraceFile]) -> list[list[trace_files.TraceFile]]:
     return [[trace_file] for trace_file in files]
 
 
-def _both_ways(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], dict[str, Any]]:
+def _alone(folder: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    with monkeypatch.context() as patched:
+        patched.setattr(assess_service, "reading_batches", _one_by_one)
+        return assess_folder(folder).result
+
+
+def test_a_group_reads_like_files_one_by_one(pilot: tuple[Path, str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, late_file, late_line = pilot
+    assert len(trace_files.reading_batches(trace_files.discover(folder)[0])) == 1
+    together_sql: list[str] = []
+    validate = DuckdbTraceStore._validate_into_records
+    monkeypatch.setattr(DuckdbTraceStore, "_validate_into_records",
+                        lambda store, source: together_sql.append(source) or validate(store, source))
     together = assess_folder(folder).result
-    with monkeypatch.context() as patched:
-        patched.setattr(assess_service, "reading_batches", _one_by_one)
-        alone = assess_folder(folder).result
-    return together, alone
+    assert len(together_sql) == 1 and "filename = true" in together_sql[0]  # one pass over the twelve files
+    assert together == _alone(folder, monkeypatch)
+    quality = together["data_quality"]
+    assert quality["duplicates"] > 0
+    assert {"file": late_file, "line": late_line, "reason": "ts_not_iso"} in [
+        {k: r[k] for k in ("file", "line", "reason")} for r in quality["rejections"]]
 
 
-@pytest.fixture(scope="module")
-def pilot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Twelve trace files, JSON Lines plain and gzipped in turn, re-sent duplicates across files, and a record
-    that breaks the contract (but not JSON) in the last plain file."""
-    folder = tmp_path_factory.mktemp("batches") / "pilot"
-    write_pilot(folder, seed=3, records=12_000, files=12, formats=("jsonl", "jsonl.gz"))
-    later = sorted((folder / "traces").glob("*.jsonl"))[-1]
-    lines = later.read_text(encoding="utf-8").splitlines(keepends=True)
-    late = lines[0].replace('"ts":"', '"ts":"not a date').replace('"event_id":"', '"event_id":"late-')
-    later.write_text("".join([*lines[:2], late, *lines[2:]]), encoding="utf-8")
-    return folder
+def _damage_jsonl(path: Path) -> int | None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([*lines[:5], '{"event_id": "broken", "ts": \n', *lines[5:]]), encoding="utf-8")
+    return 6
 
 
-def test_a_batch_reads_like_files_one_by_one(pilot: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert len(trace_files.reading_batches(trace_files.discover(pilot)[0])) == 1
-    one_by_one: list[str] = []
-    read_alone = DuckdbTraceStore._load_json
-    monkeypatch.setattr(DuckdbTraceStore, "_load_json",
-                        lambda store, idx, f: one_by_one.append(f.name) or read_alone(store, idx, f))
-    together = assess_folder(pilot).result
-    assert one_by_one == []  # the batch was read in one pass
-    with monkeypatch.context() as patched:
-        patched.setattr(assess_service, "reading_batches", _one_by_one)
-        alone = assess_folder(pilot).result
-    assert len(one_by_one) == 12
-    assert together == alone
-    assert together["data_quality"]["duplicates"] > 0
-    later = sorted((pilot / "traces").glob("*.jsonl"))[-1].name
-    assert {"file": f"traces/{later}", "line": 3, "reason": "ts_not_iso"} in [
-        {k: r[k] for k in ("file", "line", "reason")} for r in together["data_quality"]["rejections"]]
+def _damage_csv(path: Path) -> int | None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([*lines[:5], lines[1].rstrip("\n") + ",one cell too many\n", *lines[5:]]),
+                    encoding="utf-8")
+    return 6
 
 
-def test_a_damaged_file_in_a_batch_is_read_carefully_and_the_others_still_count(
-        pilot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _damage_parquet(path: Path) -> int | None:
+    path.write_bytes(path.read_bytes()[:-100])  # no footer: the whole file is unreadable
+    return None
+
+
+DAMAGE: dict[str, Callable[[Path], int | None]] = {
+    ".jsonl": _damage_jsonl, ".csv": _damage_csv, ".parquet": _damage_parquet}
+
+
+def test_a_damaged_file_in_a_group_is_read_alone_and_the_others_still_count(
+        pilot: tuple[Path, str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source, _, _ = pilot
     folder = tmp_path / "pilot"
-    folder.mkdir()
-    for item in pilot.rglob("*"):
-        if item.is_file():
-            (folder / item.relative_to(pilot)).parent.mkdir(parents=True, exist_ok=True)
-            (folder / item.relative_to(pilot)).write_bytes(item.read_bytes())
-    traces = folder / "traces"
-    plain = sorted(traces.glob("*.jsonl"))
-    lines = plain[1].read_text(encoding="utf-8").splitlines(keepends=True)
-    plain[1].write_text("".join([*lines[:5], '{"event_id": "broken", "ts": \n', *lines[5:]]), encoding="utf-8")
-    (traces / (plain[2].name.removesuffix(".jsonl") + "-empty.jsonl")).write_bytes(b"")
-    together, alone = _both_ways(folder, monkeypatch)
-    assert together == alone
-    rejections = together["data_quality"]["rejections"]
-    assert {"file": f"traces/{plain[1].name}", "line": 6} in [{k: r[k] for k in ("file", "line")} for r in rejections]
-    base, quality = assess_folder(pilot).result["data_quality"], together["data_quality"]
-    assert (quality["events_read"], quality["rejected"], quality["used"]) == (
-        base["events_read"] + 1, base["rejected"] + 1, base["used"])
-    assert any(i["file"].endswith("-empty.jsonl") for i in quality["file_issues"])
+    shutil.copytree(source, folder)
+    parts = sorted((folder / "traces").iterdir())
+    damaged = parts[2]  # a plain file in each kind (JSON Lines alternate plain and gzipped)
+    line = DAMAGE[damaged.suffix](damaged)
+    empty = folder / "traces" / f"{parts[3].name}-0-empty{damaged.suffix}"  # sorts right after parts[3]
+    empty.write_bytes(b"")
+    together = assess_folder(folder).result
+    assert together == _alone(folder, monkeypatch)
+    base, quality = assess_folder(source).result["data_quality"], together["data_quality"]
+    assert {"file": f"traces/{empty.name}", "level": "warning"} in [
+        {k: i[k] for k in ("file", "level")} for i in quality["file_issues"]]
+    name = f"traces/{damaged.name}"
+    if line is None:
+        assert any(i["file"] == name and i["level"] == "error" for i in quality["file_issues"])
+        assert 0 < quality["used"] < base["used"]
+    else:
+        assert {"file": name, "line": line} in [{k: r[k] for k in ("file", "line")} for r in quality["rejections"]]
+        assert (quality["events_read"], quality["used"]) == (base["events_read"] + 1, base["used"])

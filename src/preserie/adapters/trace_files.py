@@ -71,18 +71,18 @@ def discover(folder: Path) -> tuple[list[TraceFile], list[FileIssue]]:
 
 
 def reading_batches(trace_files: list[TraceFile]) -> list[list[TraceFile]]:
-    """The files in their reading order, consecutive JSON Lines files grouped (the engine reads a group in one
-    pass), every other file alone.
+    """The files in their reading order, consecutive files of one format grouped (the store reads alike files of
+    a group in one pass).
 
     >>> names = ["a.jsonl", "b.jsonl.gz", "c.csv", "d.jsonl", "e.parquet", "f.parquet"]
     >>> files = [TraceFile(Path(n), n, FORMATS[next(s for s in FORMATS if n.endswith(s))], n.endswith(".gz"))
     ...          for n in names]
     >>> [[f.name for f in batch] for batch in reading_batches(files)]
-    [['a.jsonl', 'b.jsonl.gz'], ['c.csv'], ['d.jsonl'], ['e.parquet'], ['f.parquet']]
+    [['a.jsonl', 'b.jsonl.gz'], ['c.csv'], ['d.jsonl'], ['e.parquet', 'f.parquet']]
     """
     batches: list[list[TraceFile]] = []
     for trace_file in trace_files:
-        if batches and trace_file.format == "jsonl" and batches[-1][-1].format == "jsonl":
+        if batches and trace_file.format == batches[-1][-1].format:
             batches[-1].append(trace_file)
         else:
             batches.append([trace_file])

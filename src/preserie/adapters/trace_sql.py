@@ -112,36 +112,41 @@ FROM (SELECT *, try_cast(ts AS TIMESTAMPTZ) AS ts_value FROM ({source}))
 """
 
 
-def json_fast_source(file_idx: int, path_literal: str, max_object_size: int) -> str:
-    """Normalized text columns of a JSON Lines file read by the engine's own parallel reader."""
-    return json_fast_source_many([(file_idx, path_literal)], max_object_size)
+FileList = list[tuple[int, str]]  # (file_idx, path as an SQL literal), in reading order
 
 
-def json_fast_source_many(files: list[tuple[int, str]], max_object_size: int) -> str:
-    """The same for several JSON Lines files (gzipped or not) read in one pass, given as (file_idx, path literal)
-    in reading order: the engine keeps that order, each file's records together and in file order."""
+def _files(files: FileList) -> tuple[str, str, str]:
+    """The reader's path argument, the file_idx of each record, and the reader option that makes it possible.
+
+    Several files are read in one pass: the engine keeps the list's order, each file's records together and in
+    file order (checked against file-by-file reading), and names each record's file."""
+    if len(files) == 1:
+        (file_idx, path), = files
+        return path, str(file_idx), ""
+    paths = "[" + ", ".join(path for _, path in files) + "]"
+    return paths, f"[{', '.join(str(i) for i, _ in files)}][list_position({paths}, filename)]", ", filename = true"
+
+
+def json_fast_source(files: FileList, max_object_size: int) -> str:
+    """Normalized text columns of JSON Lines files (gzipped or not) read by the engine's own parallel reader."""
+    paths, file_of, option = _files(files)
     columns = ", ".join(
         f"{name}: '{'JSON' if name in JSON_TYPED_FIELDS else 'VARCHAR'}'" for name in TEXT_FIELDS
     )
     # A JSON-typed column holds the value's JSON text: `true` stays `true` while the string "true" keeps its
     # quotes, and 404.0 keeps its decimal point, so the text checks of step 1 tell the types apart.
     select = [f"{name}::VARCHAR AS {name}" if name in JSON_TYPED_FIELDS else name for name in TEXT_FIELDS]
-    if len(files) == 1:
-        (file_idx, paths), = files
-        file_of = str(file_idx)
-    else:
-        paths = "[" + ", ".join(path for _, path in files) + "]"
-        file_of = f"[{', '.join(str(i) for i, _ in files)}][list_position({paths}, filename)]"
     return f"""
 SELECT {file_of} AS file_idx, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
        {", ".join(select)}
 FROM read_json({paths}, format = 'newline_delimited', columns = {{{columns}}},
-               maximum_object_size = {max_object_size}{", filename = true" if len(files) > 1 else ""})
+               maximum_object_size = {max_object_size}{option})
 """
 
 
-def csv_fast_source(file_idx: int, path_literal: str, header: list[str]) -> str:
-    """Normalized text columns of a CSV file: every cell text, an empty cell null (SPEC §5)."""
+def csv_fast_source(files: FileList, header: list[str]) -> str:
+    """Normalized text columns of CSV files sharing one header: every cell text, an empty cell null (SPEC §5)."""
+    paths, file_of, option = _files(files)
     # Header names come from the file: quoted as SQL literals; only the contract's own names are selected.
     columns = ", ".join("'" + h.replace("'", "''") + "': 'VARCHAR'" for h in header)
     present = set(header)
@@ -150,15 +155,16 @@ def csv_fast_source(file_idx: int, path_literal: str, header: list[str]) -> str:
         for name in TEXT_FIELDS
     )
     return f"""
-SELECT {file_idx} AS file_idx, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
+SELECT {file_of} AS file_idx, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
        {select}
-FROM read_csv({path_literal}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',',
-              quote = '"', escape = '"', strict_mode = true, max_line_size = 134217728)
+FROM read_csv({paths}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',',
+              quote = '"', escape = '"', strict_mode = true, max_line_size = 134217728{option})
 """
 
 
-def parquet_source(file_idx: int, path_literal: str, column_types: dict[str, str]) -> str:
-    """Normalized text columns of a Parquet file, by the type of each column present."""
+def parquet_source(files: FileList, column_types: dict[str, str]) -> str:
+    """Normalized text columns of Parquet files sharing one schema, by the type of each column present."""
+    paths, file_of, option = _files(files)
     select = []
     for name in TEXT_FIELDS:
         kind = column_types.get(name)
@@ -177,9 +183,9 @@ def parquet_source(file_idx: int, path_literal: str, column_types: dict[str, str
             expr = f"nullif({quoted}::VARCHAR, '')"
         select.append(f"{expr} AS {name}")
     return f"""
-SELECT {file_idx} AS file_idx, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
+SELECT {file_of} AS file_idx, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
        {", ".join(select)}
-FROM read_parquet({path_literal})
+FROM read_parquet({paths}{option})
 """
 
 

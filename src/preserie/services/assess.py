@@ -101,7 +101,7 @@ def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identi
         used_as_of, quality = store.account(as_of)
         progress("calcul des critères")
         facts = store.facts(count_out_of_scope=policy.count_out_of_scope, has_registrations=has_registrations)
-        issues = list(store.file_issues)
+        issues = store.ordered_issues()
     from preserie.domain.assessment import Evidence, assess
 
     unreadable = tuple(sorted({i.file for i in issues if i.level == "error" and i.file.startswith("traces/")}))
