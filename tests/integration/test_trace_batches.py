@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from preserie.adapters import trace_files
-from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
+from preserie.adapters.trace_loader import DuckdbTraceLoader
 from preserie.services import assess as assess_service
 from preserie.services.assess import assess_folder
 from preserie.simulate import write_pilot
@@ -75,8 +75,8 @@ def test_a_group_reads_like_files_one_by_one(pilot: tuple[Path, str, int], monke
     folder, late_file, late_line = pilot
     assert len(trace_files.reading_batches(trace_files.discover(folder)[0])) == 1
     together_sql: list[str] = []
-    validate = DuckdbTraceStore._validate_into_records
-    monkeypatch.setattr(DuckdbTraceStore, "_validate_into_records",
+    validate = DuckdbTraceLoader._validate_into_records
+    monkeypatch.setattr(DuckdbTraceLoader, "_validate_into_records",
                         lambda store, source: together_sql.append(source) or validate(store, source))
     together = assess_folder(folder).result
     assert len(together_sql) == 1 and "filename = true" in together_sql[0]  # one pass over the twelve files

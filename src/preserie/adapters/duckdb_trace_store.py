@@ -1,33 +1,20 @@
-"""The trace store on DuckDB: reads every trace file, accounts for every record, computes the facts.
-
-Intact files go through DuckDB's parallel readers (the fast path); a file DuckDB refuses is read
-again line by line in Python (the careful path) so that its good lines still count and its bad ones
-are rejected with their line number. All SQL lives in `trace_sql`.
-"""
+"""The trace store on DuckDB: holds the records of one pilot folder (read by `trace_loader`), accounts for
+every one of them (SPEC §5) and computes the facts the criteria are judged on. All SQL lives in `trace_sql`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from preserie.adapters import trace_sql as sql
-from preserie.adapters.trace_files import (
-    FileIssue,
-    TraceFile,
-    careful_csv_rows,
-    careful_json_rows,
-    check_signature,
-    physical_lines,
-    read_csv_header,
-)
+from preserie.adapters.trace_files import FileIssue, TraceFile, physical_lines
+from preserie.adapters.trace_loader import DuckdbTraceLoader, literal
 from preserie.domain.accounting import STEP_NAMES, DataQuality, describe_rejection
 from preserie.domain.facts import (
     ConfigurationStats,
@@ -38,30 +25,9 @@ from preserie.domain.facts import (
 )
 from preserie.domain.reference import Reference
 
-# The JSON reader's buffer (and longest line): 32 MiB read the 1M-record file of 280 MB in 0.47 s and a 55 MB
-# file in 0.13 s, against 0.52 s and 0.20 s at 128 MiB, where a file under the buffer size went to one core. A
-# longer line is not lost: its file then takes the careful path, which has no limit.
-MAX_OBJECT_SIZE = 32 * 1024 * 1024
-CAREFUL_BATCH = 50_000
 # The engine's memory before it spills to disk. 10M records: 11.7 s and 2.1 GiB peak at 2GB, 10.2 s and 2.8 GiB
 # at 3GB (benchmarks/assess_scale.py); the goal is under 4 GiB. PRESERIE_MEMORY overrides it.
 DEFAULT_MEMORY = "3GB"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """A trace file ready to be read: alone, or in one pass with the files next to it of the same `together` key
-    (None: always alone), through `source`, the engine's reading of a list of such files."""
-
-    file_idx: int
-    trace_file: TraceFile
-    alone: Callable[[], None]
-    together: tuple[str, ...] | None = None
-    source: Callable[[sql.FileList], str] | None = None
 
 
 class DuckdbTraceStore:
@@ -75,12 +41,11 @@ class DuckdbTraceStore:
         # Insertion order is kept (DuckDB's default): a record's rowid then follows file order, record order.
         self.con.execute("SET preserve_insertion_order = true")
         self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute(f"SET temp_directory = {_literal(self._tmp.name)}")
+        self.con.execute(f"SET temp_directory = {literal(self._tmp.name)}")
         memory = memory_limit or os.environ.get("PRESERIE_MEMORY", DEFAULT_MEMORY)
-        self.con.execute(f"SET memory_limit = {_literal(memory)}")
+        self.con.execute(f"SET memory_limit = {literal(memory)}")
         self.con.execute(sql.CREATE_TABLES)
-        self.files: dict[int, TraceFile] = {}
-        self.file_issues: list[FileIssue] = []
+        self._loader = DuckdbTraceLoader(self.con, reference)
 
     def close(self) -> None:
         self.con.close()
@@ -92,148 +57,20 @@ class DuckdbTraceStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- reading ----------------------------------------------------------------------------------------
-
-    def _validate_into_records(self, source: str) -> None:
-        statement = sql.account_select(source, list(self.reference.categories), list(self.reference.operations),
-                                       list(self.reference.out_of_scope))
-        self.con.execute(f"INSERT INTO records {statement}")
+    # -- reading (trace_loader) --------------------------------------------------------------------------
 
     def load_traces(self, batch: list[TraceFile]) -> None:
-        """Read trace files that follow one another in name order (SPEC §5: files in that order, records in file
-        order). Consecutive files the engine can read alike (JSON Lines; CSV with one header; Parquet with one
-        schema) are read in one pass, which spreads many small files over both cores (240 JSON Lines files of
-        1.2 MB: 1.5 s for the whole assessment, 5.5 s one by one); a group the engine refuses is read again file
-        by file, so that a damaged file takes the careful path alone."""
-        planned = [plan for trace_file in batch if (plan := self._plan(self._register(trace_file), trace_file))]
-        for key, members in itertools.groupby(planned, key=lambda plan: plan.together):
-            group = list(members)
-            source = group[0].source
-            if key is None or source is None or len(group) == 1:
-                for plan in group:
-                    plan.alone()
-            else:
-                self._load_together(group, source)
+        """Read trace files that follow one another in name order (see `DuckdbTraceLoader.load_traces`)."""
+        self._loader.load_traces(batch)
 
-    def _register(self, trace_file: TraceFile) -> int:
-        """The file's number, which its records carry (`file_idx`); numbers follow the reading order."""
-        file_idx = len(self.files)
-        self.files[file_idx] = trace_file
-        return file_idx
+    @property
+    def files(self) -> dict[int, TraceFile]:
+        return self._loader.files
 
-    def _plan(self, file_idx: int, trace_file: TraceFile) -> _Plan | None:
-        """How to read a file alone and which files it can be read with; None, and why, for one that cannot be
-        read at all (empty, not what its extension says, a CSV header that names none of the contract's fields)."""
-        if not self._can_read(trace_file):
-            return None
-        path = _literal(str(trace_file.path))
-        if trace_file.format == "jsonl":
-            return _Plan(file_idx, trace_file, lambda: self._load_json(file_idx, trace_file), ("jsonl",),
-                         lambda files: sql.json_fast_source(files, MAX_OBJECT_SIZE))
-        if trace_file.format == "parquet":
-            try:
-                types = self._parquet_types(path)
-            except duckdb.Error:
-                return _Plan(file_idx, trace_file, lambda: self._load_parquet(file_idx, trace_file, path))
-            return _Plan(file_idx, trace_file, lambda: self._load_parquet(file_idx, trace_file, path),
-                         ("parquet", *(f"{name} {kind}" for name, kind in sorted(types.items()))),
-                         lambda files: sql.parquet_source(files, types))
-        header = self._csv_header(trace_file)
-        if header is None:
-            return None
-        if len(set(header)) != len(header) or any(not h for h in header):  # not column names for the engine
-            return _Plan(file_idx, trace_file, lambda: self._load_careful(careful_csv_rows(trace_file, file_idx)))
-        return _Plan(file_idx, trace_file, lambda: self._load_fast_or_careful(
-            file_idx, trace_file, sql.csv_fast_source([(file_idx, path)], header),
-            careful_csv_rows(trace_file, file_idx)), ("csv", *header), lambda files: sql.csv_fast_source(files, header))
-
-    def _load_together(self, group: list[_Plan], source: Callable[[sql.FileList], str]) -> None:
-        try:
-            self.con.execute("BEGIN")
-            self._validate_into_records(source([(plan.file_idx, _literal(str(plan.trace_file.path)))
-                                                for plan in group]))
-            self.con.execute("COMMIT")
-        except duckdb.Error:
-            self.con.execute("ROLLBACK")
-            for plan in group:
-                plan.alone()
-
-    def _can_read(self, trace_file: TraceFile) -> bool:
-        """False, and why, for an empty file or one whose first bytes belie its extension."""
-        if trace_file.path.stat().st_size == 0:
-            self.file_issues.append(FileIssue(trace_file.name, "warning", "fichier vide (0 octet) : aucune trace"))
-            return False
-        mismatch = check_signature(trace_file)
-        if mismatch:
-            self.file_issues.append(FileIssue(trace_file.name, "error", f"fichier illisible : {mismatch}"))
-            return False
-        return True
-
-    def _load_json(self, file_idx: int, trace_file: TraceFile) -> None:
-        fast = sql.json_fast_source([(file_idx, _literal(str(trace_file.path)))], MAX_OBJECT_SIZE)
-        self._load_fast_or_careful(file_idx, trace_file, fast, careful_json_rows(trace_file, file_idx))
-
-    def _csv_header(self, trace_file: TraceFile) -> list[str] | None:
-        """The header of a CSV trace file, or None (and why) when it names none of the contract's columns."""
-        header = read_csv_header(trace_file)
-        if not header or not set(sql.TEXT_FIELDS).intersection(header):
-            semicolons = header is not None and len(header) == 1 and ";" in header[0]
-            hint = (" : séparateur « ; » détecté, la virgule est attendue" if semicolons
-                    else " : l'en-tête CSV ne contient aucune colonne attendue (event_id, ts, …)")
-            self.file_issues.append(FileIssue(trace_file.name, "error", "fichier illisible" + hint))
-            return None
-        absent = [name for name in sql.COMMON_FIELDS if name not in header]
-        if absent:
-            self.file_issues.append(FileIssue(
-                trace_file.name, "warning", f"colonnes absentes de l'en-tête : {', '.join(absent)}"))
-        return header
-
-    def _load_fast_or_careful(self, file_idx: int, trace_file: TraceFile, fast: str,
-                              careful: Iterator[dict[str, Any]]) -> None:
-        try:
-            self.con.execute("BEGIN")
-            self._validate_into_records(fast)
-            self.con.execute("COMMIT")
-        except duckdb.Error:
-            self.con.execute("ROLLBACK")
-            try:
-                self._load_careful(careful)
-            except (OSError, EOFError) as error:  # e.g. a truncated gzip stream
-                self.con.execute("DELETE FROM records WHERE file_idx = ?", [file_idx])
-                self.file_issues.append(FileIssue(trace_file.name, "error", f"fichier illisible : {error}"))
-
-    def _load_careful(self, rows: Iterator[dict[str, Any]]) -> None:
-        batch: list[dict[str, Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= CAREFUL_BATCH:
-                self._insert_batch(batch)
-                batch = []
-        if batch:
-            self._insert_batch(batch)
-
-    def _insert_batch(self, batch: list[dict[str, Any]]) -> None:
-        import pyarrow as pa  # only damaged files take this path: keep the import off the common one
-
-        schema = pa.schema([("file_idx", pa.int32()), ("line", pa.int64()), ("parse_error", pa.string())]
-                           + [(name, pa.string()) for name in sql.TEXT_FIELDS])
-        self.con.register("staged", pa.Table.from_pylist(batch, schema=schema))
-        try:
-            self._validate_into_records("SELECT * FROM staged")
-        finally:
-            self.con.unregister("staged")
-
-    def _parquet_types(self, path: str) -> dict[str, str]:
-        described = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
-        return {row[0]: str(row[1]) for row in described}
-
-    def _load_parquet(self, file_idx: int, trace_file: TraceFile, path: str) -> None:
-        try:
-            self._validate_into_records(sql.parquet_source([(file_idx, path)], self._parquet_types(path)))
-        except duckdb.Error as error:
-            self.con.execute("DELETE FROM records WHERE file_idx = ?", [file_idx])
-            first_line = str(error).splitlines()[0]
-            self.file_issues.append(FileIssue(trace_file.name, "error", f"fichier Parquet illisible : {first_line}"))
+    @property
+    def file_issues(self) -> list[FileIssue]:
+        """Every file or row problem met so far; callers add those of the side files."""
+        return self._loader.issues
 
     def load_registrations(self, path: Path) -> list[FileIssue]:
         """registrations.csv (SPEC §4), read by the engine: it can hold millions of rows."""
