@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from preserie.adapters import facts_sql
 from preserie.adapters import trace_sql as sql
 from preserie.adapters.trace_files import FileIssue, TraceFile, physical_lines
 from preserie.adapters.trace_loader import DuckdbTraceLoader, literal
@@ -151,17 +152,17 @@ class DuckdbTraceStore:
 
     def facts(self, *, count_out_of_scope: bool, has_registrations: bool) -> TraceFacts:
         """The facts the criteria are judged on (after `account`)."""
-        self.con.execute(sql.LATEST_SNAPSHOTS)
+        self.con.execute(facts_sql.LATEST_SNAPSHOTS)
         classes = {c.name: self._class_test(c.statuses, c.ranges) for c in self.reference.error_classes}
         queries = {
-            "weeks": sql.prescription_weeks_select(list(self.reference.in_scope), count_out_of_scope),
-            "operations": sql.operations_select(classes), "observed": sql.OBSERVED,
-            "with_snapshot": sql.USERS_WITH_SNAPSHOT, "configurations": sql.CREATE_CALL_CONFIGURATIONS,
+            "weeks": facts_sql.prescription_weeks_select(list(self.reference.in_scope), count_out_of_scope),
+            "operations": facts_sql.operations_select(classes), "observed": facts_sql.OBSERVED,
+            "with_snapshot": facts_sql.USERS_WITH_SNAPSHOT, "configurations": facts_sql.CREATE_CALL_CONFIGURATIONS,
         }
         if has_registrations:
-            queries.update(funnel=sql.REGISTRATION_FUNNEL)
+            queries.update(funnel=facts_sql.REGISTRATION_FUNNEL)
         else:
-            queries.update(funnel=sql.REGISTERED_FROM_TRACES)
+            queries.update(funnel=facts_sql.REGISTERED_FROM_TRACES)
         # One after the other: running them at once on several cursors was measured, and gained nothing
         # (DuckDB already spreads each query over both cores).
         rows = {name: self.con.execute(query).fetchall() for name, query in queries.items()}
@@ -174,7 +175,7 @@ class DuckdbTraceStore:
             registration = RegistrationFacts(created=created, registered=registered, source="traces",
                                              rejected=None, unknown=None, orphans=0)
         operations = _operations(rows["operations"], list(classes))
-        observed: dict[str, dict[str, int]] = {f: {} for f in sql.SNAPSHOT_FIELDS}
+        observed: dict[str, dict[str, int]] = {f: {} for f in facts_sql.SNAPSHOT_FIELDS}
         for field, value, count in rows["observed"]:
             observed[field]["" if value is None else str(value)] = count
         usage, weekly = _usage_and_weekly(rows["weeks"])

@@ -1,0 +1,125 @@
+"""The SQL of the facts the criteria are judged on (C1 to C4, SPEC §6), over the views `used` (step 8) and `kept`
+(steps 1 to 3 passed) that `trace_sql` defines, and the `registrations` extract. Plain SQL, like `trace_sql`
+(see docs/decisions/0001-trace-engine.md): only the C4 as-of join is the engine's own.
+"""
+
+from __future__ import annotations
+
+
+# C1: each user's window opens at their first digital prescription (seed: « à compter de la date
+# d'envoi des premières ordonnances numériques par le médecin ») and closes at as_of.
+def _counted(in_scope: list[str], count_out_of_scope: bool) -> str:
+    """The prescriptions that count in C1's total (SPEC §6: in scope, unless the policy counts all)."""
+    return "true" if count_out_of_scope else "u.category IN (" + ", ".join(f"'{c}'" for c in in_scope) + ")"
+
+
+def prescription_weeks_select(in_scope: list[str], count_out_of_scope: bool) -> str:
+    """C1 and its adoption curve in one pass over the prescriptions: per user, week (Monday, Paris time) and
+    side of the user's window, the e-prescriptions and the prescriptions counted (`_counted`). The window
+    side is null for a user who never e-prescribed; their window_start is null too."""
+    return f"""
+WITH windows AS (
+    SELECT practitioner, min(ts) AS window_start FROM used
+    WHERE type = 'prescription' AND digital GROUP BY practitioner
+)
+SELECT u.practitioner, strftime(date_trunc('week', timezone('Europe/Paris', u.ts)), '%Y-%m-%d') AS week,
+       w.window_start, u.ts >= w.window_start AS in_window,
+       count(*) FILTER (WHERE u.digital) AS digital,
+       count(*) FILTER (WHERE {_counted(in_scope, count_out_of_scope)}) AS total
+FROM used u LEFT JOIN windows w ON w.practitioner = u.practitioner
+WHERE u.type = 'prescription'
+GROUP BY ALL ORDER BY ALL
+"""
+
+
+# C2: the e-prescriptions created (distinct ids of the used digital prescriptions) and, of those, the ones
+# the national registry holds; with the registry's ids that match no kept e-prescription at all (orphans).
+REGISTRATION_FUNNEL = """
+WITH digital AS (
+    SELECT prescription_id, bool_or(is_used) AS created FROM kept
+    WHERE type = 'prescription' AND digital GROUP BY prescription_id
+), status AS (
+    SELECT prescription_id, bool_or(status = 'registered') AS registered, bool_or(status = 'rejected') AS rejected
+    FROM registrations WHERE status IN ('registered', 'rejected') GROUP BY prescription_id
+)
+SELECT count(*) FILTER (WHERE d.created) AS created,
+       count(*) FILTER (WHERE d.created AND s.registered) AS registered,
+       count(*) FILTER (WHERE d.created AND s.rejected AND NOT s.registered) AS rejected,
+       count(*) FILTER (WHERE d.created AND s.prescription_id IS NULL) AS unknown,
+       count(*) FILTER (WHERE d.prescription_id IS NULL) AS orphans
+FROM digital d FULL OUTER JOIN status s ON s.prescription_id = d.prescription_id
+"""
+
+# C2 without registrations.csv: an e-prescription is taken as registered when a create call for it succeeded.
+REGISTERED_FROM_TRACES = """
+WITH created AS (
+    SELECT DISTINCT prescription_id FROM used WHERE type = 'prescription' AND digital
+)
+SELECT count(*) AS created,
+       count(*) FILTER (WHERE prescription_id IN (
+           SELECT prescription_id FROM used WHERE type = 'call' AND operation = 'create' AND outcome = 'ok'
+       )) AS registered
+FROM created
+"""
+
+
+def operations_select(classes: dict[str, str]) -> str:
+    """C3: calls, successes and errors by class, per user and operation (the store sums the users; they also
+    tell who called at all). `classes` maps a class to its SQL test on `http_status`, built from the
+    reference data (the first matching class wins)."""
+    case = "CASE " + " ".join(f"WHEN {test} THEN '{name}'" for name, test in classes.items()) + " END"
+    counts = ", ".join(f"count(*) FILTER (WHERE error_class = '{name}') AS {name}" for name in classes)
+    return f"""
+WITH calls AS (
+    SELECT practitioner, operation, outcome, CASE WHEN outcome = 'error' THEN {case} END AS error_class
+    FROM used WHERE type = 'call'
+)
+SELECT practitioner, operation, count(*) AS calls, count(*) FILTER (WHERE outcome = 'ok') AS ok, {counts}
+FROM calls GROUP BY practitioner, operation
+"""
+
+
+SNAPSHOT_FIELDS: tuple[str, ...] = ("os", "os_version", "card_reader", "card_kind", "network", "software_version")
+
+# C4: the latest snapshot of each workstation up to as_of.
+LATEST_SNAPSHOTS = """
+CREATE TABLE snapshots AS
+SELECT practitioner, workstation, ts, os, os_version, card_reader, card_kind, network, software_version
+FROM used WHERE type = 'workstation'
+QUALIFY row_number() OVER (PARTITION BY practitioner, workstation ORDER BY ts DESC, rid DESC) = 1
+"""
+
+OBSERVED = " UNION ALL ".join(
+    f"SELECT '{f}' AS field, {f} AS value, count(*) AS n FROM snapshots GROUP BY {f}" for f in SNAPSHOT_FIELDS
+)
+
+USERS_WITH_SNAPSHOT = "SELECT DISTINCT practitioner FROM snapshots"
+
+# C4 suspects: each create call carries the configuration its workstation last reported before it.
+# Workstations are numbered first (the as-of join then sorts integers, not two strings), calls are counted
+# per snapshot (a narrow join), and only then are the few snapshots spread into their values.
+CREATE_CALL_CONFIGURATIONS = """
+WITH history AS (
+    SELECT rid, practitioner, workstation, ts FROM used WHERE type = 'workstation'
+), stations AS (
+    SELECT practitioner, workstation, row_number() OVER () AS station
+    FROM (SELECT DISTINCT practitioner, workstation FROM history)
+), snapshot_times AS (
+    SELECT h.rid, s.station, h.ts FROM history h JOIN stations s USING (practitioner, workstation)
+), calls AS (
+    SELECT s.station, c.ts, c.software_version, c.outcome = 'error' AS failed
+    FROM used c LEFT JOIN stations s USING (practitioner, workstation)
+    WHERE c.type = 'call' AND c.operation = 'create'
+), per_snapshot AS (
+    SELECT h.rid, c.software_version, count(*) AS calls, count(*) FILTER (WHERE c.failed) AS failures
+    FROM calls c ASOF LEFT JOIN snapshot_times h ON c.station = h.station AND c.ts >= h.ts
+    GROUP BY h.rid, c.software_version
+), configured AS (
+    SELECT p.calls, p.failures, p.software_version, s.os, s.os_version, s.card_reader, s.card_kind, s.network
+    FROM per_snapshot p LEFT JOIN records s ON s.rowid = p.rid
+)
+SELECT field, value, sum(calls)::BIGINT AS calls, sum(failures)::BIGINT AS failures
+FROM (UNPIVOT configured ON os, os_version, card_reader, card_kind, network, software_version
+      INTO NAME field VALUE value)
+GROUP BY field, value
+"""
