@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from preserie import docs
+from preserie import cli_reference, docs
 from preserie.domain.criteria import CRITERIA
 from preserie.domain.dossier import CHECKS
 
@@ -14,6 +14,20 @@ ROOT = Path(__file__).parents[2]
 def test_docs_assessment_md_is_generated_from_the_code() -> None:
     assert (ROOT / "docs" / "assessment.md").read_text() == docs.render(), \
         "run: python -m preserie.docs > docs/assessment.md"
+
+
+def test_docs_cli_md_is_generated_from_the_commands() -> None:
+    assert (ROOT / "docs" / "cli.md").read_text() == cli_reference.render(), \
+        "run: python -m preserie.cli_reference > docs/cli.md"
+
+
+def test_the_cli_reference_has_every_command_and_option() -> None:
+    reference = cli_reference.render()
+    for command in ("assess", "export", "report", "demo", "simulate", "teleservice serve", "teleservice token",
+                    "teleservice export-registrations"):
+        assert f"## `preserie {command}`" in reference
+    for option in ("--as-of", "--json", "--strict", "--test-identities", "--faults", "--workers", "--teleservice"):
+        assert f"`{option}" in reference
 
 
 def test_every_dossier_check_says_what_it_checks() -> None:
