@@ -23,8 +23,8 @@ install: $(BIN)/preserie
 demo: install  ## simulate a nominal pilot into ./preserie-demo and assess it
 	$(BIN)/preserie demo
 
-test: install  ## the whole test suite
-	$(BIN)/python -m pytest
+test: install  ## the whole test suite, with the coverage of src/preserie (subprocesses included)
+	$(BIN)/python -m pytest --cov --cov-report=term
 
 check: lint typecheck test  ## everything CI runs
 
@@ -47,4 +47,4 @@ golden: install  ## rebuild the golden case folders, then refresh their reviewed
 	$(BIN)/python -m pytest tests/integration/test_golden_cases.py --update-golden -q
 
 clean:
-	rm -rf $(VENV) preserie-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) preserie-demo .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
