@@ -30,6 +30,16 @@ def test_the_cli_reference_has_every_command_and_option() -> None:
         assert f"`{option}" in reference
 
 
+def test_the_glossary_points_at_code_that_exists() -> None:
+    rows = [line.split(" | ") for line in (ROOT / "docs" / "glossary.md").read_text().splitlines()
+            if line.startswith("| ") and line.endswith("` |") and ":" in line]
+    assert len(rows) >= 14  # SPEC §2's terms at least
+    for row in rows:
+        where = row[-1].strip(" |`")
+        path, name = where.split(":")
+        assert name in (ROOT / "src" / "preserie" / path).read_text(encoding="utf-8"), f"glossary: {where} not found"
+
+
 def test_every_dossier_check_says_what_it_checks() -> None:
     assert all(check.__doc__ and check.__doc__.startswith("Pass") for check in CHECKS)
 
