@@ -19,6 +19,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 from sqlalchemy import (
@@ -36,6 +37,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     literal,
     select,
     update,
@@ -61,6 +63,7 @@ from preserie.teleservice.records import (
 
 log = logging.getLogger(__name__)
 LINE_COLUMNS = ("number", "code", "text", "quantity", "duration_days", "dispensed")
+FIRST_REVISION = "0001"  # migrations/versions/v0001_initial.py: the tables create_all made before migrations
 MAX_PENDING = 100_000  # journal entries kept while the database refuses them; beyond, the oldest are dropped
 
 
@@ -95,6 +98,23 @@ def _tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
                     Column("error_code", String(40)), _required("duration_ms", Integer))
     return md, {"prescriptions": p, "lines": lines, "dispensations": d, "dispensation_lines": dl,
                 "idempotency_keys": keys, "journal": journal}
+
+
+def migrate(engine: Engine, prefix: str = "") -> None:
+    """Run the migrations the database lacks (Alembic, `migrations/`). A database the sandbox made before it had
+    migrations (its tables, no version table) is first marked as being at the first one, whose tables it has."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files(__package__).joinpath("migrations")))
+    config.attributes["table_prefix"] = prefix
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        tables = set(inspect(conn).get_table_names())
+        if f"{prefix}prescriptions" in tables and f"{prefix}alembic_version" not in tables:
+            command.stamp(config, FIRST_REVISION)
+        command.upgrade(config, "head")
 
 
 def _statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
@@ -158,6 +178,7 @@ class SqlPrescriptionStore:
         # Reads without BEGIN and ROLLBACK on PostgreSQL: each statement of READ COMMITTED had its own snapshot anyway.
         postgres = self.engine.dialect.name == "postgresql"
         self.reader = self.engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else self.engine
+        self.prefix = table_prefix
         self.metadata, self.t = _tables(table_prefix)
         self._q = _statements(self.t, self.engine.dialect.name)
         self._pending: deque[dict[str, Any]] = deque()
@@ -165,10 +186,13 @@ class SqlPrescriptionStore:
         self._writer: tuple[threading.Thread, threading.Event] | None = None
 
     def create_tables(self) -> None:
-        self.metadata.create_all(self.engine)
+        """Bring the database to the current schema (`migrate`)."""
+        migrate(self.engine, self.prefix)
 
     def drop_tables(self) -> None:
         self.metadata.drop_all(self.engine)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{self.prefix}alembic_version"')
 
     def close(self) -> None:
         try:

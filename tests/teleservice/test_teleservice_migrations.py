@@ -1,0 +1,65 @@
+"""The sandbox's schema comes from its Alembic migrations: they build exactly the store's tables, a database made
+before migrations is adopted with its data, and migrating twice changes nothing. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
+from teleservice_sandbox import database_url
+
+from preserie.teleservice.store import FIRST_REVISION, SqlPrescriptionStore, migrate
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlPrescriptionStore]:
+    made = SqlPrescriptionStore(database_url(request.param, tmp_path_factory), table_prefix=f"m{uuid.uuid4().hex[:8]}_")
+    try:
+        yield made
+    finally:
+        made.drop_tables()
+        made.close()
+
+
+def _version(store: SqlPrescriptionStore) -> list[str]:
+    with store.engine.connect() as conn:
+        return [row[0] for row in conn.exec_driver_sql(f'SELECT version_num FROM "{store.prefix}alembic_version"')]
+
+
+def _differences(store: SqlPrescriptionStore) -> list[object]:
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": f"{store.prefix}alembic_version",
+                                                         "compare_type": True})
+        ours = {table.name for table in store.metadata.sorted_tables}
+        return [diff for diff in compare_metadata(context, store.metadata)
+                if not (diff[0] == "remove_table" and diff[1].name not in ours)]  # other tests' tables
+
+
+def test_the_migrations_build_exactly_the_store_tables(store: SqlPrescriptionStore) -> None:
+    store.create_tables()
+    assert _differences(store) == []
+    assert _version(store) == [FIRST_REVISION]
+
+
+def test_migrating_twice_changes_nothing(store: SqlPrescriptionStore) -> None:
+    store.create_tables()
+    store.create_tables()
+    assert _version(store) == [FIRST_REVISION]
+    assert _differences(store) == []
+
+
+def test_a_database_made_before_migrations_is_adopted_with_its_rows(store: SqlPrescriptionStore) -> None:
+    store.metadata.create_all(store.engine)  # what the sandbox did before it had migrations
+    with store.engine.begin() as conn:
+        conn.execute(store.t["journal"].insert(), {"at": datetime(2026, 1, 1, tzinfo=UTC), "operation": "create",
+                                                    "method": "POST", "status": 201, "duration_ms": 3})
+    assert f"{store.prefix}alembic_version" not in inspect(store.engine).get_table_names()
+    migrate(store.engine, store.prefix)
+    assert _version(store) == [FIRST_REVISION]
+    with store.engine.connect() as conn:
+        assert conn.execute(select(store.t["journal"].c.operation)).scalars().all() == ["create"]
