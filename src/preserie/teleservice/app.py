@@ -184,7 +184,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700, work
     from uvicorn.supervisors import Multiprocess
 
     store = SqlPrescriptionStore(settings.database_url, table_prefix=settings.table_prefix)
-    store.create_tables()  # once, before the workers start: their own create_all would race each other
+    store.create_tables()  # migrated once, before the workers start: theirs then find nothing to do
     store.close()
     os.environ[_WORKER_SETTINGS] = json.dumps({f.name: getattr(settings, f.name)  # what Settings() takes
                                                for f in dataclasses.fields(settings) if f.init})
