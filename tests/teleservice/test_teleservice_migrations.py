@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from teleservice_sandbox import database_url
 
-from preserie.teleservice.store import FIRST_REVISION, SqlPrescriptionStore, migrate
+from preserie.teleservice.store import FIRST_REVISION, SqlPrescriptionStore, head_revision, migrate
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -43,23 +43,38 @@ def _differences(store: SqlPrescriptionStore) -> list[object]:
 def test_the_migrations_build_exactly_the_store_tables(store: SqlPrescriptionStore) -> None:
     store.create_tables()
     assert _differences(store) == []
-    assert _version(store) == [FIRST_REVISION]
+    assert _version(store) == [head_revision()]
 
 
 def test_migrating_twice_changes_nothing(store: SqlPrescriptionStore) -> None:
     store.create_tables()
     store.create_tables()
-    assert _version(store) == [FIRST_REVISION]
+    assert _version(store) == [head_revision()]
     assert _differences(store) == []
 
 
 def test_a_database_made_before_migrations_is_adopted_with_its_rows(store: SqlPrescriptionStore) -> None:
-    store.metadata.create_all(store.engine)  # what the sandbox did before it had migrations
+    migrate(store.engine, store.prefix, FIRST_REVISION)  # the tables create_all made before migrations, then
     with store.engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP TABLE "{store.prefix}alembic_version"')  # ... without a version table
         conn.execute(store.t["journal"].insert(), {"at": datetime(2026, 1, 1, tzinfo=UTC), "operation": "create",
                                                     "method": "POST", "status": 201, "duration_ms": 3})
     assert f"{store.prefix}alembic_version" not in inspect(store.engine).get_table_names()
     migrate(store.engine, store.prefix)
-    assert _version(store) == [FIRST_REVISION]
+    assert _version(store) == [head_revision()]
+    assert _differences(store) == []
     with store.engine.connect() as conn:
         assert conn.execute(select(store.t["journal"].c.operation)).scalars().all() == ["create"]
+
+
+def test_prescriptions_stored_before_the_registry_verdict_are_registered(store: SqlPrescriptionStore) -> None:
+    migrate(store.engine, store.prefix, FIRST_REVISION)
+    with store.engine.begin() as conn:  # a prescription as revision 0001 stored it
+        conn.exec_driver_sql(
+            f'INSERT INTO "{store.prefix}prescriptions" (id, prescriber_id, patient_nir, category, created_at, '
+            "status, software_name, software_version, dispensing_visible, dmp_deposit) VALUES "
+            "('01S2TBPZ2JCNZZYGHZ', '10003456789', '184127512345678', 'medicines', '2026-01-05 10:00:00+00:00', "
+            "'issued', 'Logiciel', '5.2.0', true, false)")
+    migrate(store.engine, store.prefix)
+    assert [(pid, status, code) for pid, _, _, status, code in store.registrations()] == [
+        ("01S2TBPZ2JCNZZYGHZ", "registered", None)]

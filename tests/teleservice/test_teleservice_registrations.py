@@ -1,5 +1,5 @@
 """registrations.csv from the sandbox's database: every accepted create once, nothing refused, through a real server;
-the CLI export on SQLite, the same export on PostgreSQL."""
+the CLI export on SQLite, the same export on PostgreSQL; the registry's rejections a fault profile asks for."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from teleservice_sandbox import Sandbox, created, draft, new_id, nir, serving
+import pytest
+from teleservice_sandbox import Sandbox, created, database_url, draft, new_id, nir, serving
 from typer.testing import CliRunner
 
 from preserie.cli import app as cli
+from preserie.teleservice.catalogue import REGISTRY_REJECT_CODES
+from preserie.teleservice.faults import FaultInjector, FaultProfile
 from preserie.teleservice.registrations import HEADER, write_registrations
 from preserie.teleservice.settings import SECRET_ENV
 
@@ -69,3 +72,36 @@ def test_export_registrations_command(tmp_path: Path) -> None:
     bad_since = runner.invoke(cli, ["teleservice", "export-registrations", "--database", str(database),
                                     "--since", "hier"])
     assert bad_since.exit_code == 2 and "--since hier" in bad_since.output
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_registry_rejects_the_profiles_share_with_a_code(kind: str,
+                                                             tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A profile's `registry_rejects`: the create still answers 201, and registrations.csv says rejected, with a
+    code of the catalogue, exactly for the ids the profile's verdict rejects (about that share of them)."""
+    faults = FaultInjector(FaultProfile(seed=7, registry_rejects=0.5))
+    doctor = new_id("D")
+    with serving(database_url(kind, tmp_path_factory), faults=faults) as sandbox:
+        with sandbox.client(doctor) as client:
+            ids = [created(client) for _ in range(60)]
+        rows = {row["prescription_id"]: row for row in _rows(sandbox, practitioners=(doctor,))}
+    assert sorted(rows) == sorted(ids)
+    for prescription_id, row in rows.items():
+        verdict = faults.registry_verdict(prescription_id)
+        assert (row["status"], row["reject_code"]) == (("registered", "") if verdict is None else ("rejected", verdict))
+    rejected = [row for row in rows.values() if row["status"] == "rejected"]
+    assert 10 <= len(rejected) <= 50  # ids are random: binomial(60, 0.5) falls outside once in 30 million runs
+    assert {row["reject_code"] for row in rejected} <= set(REGISTRY_REJECT_CODES)
+
+
+def test_the_registry_verdict_depends_on_the_id_and_seed_only() -> None:
+    ids = [f"{n:018d}" for n in range(20_000)]
+    half = FaultInjector(FaultProfile(seed=1, registry_rejects=0.1))
+    verdicts = [half.registry_verdict(pid) for pid in ids]
+    assert verdicts == [FaultInjector(FaultProfile(seed=1, registry_rejects=0.1)).registry_verdict(pid) for pid in ids]
+    assert 1_800 <= sum(v is not None for v in verdicts) <= 2_200  # about 10 % (fixed ids: always the same count)
+    assert {v for v in verdicts if v} == set(REGISTRY_REJECT_CODES)
+    other_seed = [FaultInjector(FaultProfile(seed=2, registry_rejects=0.1)).registry_verdict(pid) for pid in ids[:500]]
+    assert other_seed != verdicts[:500]
+    never = FaultInjector(FaultProfile(seed=1))
+    assert all(never.registry_verdict(pid) is None for pid in ids[:1000])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from preserie.simulate.population import TABLE, weighted_table
 from preserie.simulate.scenarios import Scenario
+from preserie.teleservice.catalogue import REGISTRY_REJECT_CODES
 
 OPERATIONS = ("create", "consult", "search")
 OK_STATUS = {"create": 201, "consult": 200, "search": 200}
@@ -42,7 +43,7 @@ SOFTWARE_ERRORS: tuple[tuple[Error, int], ...] = (
     ((400, "MALFORMED_REQUEST", 200), 50), ((422, "INVALID_REQUEST", 250), 50),
 )
 NOT_FOUND: Error = (404, "PRESCRIPTION_NOT_FOUND", 180)
-REJECT_CODES = ("ONS-R01", "ONS-R07", "ONS-R12")
+REJECT_CODES = tuple(REGISTRY_REJECT_CODES)  # the sandbox's, so that offline and live registries speak alike
 # The answers' error codes are those of the sandbox's catalogue (teleservice/catalogue.py), so that offline and
 # live simulations (live.py) speak alike; TLS_HANDSHAKE_FAILED is the workstation's own, for a call never made.
 CLIENT_SIDE_CODES = ("TLS_HANDSHAKE_FAILED",)

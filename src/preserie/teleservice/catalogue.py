@@ -31,6 +31,13 @@ DISPENSERS: dict[str, tuple[str, ...]] = {
 PRESCRIBED_PROFESSIONS = tuple(sorted({role for roles in DISPENSERS.values() for role in roles}))
 ROLES = (PRESCRIBER, *PRESCRIBED_PROFESSIONS)
 MAX_PAGE_SIZE = 100  # search pages are bounded: a client cannot ask for everything at once
+# What the registry may say of an e-prescription it rejects after the create (registrations.csv, reject_code);
+# the offline simulator uses the same codes. Rehearsal codes: the national ones are not public.
+REGISTRY_REJECT_CODES: dict[str, str] = {
+    "ONS-R01": "prescripteur inconnu du registre",
+    "ONS-R07": "droits du patient non ouverts à la date de la prescription",
+    "ONS-R12": "lignes incohérentes avec la catégorie",
+}
 
 
 @dataclass(frozen=True)

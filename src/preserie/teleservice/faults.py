@@ -10,6 +10,7 @@ from the sandbox's start, so that a rehearsal is repeatable; the random draws co
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import threading
@@ -22,6 +23,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from preserie.teleservice.catalogue import REGISTRY_REJECT_CODES
 
 OPERATIONS = ("create", "consult", "search", "dispense", "qr", "fhir")
 ALL = "*"
@@ -85,6 +88,9 @@ class FaultProfile(_Data):
     database_latency_ms: int = Field(default=0, ge=0, le=10_000, description="Attente avant chaque requête SQL.")
     timeout_ms: int = Field(default=30_000, ge=1, le=120_000, description="Attente d'un appel qui n'aboutit pas.")
     retry_after_s: int = Field(default=2, ge=1, le=3600)
+    registry_rejects: float = Field(default=0.0, ge=0, le=1, description=(
+        "Part des e-prescriptions créées (201) que le registre rejette ensuite, avec un code : registrations.csv "
+        "les dit rejected."))
 
     @model_validator(mode="after")
     def _known_operations(self) -> FaultProfile:
@@ -170,6 +176,16 @@ class FaultInjector:
         if u < faults.errors + faults.rate_limited + faults.timeouts:
             return Fault(profile.timeout_ms / 1000, "TS_TIMEOUT")
         return Fault(delay)
+
+    def registry_verdict(self, prescription_id: str) -> str | None:
+        """The reject code the registry gives this e-prescription, or None when it registers it: a share
+        ``registry_rejects`` of them, decided by the id and the profile's seed alone (the same on every run and
+        in every worker, whatever the order of the calls)."""
+        digest = hashlib.sha256(f"{self.profile.seed}:{prescription_id}".encode()).digest()
+        if int.from_bytes(digest[:8], "big") >= self.profile.registry_rejects * 2**64:
+            return None
+        codes = sorted(REGISTRY_REJECT_CODES)
+        return codes[digest[8] % len(codes)]
 
     def slow_database(self, engine: Any) -> None:
         """Make every SQL statement of ``engine`` wait ``database_latency_ms`` first (a slow database)."""

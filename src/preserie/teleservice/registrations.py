@@ -4,7 +4,8 @@ An e-prescription is registered when a create stored it, which the journal shows
 201 with its id (a replay with the same Idempotency-Key answers 201 again with the same id and stores nothing);
 ``registered_at`` is its creation, in Europe/Paris time with its offset, as the traces are. The sandbox's clock
 is the real one: a simulated pilot's traces carry the simulated calendar, its registrations the day the sandbox
-answered. The sandbox rejects nothing it stored, so ``status`` is always ``registered`` and ``reject_code`` empty.
+answered. The registry registers what was stored, except the share a fault profile has it reject
+(``registry_rejects``): those are ``rejected``, with their code.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ def write_registrations(store: SqlPrescriptionStore, out: TextIO, *, since: date
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     rows = 0
-    for prescription_id, practitioner, at in store.registrations(since=since, practitioners=tuple(practitioners)):
+    for prescription_id, practitioner, at, status, reject_code in store.registrations(
+            since=since, practitioners=tuple(practitioners)):
         writer.writerow((prescription_id, practitioner, at.astimezone(PARIS).isoformat(timespec="seconds"),
-                         "registered", ""))
+                         status, reject_code or ""))
         rows += 1
     return rows
 

@@ -118,7 +118,9 @@ def create_prescription(body: PrescriptionCreate, caller: CallerDep, store: Stor
         caller.id, body.category, body.patient_nir, body.software.name, body.software.version,
         body.consents.dispensing_visible_to_prescriber, body.consents.dmp_deposit,
         tuple(NewLine(line.code, line.text, line.quantity, line.duration_days) for line in body.lines))
-    prescription_id, replayed = store.create(draft, key=idempotency_key, body_hash=request_hash(body.model_dump_json()))
+    faults = request.app.state.faults  # the registry's rejections are a rehearsal setting of the fault profile
+    prescription_id, replayed = store.create(draft, key=idempotency_key, body_hash=request_hash(body.model_dump_json()),
+                                             registry=faults.registry_verdict if faults is not None else None)
     request.state.prescription_id = prescription_id
     url = f"/v1/prescriptions/{prescription_id}"
     response.headers["Location"] = url

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import threading
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -63,7 +63,8 @@ from preserie.teleservice.records import (
 
 log = logging.getLogger(__name__)
 LINE_COLUMNS = ("number", "code", "text", "quantity", "duration_days", "dispensed")
-FIRST_REVISION = "0001"  # migrations/versions/v0001_initial.py: the tables create_all made before migrations
+REGISTERED, REJECTED = "registered", "rejected"
+FIRST_REVISION = "0001"  # migrations/versions/v0001_initial.py: the tables the sandbox made before migrations
 MAX_PENDING = 100_000  # journal entries kept while the database refuses them; beyond, the oldest are dropped
 
 
@@ -78,7 +79,10 @@ def _tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
               _required("category", String(32)), _required("created_at", moment, index=True),
               _required("status", String(24)), _required("software_name", String(100)),
               _required("software_version", String(50)), _required("dispensing_visible", Boolean),
-              _required("dmp_deposit", Boolean))
+              _required("dmp_deposit", Boolean),
+              # the registry's verdict (migration 0002): registered, or rejected with a code
+              _required("registry_status", String(16), server_default=REGISTERED),
+              Column("reject_code", String(40)))
     lines = Table(f"{prefix}lines", md, Column("prescription_id", ForeignKey(p.c.id), primary_key=True),
                   Column("number", Integer, primary_key=True), Column("code", String(64)),
                   Column("text", String(1000)), _required("quantity", Integer), Column("duration_days", Integer),
@@ -100,21 +104,36 @@ def _tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
                 "idempotency_keys": keys, "journal": journal}
 
 
-def migrate(engine: Engine, prefix: str = "") -> None:
-    """Run the migrations the database lacks (Alembic, `migrations/`). A database the sandbox made before it had
-    migrations (its tables, no version table) is first marked as being at the first one, whose tables it has."""
-    from alembic import command
+def _migrations(prefix: str) -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(resources.files(__package__).joinpath("migrations")))
     config.attributes["table_prefix"] = prefix
+    return config
+
+
+def head_revision() -> str:
+    """The last migration: the schema of the store's tables (`_tables`)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_migrations("")).get_current_head()
+    return str(head)
+
+
+def migrate(engine: Engine, prefix: str = "", revision: str = "head") -> None:
+    """Run the migrations the database lacks, up to ``revision`` (Alembic, `migrations/`). A database the sandbox
+    made before it had migrations (its tables, no version table) is first marked as being at the first one,
+    whose tables it has."""
+    from alembic import command
+
+    config = _migrations(prefix)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         tables = set(inspect(conn).get_table_names())
         if f"{prefix}prescriptions" in tables and f"{prefix}alembic_version" not in tables:
             command.stamp(config, FIRST_REVISION)
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def _statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
@@ -208,8 +227,10 @@ class SqlPrescriptionStore:
             with conn.begin():
                 yield conn
 
-    def create(self, draft: NewPrescription, *, key: str | None = None, body_hash: str = "") -> tuple[str, bool]:
+    def create(self, draft: NewPrescription, *, key: str | None = None, body_hash: str = "",
+               registry: Callable[[str], str | None] | None = None) -> tuple[str, bool]:
         """Insert a prescription; return its id and whether it is the replay of an earlier call with ``key``.
+        ``registry`` gives the reject code of a new id, or None when the registry registers it.
 
         The key is not looked up first: most keys are new. It is claimed in the transaction that inserts the
         prescription; a retry finds it claimed, inserts nothing, and replays the earlier answer."""
@@ -221,7 +242,7 @@ class SqlPrescriptionStore:
                     "caller_id": draft.prescriber_id, "key": key, "request_hash": body_hash,
                     "prescription_id": prescription_id, "created_at": now}).first() is None
             if not replayed:
-                self._insert(conn, prescription_id, draft, now)
+                self._insert(conn, prescription_id, draft, now, registry(prescription_id) if registry else None)
         if key is None or not replayed:
             return prescription_id, False
         earlier = self._replay(draft.prescriber_id, key, body_hash)
@@ -229,8 +250,10 @@ class SqlPrescriptionStore:
             raise RuntimeError("clé d'idempotence déjà revendiquée mais introuvable")
         return earlier, True
 
-    def _insert(self, conn: Connection, prescription_id: str, draft: NewPrescription, now: datetime) -> None:
+    def _insert(self, conn: Connection, prescription_id: str, draft: NewPrescription, now: datetime,
+                reject_code: str | None) -> None:
         conn.execute(self._q["insert_prescriptions"], {
+            "registry_status": REGISTERED if reject_code is None else REJECTED, "reject_code": reject_code,
             "id": prescription_id, "prescriber_id": draft.prescriber_id, "patient_nir": draft.patient_nir,
             "category": draft.category, "created_at": now,
             "status": status_of([(line.quantity, 0) for line in draft.lines]),
@@ -416,22 +439,24 @@ class SqlPrescriptionStore:
             self._writer = None
         self.flush_journal()
 
-    def registrations(self, *, since: datetime | None = None,
-                      practitioners: tuple[str, ...] = ()) -> Iterator[tuple[str, str, datetime]]:
-        """(prescription id, prescriber, creation) of every stored prescription, oldest first: the sandbox's
-        database is the registry. Each is the prescription of exactly one create the journal shows answered 201
-        (tests/e2e/test_closed_loop.py), but it is written in the create's own transaction, where the journal's
-        entry comes up to 100 ms later, from the server's process."""
+    def registrations(self, *, since: datetime | None = None, practitioners: tuple[str, ...] = (),
+                      ) -> Iterator[tuple[str, str, datetime, str, str | None]]:
+        """(prescription id, prescriber, creation, registry status, reject code) of every stored prescription,
+        oldest first: the sandbox's database is the registry. Each is the prescription of exactly one create the
+        journal shows answered 201 (tests/e2e/test_closed_loop.py), but it is written in the create's own
+        transaction, where the journal's entry comes up to 100 ms later, from the server's process."""
         p = self.t["prescriptions"]
         conditions = []
         if since is not None:
             conditions.append(p.c.created_at >= since)
         if practitioners:
             conditions.append(p.c.prescriber_id.in_(practitioners))
-        query = select(p.c.id, p.c.prescriber_id, p.c.created_at).where(*conditions).order_by(p.c.created_at, p.c.id)
+        query = (select(p.c.id, p.c.prescriber_id, p.c.created_at, p.c.registry_status, p.c.reject_code)
+                 .where(*conditions).order_by(p.c.created_at, p.c.id))
         with self.engine.connect() as conn:
             for row in conn.execute(query):
-                yield str(row.id), str(row.prescriber_id), _aware(row.created_at)
+                yield (str(row.id), str(row.prescriber_id), _aware(row.created_at), str(row.registry_status),
+                       row.reject_code)
 
     def journal_entries(self) -> list[dict[str, Any]]:
         j = self.t["journal"]
