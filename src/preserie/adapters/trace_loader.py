@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -91,26 +92,33 @@ class DuckdbTraceLoader:
         read at all (empty, not what its extension says, a CSV header that names none of the contract's fields)."""
         if not self._can_read(trace_file):
             return None
-        path = literal(str(trace_file.path))
         if trace_file.format == "jsonl":
-            return _Plan(file_idx, trace_file, lambda: self._load_json(file_idx, trace_file), ("jsonl",),
-                         lambda files: sql.json_fast_source(files, MAX_OBJECT_SIZE))
+            return _Plan(file_idx, trace_file, partial(self._load_json, file_idx, trace_file), ("jsonl",),
+                         partial(sql.json_fast_source, max_object_size=MAX_OBJECT_SIZE))
         if trace_file.format == "parquet":
-            try:
-                types = self._parquet_types(path)
-            except duckdb.Error:
-                return _Plan(file_idx, trace_file, lambda: self._load_parquet(file_idx, trace_file, path))
-            return _Plan(file_idx, trace_file, lambda: self._load_parquet(file_idx, trace_file, path),
-                         ("parquet", *(f"{name} {kind}" for name, kind in sorted(types.items()))),
-                         lambda files: sql.parquet_source(files, types))
+            return self._plan_parquet(file_idx, trace_file)
+        return self._plan_csv(file_idx, trace_file)
+
+    def _plan_parquet(self, file_idx: int, trace_file: TraceFile) -> _Plan:
+        path = literal(str(trace_file.path))
+        alone = partial(self._load_parquet, file_idx, trace_file, path)
+        try:
+            types = self._parquet_types(path)
+        except duckdb.Error:
+            return _Plan(file_idx, trace_file, alone)  # read alone, it says why it cannot be read
+        schema = ("parquet", *(f"{name} {kind}" for name, kind in sorted(types.items())))
+        return _Plan(file_idx, trace_file, alone, schema, partial(sql.parquet_source, column_types=types))
+
+    def _plan_csv(self, file_idx: int, trace_file: TraceFile) -> _Plan | None:
         header = self._csv_header(trace_file)
         if header is None:
             return None
+        careful = careful_csv_rows(trace_file, file_idx)  # a generator: the file is opened only if it is needed
         if len(set(header)) != len(header) or any(not h for h in header):  # not column names for the engine
-            return _Plan(file_idx, trace_file, lambda: self._load_careful(careful_csv_rows(trace_file, file_idx)))
-        return _Plan(file_idx, trace_file, lambda: self._load_fast_or_careful(
-            file_idx, trace_file, sql.csv_fast_source([(file_idx, path)], header),
-            careful_csv_rows(trace_file, file_idx)), ("csv", *header), lambda files: sql.csv_fast_source(files, header))
+            return _Plan(file_idx, trace_file, partial(self._load_careful, careful))
+        fast = sql.csv_fast_source([(file_idx, literal(str(trace_file.path)))], header)
+        return _Plan(file_idx, trace_file, partial(self._load_fast_or_careful, file_idx, trace_file, fast, careful),
+                     ("csv", *header), partial(sql.csv_fast_source, header=header))
 
     def _load_together(self, group: list[_Plan], source: Callable[[sql.FileList], str]) -> None:
         try:
