@@ -1,4 +1,4 @@
-"""Consecutive trace files the engine can read alike are read in one pass (store.load_traces): the same
+"""Consecutive trace files the engine can read alike are read in one pass (DuckdbTraceLoader.load_traces): the same
 assessment, line numbers included, as reading them one by one; a damaged file in a group falls back to being read
 alone, carefully, with its line; an empty file in a group is only reported."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -14,7 +15,6 @@ import pytest
 
 from preserie.adapters import trace_files
 from preserie.adapters.trace_loader import DuckdbTraceLoader
-from preserie.services import assess as assess_service
 from preserie.services.assess import assess_folder
 from preserie.simulate import write_pilot
 
@@ -61,19 +61,22 @@ def pilot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     return folder, f"traces/{last.name}", add_late(last)
 
 
-def _one_by_one(files: list[trace_files.TraceFile]) -> list[list[trace_files.TraceFile]]:
-    return [[trace_file] for trace_file in files]
-
-
 def _alone(folder: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """The assessment with each trace file read by a load of its own, so never with another."""
+    load = DuckdbTraceLoader.load_traces
+
+    def one_by_one(loader: DuckdbTraceLoader, files: list[trace_files.TraceFile], *args: Any) -> None:
+        for trace_file in files:
+            load(loader, [trace_file], *args)
+
     with monkeypatch.context() as patched:
-        patched.setattr(assess_service, "reading_batches", _one_by_one)
+        patched.setattr(DuckdbTraceLoader, "load_traces", one_by_one)
         return assess_folder(folder).result
 
 
 def test_a_group_reads_like_files_one_by_one(pilot: tuple[Path, str, int], monkeypatch: pytest.MonkeyPatch) -> None:
     folder, late_file, late_line = pilot
-    assert len(trace_files.reading_batches(trace_files.discover(folder)[0])) == 1
+    assert len({f.format for f in trace_files.discover(folder)[0]}) == 1  # files that read alike
     together_sql: list[str] = []
     validate = DuckdbTraceLoader._validate_into_records
     monkeypatch.setattr(DuckdbTraceLoader, "_validate_into_records",

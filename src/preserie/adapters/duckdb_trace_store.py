@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +60,9 @@ class DuckdbTraceStore:
 
     # -- reading (trace_loader) --------------------------------------------------------------------------
 
-    def load_traces(self, batch: list[TraceFile]) -> None:
-        """Read trace files that follow one another in name order (see `DuckdbTraceLoader.load_traces`)."""
-        self._loader.load_traces(batch)
+    def load_traces(self, trace_files: list[TraceFile], progress: Callable[[str], None]) -> None:
+        """Read the trace files, in name order (see `DuckdbTraceLoader.load_traces`)."""
+        self._loader.load_traces(trace_files, progress)
 
     @property
     def files(self) -> dict[int, TraceFile]:

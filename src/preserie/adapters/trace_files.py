@@ -70,25 +70,6 @@ def discover(folder: Path) -> tuple[list[TraceFile], list[FileIssue]]:
     return found, issues
 
 
-def reading_batches(trace_files: list[TraceFile]) -> list[list[TraceFile]]:
-    """The files in their reading order, consecutive files of one format grouped (the store reads alike files of
-    a group in one pass).
-
-    >>> names = ["a.jsonl", "b.jsonl.gz", "c.csv", "d.jsonl", "e.parquet", "f.parquet"]
-    >>> files = [TraceFile(Path(n), n, FORMATS[next(s for s in FORMATS if n.endswith(s))], n.endswith(".gz"))
-    ...          for n in names]
-    >>> [[f.name for f in batch] for batch in reading_batches(files)]
-    [['a.jsonl', 'b.jsonl.gz'], ['c.csv'], ['d.jsonl'], ['e.parquet', 'f.parquet']]
-    """
-    batches: list[list[TraceFile]] = []
-    for trace_file in trace_files:
-        if batches and trace_file.format == batches[-1][-1].format:
-            batches[-1].append(trace_file)
-        else:
-            batches.append([trace_file])
-    return batches
-
-
 def check_signature(trace_file: TraceFile) -> str | None:
     """Why a file is not what its extension says, or None when its first bytes fit."""
     with trace_file.path.open("rb") as handle:

@@ -40,14 +40,24 @@ def literal(text: str) -> str:
 
 @dataclass(frozen=True)
 class _Plan:
-    """A trace file ready to be read: alone, or in one pass with the files next to it of the same `together` key
-    (None: always alone), through `source`, the engine's reading of a list of such files."""
+    """A trace file ready to be read: by the engine through `source` (its reading of a list of such files; None:
+    a CSV header the engine cannot take), else, or when the engine refuses it, line by line through `careful`
+    (None for Parquet, which has no lines). Files next to each other with the same `together` key are read in
+    one pass (None: always alone)."""
 
     file_idx: int
     trace_file: TraceFile
-    alone: Callable[[], None]
+    source: Callable[[sql.FileList], str] | None
+    careful: Iterator[dict[str, Any]] | None
     together: tuple[str, ...] | None = None
-    source: Callable[[sql.FileList], str] | None = None
+
+    @property
+    def path(self) -> str:
+        return literal(str(self.trace_file.path))
+
+
+def _quiet(_: str) -> None:
+    """No one to tell."""
 
 
 class DuckdbTraceLoader:
@@ -65,21 +75,24 @@ class DuckdbTraceLoader:
                                        list(self.reference.out_of_scope))
         self.con.execute(f"INSERT INTO records {statement}")
 
-    def load_traces(self, batch: list[TraceFile]) -> None:
-        """Read trace files that follow one another in name order (SPEC §5: files in that order, records in file
-        order). Consecutive files the engine can read alike (JSON Lines; CSV with one header; Parquet with one
-        schema) are read in one pass, which spreads many small files over both cores (240 JSON Lines files of
-        1.2 MB: 1.5 s for the whole assessment, 5.5 s one by one); a group the engine refuses is read again file
-        by file, so that a damaged file takes the careful path alone."""
-        planned = [plan for trace_file in batch if (plan := self._plan(self._register(trace_file), trace_file))]
+    def load_traces(self, trace_files: list[TraceFile], progress: Callable[[str], None] = _quiet) -> None:
+        """Read trace files in the order given, name order (SPEC §5: files in that order, records in file order),
+        telling `progress` which files it reads. Consecutive files the engine can read alike (JSON Lines; CSV with
+        one header; Parquet with one schema) are read in one pass, which spreads many small files over both cores
+        (240 JSON Lines files of 1.2 MB: 1.5 s for the whole assessment, 5.5 s one by one); a group the engine
+        refuses is read again file by file, so that a damaged file takes the careful path alone."""
+        first = len(self.files)
+        planned = [plan for trace_file in trace_files if (plan := self._plan(self._register(trace_file), trace_file))]
         for key, members in itertools.groupby(planned, key=lambda plan: plan.together):
             group = list(members)
+            named = group[0].trace_file.name + ("" if len(group) == 1 else f" … {group[-1].trace_file.name}")
+            progress(f"lecture des traces : {named} ({group[-1].file_idx - first + 1}/{len(trace_files)})")
             source = group[0].source
-            if key is None or source is None or len(group) == 1:
-                for plan in group:
-                    plan.alone()
-            else:
-                self._load_together(group, source)
+            if key is not None and source is not None and len(group) > 1 and self._insert_atomically(
+                    source([(plan.file_idx, plan.path) for plan in group])) is None:
+                continue
+            for plan in group:
+                self._load_alone(plan)
 
     def _register(self, trace_file: TraceFile) -> int:
         """The file's number, which its records carry (`file_idx`); numbers follow the reading order."""
@@ -88,26 +101,28 @@ class DuckdbTraceLoader:
         return file_idx
 
     def _plan(self, file_idx: int, trace_file: TraceFile) -> _Plan | None:
-        """How to read a file alone and which files it can be read with; None, and why, for one that cannot be
-        read at all (empty, not what its extension says, a CSV header that names none of the contract's fields)."""
+        """How to read a file and which files it can be read with; None, and why, for one that cannot be read at
+        all (empty, not what its extension says, a Parquet file without a schema, a CSV header that names none of
+        the contract's fields)."""
         if not self._can_read(trace_file):
             return None
         if trace_file.format == "jsonl":
-            return _Plan(file_idx, trace_file, partial(self._load_json, file_idx, trace_file), ("jsonl",),
-                         partial(sql.json_fast_source, max_object_size=MAX_OBJECT_SIZE))
+            return _Plan(file_idx, trace_file, partial(sql.json_fast_source, max_object_size=MAX_OBJECT_SIZE),
+                         careful_json_rows(trace_file, file_idx), ("jsonl",))
         if trace_file.format == "parquet":
             return self._plan_parquet(file_idx, trace_file)
         return self._plan_csv(file_idx, trace_file)
 
-    def _plan_parquet(self, file_idx: int, trace_file: TraceFile) -> _Plan:
-        path = literal(str(trace_file.path))
-        alone = partial(self._load_parquet, file_idx, trace_file, path)
+    def _plan_parquet(self, file_idx: int, trace_file: TraceFile) -> _Plan | None:
         try:
-            types = self._parquet_types(path)
-        except duckdb.Error:
-            return _Plan(file_idx, trace_file, alone)  # read alone, it says why it cannot be read
+            described = self.con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({literal(str(trace_file.path))})").fetchall()
+        except duckdb.Error as error:
+            self._parquet_unreadable(trace_file, error)
+            return None
+        types = {row[0]: str(row[1]) for row in described}
         schema = ("parquet", *(f"{name} {kind}" for name, kind in sorted(types.items())))
-        return _Plan(file_idx, trace_file, alone, schema, partial(sql.parquet_source, column_types=types))
+        return _Plan(file_idx, trace_file, partial(sql.parquet_source, column_types=types), None, schema)
 
     def _plan_csv(self, file_idx: int, trace_file: TraceFile) -> _Plan | None:
         header = self._csv_header(trace_file)
@@ -115,21 +130,39 @@ class DuckdbTraceLoader:
             return None
         careful = careful_csv_rows(trace_file, file_idx)  # a generator: the file is opened only if it is needed
         if len(set(header)) != len(header) or any(not h for h in header):  # not column names for the engine
-            return _Plan(file_idx, trace_file, partial(self._load_careful, careful))
-        fast = sql.csv_fast_source([(file_idx, literal(str(trace_file.path)))], header)
-        return _Plan(file_idx, trace_file, partial(self._load_fast_or_careful, file_idx, trace_file, fast, careful),
-                     ("csv", *header), partial(sql.csv_fast_source, header=header))
+            return _Plan(file_idx, trace_file, None, careful)
+        return _Plan(file_idx, trace_file, partial(sql.csv_fast_source, header=header), careful, ("csv", *header))
 
-    def _load_together(self, group: list[_Plan], source: Callable[[sql.FileList], str]) -> None:
+    def _insert_atomically(self, source: str) -> duckdb.Error | None:
+        """Validate and store every record of `source`, or none of them: the engine's refusal, or None."""
         try:
             self.con.execute("BEGIN")
-            self._validate_into_records(source([(plan.file_idx, literal(str(plan.trace_file.path)))
-                                                for plan in group]))
+            self._validate_into_records(source)
             self.con.execute("COMMIT")
-        except duckdb.Error:
+        except duckdb.Error as error:
             self.con.execute("ROLLBACK")
-            for plan in group:
-                plan.alone()
+            return error
+        return None
+
+    def _load_alone(self, plan: _Plan) -> None:
+        """The engine's reading of the file, or, when it cannot or will not, the careful one."""
+        refused = None
+        if plan.source is not None:
+            refused = self._insert_atomically(plan.source([(plan.file_idx, plan.path)]))
+            if refused is None:
+                return
+        if plan.careful is None:  # Parquet: no lines to read one by one
+            self._parquet_unreadable(plan.trace_file, refused)
+            return
+        try:
+            self._load_careful(plan.careful)
+        except (OSError, EOFError) as error:  # e.g. a truncated gzip stream
+            self.con.execute("DELETE FROM records WHERE file_idx = ?", [plan.file_idx])
+            self.issues.append(FileIssue(plan.trace_file.name, "error", f"fichier illisible : {error}"))
+
+    def _parquet_unreadable(self, trace_file: TraceFile, error: duckdb.Error | None) -> None:
+        first_line = str(error).splitlines()[0]
+        self.issues.append(FileIssue(trace_file.name, "error", f"fichier Parquet illisible : {first_line}"))
 
     def _can_read(self, trace_file: TraceFile) -> bool:
         """False, and why, for an empty file or one whose first bytes belie its extension."""
@@ -141,10 +174,6 @@ class DuckdbTraceLoader:
             self.issues.append(FileIssue(trace_file.name, "error", f"fichier illisible : {mismatch}"))
             return False
         return True
-
-    def _load_json(self, file_idx: int, trace_file: TraceFile) -> None:
-        fast = sql.json_fast_source([(file_idx, literal(str(trace_file.path)))], MAX_OBJECT_SIZE)
-        self._load_fast_or_careful(file_idx, trace_file, fast, careful_json_rows(trace_file, file_idx))
 
     def _csv_header(self, trace_file: TraceFile) -> list[str] | None:
         """The header of a CSV trace file, or None (and why) when it names none of the contract's columns."""
@@ -160,20 +189,6 @@ class DuckdbTraceLoader:
             self.issues.append(FileIssue(
                 trace_file.name, "warning", f"colonnes absentes de l'en-tête : {', '.join(absent)}"))
         return header
-
-    def _load_fast_or_careful(self, file_idx: int, trace_file: TraceFile, fast: str,
-                              careful: Iterator[dict[str, Any]]) -> None:
-        try:
-            self.con.execute("BEGIN")
-            self._validate_into_records(fast)
-            self.con.execute("COMMIT")
-        except duckdb.Error:
-            self.con.execute("ROLLBACK")
-            try:
-                self._load_careful(careful)
-            except (OSError, EOFError) as error:  # e.g. a truncated gzip stream
-                self.con.execute("DELETE FROM records WHERE file_idx = ?", [file_idx])
-                self.issues.append(FileIssue(trace_file.name, "error", f"fichier illisible : {error}"))
 
     def _load_careful(self, rows: Iterator[dict[str, Any]]) -> None:
         batch: list[dict[str, Any]] = []
@@ -195,15 +210,3 @@ class DuckdbTraceLoader:
             self._validate_into_records("SELECT * FROM staged")
         finally:
             self.con.unregister("staged")
-
-    def _parquet_types(self, path: str) -> dict[str, str]:
-        described = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
-        return {row[0]: str(row[1]) for row in described}
-
-    def _load_parquet(self, file_idx: int, trace_file: TraceFile, path: str) -> None:
-        try:
-            self._validate_into_records(sql.parquet_source([(file_idx, path)], self._parquet_types(path)))
-        except duckdb.Error as error:
-            self.con.execute("DELETE FROM records WHERE file_idx = ?", [file_idx])
-            first_line = str(error).splitlines()[0]
-            self.issues.append(FileIssue(trace_file.name, "error", f"fichier Parquet illisible : {first_line}"))

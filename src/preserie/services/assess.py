@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
 from preserie.adapters.errors import UnusableInput
-from preserie.adapters.trace_files import FileIssue, TraceFile, discover, reading_batches
+from preserie.adapters.trace_files import FileIssue, TraceFile, discover
 from preserie.data import load_default_policy, load_reference
 from preserie.domain.policy import PolicyError
 
@@ -50,12 +50,7 @@ def _read_traces(store: DuckdbTraceStore, folder: Path, trace_files: list[TraceF
     """Load every trace file and the registry extract; says whether registrations.csv exists."""
     if not (folder / "traces").is_dir():
         store.file_issues.append(FileIssue("traces/", "warning", "dossier absent : aucune trace de poste"))
-    done = 0
-    for batch in reading_batches(trace_files):
-        done += len(batch)
-        named = batch[0].name if len(batch) == 1 else f"{batch[0].name} … {batch[-1].name}"
-        progress(f"lecture des traces : {named} ({done}/{len(trace_files)})")
-        store.load_traces(batch)
+    store.load_traces(trace_files, progress)
     registrations = folder / "registrations.csv"
     if registrations.is_file():
         progress("lecture du registre : registrations.csv")
