@@ -15,7 +15,7 @@ import duckdb
 from preserie.adapters import facts_sql
 from preserie.adapters import trace_sql as sql
 from preserie.adapters.trace_files import FileIssue, TraceFile, physical_lines
-from preserie.adapters.trace_loader import DuckdbTraceLoader, literal
+from preserie.adapters.trace_loader import DuckdbTraceLoader
 from preserie.domain.accounting import STEP_NAMES, DataQuality, describe_rejection
 from preserie.domain.facts import (
     ConfigurationStats,
@@ -42,9 +42,9 @@ class DuckdbTraceStore:
         # Insertion order is kept (DuckDB's default): a record's rowid then follows file order, record order.
         self.con.execute("SET preserve_insertion_order = true")
         self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute(f"SET temp_directory = {literal(self._tmp.name)}")
+        self.con.execute(f"SET temp_directory = {sql.literal(self._tmp.name)}")
         memory = memory_limit or os.environ.get("PRESERIE_MEMORY", DEFAULT_MEMORY)
-        self.con.execute(f"SET memory_limit = {literal(memory)}")
+        self.con.execute(f"SET memory_limit = {sql.literal(memory)}")
         self.con.execute(sql.CREATE_TABLES)
         self._loader = DuckdbTraceLoader(self.con, reference)
 
@@ -81,9 +81,8 @@ class DuckdbTraceStore:
 
     def apply_users(self, users: dict[str, str]) -> None:
         """Steps 4 and 5, once the records are read: `users` maps each equipped practitioner to their
-        declared situation. Ids come from the validated declaration; quotes are doubled all the same."""
-        safe = {u.replace("'", "''"): s.replace("'", "''") for u, s in users.items()}
-        self.con.execute(sql.practitioner_steps(safe))
+        declared situation."""
+        self.con.execute(sql.practitioner_steps(users))
 
     # -- accounting ---------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from preserie.adapters.trace_files import FileIssue, TraceFile, physical_lines, read_csv_header
+from preserie.adapters.trace_sql import literal, read_csv
 
 COLUMNS = ("prescription_id", "practitioner", "registered_at", "status", "reject_code")
 # The columns C2 is computed from; the engine skips converting the others.
@@ -24,15 +25,9 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileI
     if missing:
         return [FileIssue(NAME, "error", f"colonnes obligatoires absentes de l'en-tête : {', '.join(missing)} "
                           f"(en-tête attendu : {','.join(COLUMNS)})")]
-    columns = ", ".join("'" + h.replace("'", "''") + "': 'VARCHAR'" for h in header)  # names from the file
     select = ", ".join(f"nullif(trim(\"{c}\"), '') AS {c}" for c in READ)
-    literal = "'" + str(path).replace("'", "''") + "'"
     try:
-        con.execute(f"""
-            CREATE TABLE registrations_raw AS
-            SELECT {select}
-            FROM read_csv({literal}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',',
-                          quote = '"', escape = '"', strict_mode = true)""")
+        con.execute(f"CREATE TABLE registrations_raw AS SELECT {select} FROM {read_csv(literal(str(path)), header)}")
     except duckdb.Error as error:
         return [FileIssue(NAME, "error", f"fichier illisible : {str(error).splitlines()[0]}")]
     con.execute("DROP TABLE registrations")

@@ -33,11 +33,6 @@ MAX_OBJECT_SIZE = 32 * 1024 * 1024
 CAREFUL_BATCH = 50_000
 
 
-def literal(text: str) -> str:
-    """Text as an SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 @dataclass(frozen=True)
 class _Plan:
     """A trace file ready to be read: by the engine through `source` (its reading of a list of such files; None:
@@ -53,7 +48,7 @@ class _Plan:
 
     @property
     def path(self) -> str:
-        return literal(str(self.trace_file.path))
+        return sql.literal(str(self.trace_file.path))
 
 
 def _quiet(_: str) -> None:
@@ -116,7 +111,7 @@ class DuckdbTraceLoader:
     def _plan_parquet(self, file_idx: int, trace_file: TraceFile) -> _Plan | None:
         try:
             described = self.con.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({literal(str(trace_file.path))})").fetchall()
+                f"DESCRIBE SELECT * FROM read_parquet({sql.literal(str(trace_file.path))})").fetchall()
         except duckdb.Error as error:
             self._parquet_unreadable(trace_file, error)
             return None

@@ -39,6 +39,19 @@ CREATE TABLE registrations (prescription_id VARCHAR, status VARCHAR);
 """
 
 
+def literal(text: str) -> str:
+    """Text as an SQL string literal (a path, a header name, an id from a file)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def read_csv(paths: str, header: list[str], options: str = "") -> str:
+    """The engine's reading of CSV files with this header, every cell as text, exactly as SPEC §4 writes CSV
+    (comma, double quotes, a row of the wrong width refused rather than guessed)."""
+    columns = ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header)  # names come from the file: literals
+    return (f"read_csv({paths}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',', "
+            f"quote = '\"', escape = '\"', strict_mode = true, max_line_size = 134217728{options})")
+
+
 def _missing(name: str) -> str:
     """Null, empty or blank. Only a value that sorts before '!' can be blank, so only those are trimmed
     (trimming every value costs more than the rest of step 1 together)."""
@@ -61,7 +74,8 @@ def practitioner_steps(users: dict[str, str]) -> str:
     """Steps 4 and 5 of SPEC §5 once the declaration is known: the few valid records of other practitioners or
     situations, by rowid, beside the records (an UPDATE of them was measured at 0.02 s to 0.37 s for the same
     43,000 rows, by how the engine happened to store the table). `users` maps each user to their situation."""
-    declared = "CASE practitioner " + " ".join(f"WHEN '{u}' THEN '{s}'" for u, s in users.items()) + " END"
+    declared = "CASE practitioner " + " ".join(f"WHEN {literal(u)} THEN {literal(s)}" for u, s in users.items()) \
+        + " END"
     if not users:
         declared = "NULL::VARCHAR"
     return f"""
@@ -149,9 +163,7 @@ FROM read_json({paths}, format = 'newline_delimited', columns = {{{columns}}},
 def csv_fast_source(files: FileList, header: list[str]) -> str:
     """Normalized text columns of CSV files sharing one header: every cell text, an empty cell null (SPEC §5)."""
     paths, file_of, option = _files(files)
-    # Header names come from the file: quoted as SQL literals; only the contract's own names are selected.
-    columns = ", ".join("'" + h.replace("'", "''") + "': 'VARCHAR'" for h in header)
-    present = set(header)
+    present = set(header)  # only the contract's own names are selected
     select = ", ".join(
         (f"nullif(\"{name}\", '') AS {name}" if name in present else f"NULL::VARCHAR AS {name}")
         for name in TEXT_FIELDS
@@ -159,8 +171,7 @@ def csv_fast_source(files: FileList, header: list[str]) -> str:
     return f"""
 SELECT {file_of} AS file_idx, NULL::BIGINT AS line, NULL::VARCHAR AS parse_error,
        {select}
-FROM read_csv({paths}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',',
-              quote = '"', escape = '"', strict_mode = true, max_line_size = 134217728{option})
+FROM {read_csv(paths, header, option)}
 """
 
 
@@ -223,7 +234,7 @@ LATEST_TS = """
 SELECT max(r.ts) FROM records r ANTI JOIN repeats p ON p.rid = r.rowid WHERE r.reason IS NULL
 """
 
-# Steps 4 to 8 for the records that passed steps 1 to 3; `$as_of` is bound by the store.
+# Steps 4 to 8 for the records that passed steps 1 to 3, against the evaluation moment the store wrote.
 CREATE_ACCOUNTED = """
 CREATE VIEW accounted AS
 SELECT r.rowid AS rid, r.* EXCLUDE (out_of_scope_digital),
