@@ -327,8 +327,9 @@ def teleservice_export_registrations(
 ) -> None:
     """Écrire registrations.csv (SPEC §4) depuis la base du bac à sable.
 
-    Chaque ordonnance qu'une création acceptée (201) y a stockée est enregistrée. Code de sortie 2 si la base est
-    introuvable ou illisible."""
+    Chaque ordonnance qu'une création acceptée (201) y a stockée y figure : enregistrée, ou rejetée avec un code
+    quand le profil de pannes du bac à sable le demande. Code de sortie 2 si la base est introuvable ou
+    illisible."""
     import datetime as dt
     from contextlib import nullcontext
 
