@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BindParameter,
@@ -60,6 +60,9 @@ from preserie.teleservice.records import (
     new_prescription_id,
     status_of,
 )
+
+if TYPE_CHECKING:  # alembic is imported when the schema is migrated, not with the store
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 LINE_COLUMNS = ("number", "code", "text", "quantity", "duration_days", "dispensed")
@@ -104,7 +107,8 @@ def _tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
                 "idempotency_keys": keys, "journal": journal}
 
 
-def _migrations(prefix: str) -> Any:
+def _migrations(prefix: str) -> Config:
+    """Alembic's configuration for the migrations of tables named with ``prefix``."""
     from alembic.config import Config
 
     config = Config()
