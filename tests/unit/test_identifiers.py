@@ -272,10 +272,40 @@ def test_finess_leading_zero_is_preserved() -> None:
     assert check_finess(value).value == value
 
 
-def test_finess_corsica_letters_are_refused() -> None:
-    assert check_finess("2A0000018").reason == (
-        "caractère « A » non autorisé en position 2 (chiffres uniquement)"
-    )
+# Corsican establishments listed in the arrêté of 4 March 2015 (real FINESS numbers).
+CORSICAN_FINESS = ("2A0000154", "2B0004246", "2B0000038", "2B0005342", "2B0005359")
+
+
+@pytest.mark.parametrize("value", CORSICAN_FINESS)
+def test_finess_of_a_real_corsican_establishment_is_valid(value: str) -> None:
+    assert check_finess(value) == IdentifierCheck("finess", value, True, None, None, False)
+
+
+@pytest.mark.parametrize("reading", [("20", "20"), ("19", "18"), ("0", "0"), ("1", "2"), ("2", "2")])
+def test_no_other_reading_of_2a_2b_makes_the_real_corsican_numbers_pass(reading: tuple[str, str]) -> None:
+    # the key rule is a reading of the letters: 2A -> 21, 2B -> 22 is the one under which all five pass
+    a, b = reading
+    assert not all(ref_luhn_valid(v.replace("2A", a).replace("2B", b)) for v in CORSICAN_FINESS)
+    assert all(ref_luhn_valid(v.replace("2A", "21").replace("2B", "22")) for v in CORSICAN_FINESS)
+
+
+def test_corsican_finess_with_a_wrong_key_says_which_key_was_expected() -> None:
+    result = check_finess("2A0000155")
+    assert not result.valid
+    assert result.expected_key == "4"
+    assert result.reason == "clé de contrôle incorrecte : 4 attendu, 5 trouvé"
+
+
+@pytest.mark.parametrize("value", ["2C0000154", "2a0000154", "3A0000154", "2AA000154"])
+def test_finess_letters_other_than_corsica_are_refused(value: str) -> None:
+    result = check_finess(value)
+    assert not result.valid
+    assert result.reason is not None and "non autorisé" in result.reason and "2A/2B" in result.reason
+
+
+def test_am_has_no_corsican_letters() -> None:
+    # the ANS describes the N° AM as nine numeric characters
+    assert check_am("2A1234567").reason == "caractère « A » non autorisé en position 2 (chiffres uniquement)"
 
 
 def test_finess_department_99_is_refused_without_allow_test() -> None:
@@ -335,10 +365,10 @@ def test_nir_corsica_with_wrong_key_reports_expected_key() -> None:
     assert result.expected_key == NIR_2A[-2:]
 
 
-def test_nir_lowercase_corsica_is_refused() -> None:
+def test_nir_lowercase_corsica_is_read_upper_case() -> None:
+    # as python-stdnum's fr.nir.compact does: a typed 2a is the department 2A
     result = check_nir(NIR_2A.replace("2A", "2a"))
-    assert not result.valid
-    assert result.reason is not None and "position 7" in result.reason
+    assert result.valid and result.value == NIR_2A
 
 
 def test_nir_letter_outside_department_names_its_position() -> None:
@@ -348,9 +378,22 @@ def test_nir_letter_outside_department_names_its_position() -> None:
     )
 
 
-def test_nir_with_spaces_is_refused() -> None:
-    result = check_nir("1 85 05 78 006 084 91")
-    assert result.reason == "espace en position 2 : saisir le numéro sans espaces"
+@pytest.mark.parametrize("printed", ["1 85 05 78 006 084 91", "1.85.05.78.006.084.91", "1\u00a085 05 78 006 084 91",
+                                     " 185057800608491 "])
+def test_nir_as_printed_is_normalised_before_its_check(printed: str) -> None:
+    assert check_nir(printed) == IdentifierCheck("nir", NIR, True, None, None, False)
+
+
+def test_spaced_corsican_nir_with_lower_case_letter_is_normalised() -> None:
+    n = NIR_2A
+    spaced = f"{n[0]} {n[1:3]} {n[3:5]} {n[5:7].lower()} {n[7:10]} {n[10:13]} {n[13:]}"
+    assert check_nir(spaced).valid
+    assert check_nir(spaced).value == NIR_2A
+
+
+def test_spaced_nir_with_a_wrong_key_still_says_the_expected_key() -> None:
+    result = check_nir("1 85 05 78 006 084 92")
+    assert not result.valid and result.expected_key == "91"
 
 
 def test_nir_with_wrong_length_is_refused() -> None:

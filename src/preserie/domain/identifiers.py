@@ -1,8 +1,10 @@
 """Check digits of French health identifiers: N° AM, RPPS, FINESS and NIR.
 
 Pure functions, standard library only. Values are always strings (a N° AM may
-start with 0); callers strip spaces before checking. Reasons are French
-sentences meant for a person.
+start with 0). A NIR is normalised first (spaces and dots, as printed on a card,
+are dropped, as python-stdnum's `fr.nir.compact` does); the other numbers are
+ids matched elsewhere in a pilot, so a space in them is reported, not dropped.
+Reasons are French sentences meant for a person.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ __all__ = [
     "check_rpps",
     "luhn_is_valid",
     "luhn_key",
+    "normalise_nir",
 ]
 
 IdentifierKind = Literal["am", "rpps", "finess", "nir"]
@@ -34,6 +37,15 @@ _NIR_SEXES = frozenset("123478")
 _NIR_MONTHS = frozenset({f"{n:02d}" for n in range(1, 13)} | {f"{n:02d}" for n in range(20, 100)})
 # For the NIR key, Corsica's 2A and 2B are replaced by 19 and 18.
 _CORSICA = {"2A": "19", "2B": "18"}
+# A FINESS number of Corsica begins with its department, 2A or 2B; for the Luhn key they are read as 21 and 22.
+# Source: the validator of the GIP Plateforme de l'inclusion (github.com/gip-inclusion/pilotage,
+# pilotage/itoutils/validators.py: `finess.replace("2A", "21").replace("2B", "22")`), and the five real Corsican
+# establishments of the arrêté of 4 March 2015 (2A0000154, 2B0004246, 2B0000038, 2B0005342, 2B0005359) all pass
+# their key read so, and under no other reading tried (20, 19/18, 0, 1/2: tests/unit/test_identifiers.py).
+# A N° AM has no such case: the ANS describes it as « 9 caractères numériques » (FAQ, RPPS / N° AM / FINESS).
+_FINESS_CORSICA = {"2A": "21", "2B": "22"}
+# What a NIR may carry as printed: spaces (also the no-break ones a word processor puts in), dots.
+_NIR_SEPARATORS = str.maketrans("", "", " .\u00a0\u202f")
 
 
 @dataclass(frozen=True)
@@ -106,17 +118,24 @@ def _check_luhn_identifier(
     test_prefix: str,
     test_label: str,
     allow_test: bool,
+    corsica: dict[str, str] | None = None,
 ) -> IdentifierCheck:
+    """`corsica` maps the letters a department may have in first position to the digits read for the key."""
+    letters = corsica is not None and value[:2] in corsica
     for position, char in enumerate(value, start=1):
-        if char not in _DIGITS:
-            return _invalid(kind, value, _bad_char(char, position, "chiffres uniquement"))
+        if char not in _DIGITS and not (letters and position == 2):
+            allowed = "chiffres, ou 2A/2B pour la Corse" if corsica is not None else "chiffres uniquement"
+            return _invalid(kind, value, _bad_char(char, position, allowed))
     if len(value) != length:
-        return _invalid(kind, value, f"{length} chiffres attendus, {_found(len(value))}")
+        return _invalid(kind, value, f"{length} caractères attendus, {_found(len(value))}" if corsica is not None
+                        else f"{length} chiffres attendus, {_found(len(value))}")
     department = value[:2]
-    if with_department and department not in _DEPARTMENTS and department != _TEST_DEPARTMENT:
-        return _invalid(kind, value, f"département {department} inconnu : 01 à 95 ou 97 attendu")
+    if with_department and not letters and department not in _DEPARTMENTS and department != _TEST_DEPARTMENT:
+        return _invalid(kind, value, f"département {department} inconnu : 01 à 95, 2A, 2B ou 97 attendu"
+                        if corsica is not None else f"département {department} inconnu : 01 à 95 ou 97 attendu")
     is_test = value.startswith(test_prefix)
-    expected = luhn_key(value[:-1])
+    digits = corsica[department] + value[2:] if letters and corsica is not None else value
+    expected = luhn_key(digits[:-1])
     if expected != value[-1]:
         reason = _key_reason(expected, value[-1])
         return IdentifierCheck(kind, value, False, reason, expected, is_test)
@@ -153,7 +172,11 @@ def check_rpps(value: str, *, allow_test: bool = False) -> IdentifierCheck:
 
 
 def check_finess(value: str, *, allow_test: bool = False) -> IdentifierCheck:
-    """FINESS number: 9 digits (department first), the last one a Luhn key."""
+    """FINESS number: 9 characters (department first: digits, or 2A / 2B in Corsica), the last one a Luhn key.
+
+    >>> check_finess("2A0000154").valid, check_finess("330800872").valid
+    (True, False)
+    """
     return _check_luhn_identifier(
         "finess",
         value,
@@ -162,11 +185,23 @@ def check_finess(value: str, *, allow_test: bool = False) -> IdentifierCheck:
         test_prefix=_TEST_DEPARTMENT,
         test_label="département 99",
         allow_test=allow_test,
+        corsica=_FINESS_CORSICA,
     )
 
 
+def normalise_nir(value: str) -> str:
+    """A NIR as printed (`2 79 03 51 215 189 89`, `2.79.03.2a…`) as its 15 characters, letters upper-case.
+
+    >>> normalise_nir("2 79 03 51 215 189 89")
+    '279035121518989'
+    """
+    return value.translate(_NIR_SEPARATORS).upper()
+
+
 def check_nir(value: str) -> IdentifierCheck:
-    """NIR (social security number): 13 characters + 2-digit key = 97 - (number mod 97)."""
+    """NIR (social security number): 13 characters + 2-digit key = 97 - (number mod 97). Spaces and dots are
+    dropped first (`normalise_nir`); the result's `value` is the normalised NIR."""
+    value = normalise_nir(value)
     for position, char in enumerate(value, start=1):
         corsica = position == 7 and value[5:7] in _CORSICA
         if char not in _DIGITS and not corsica:
