@@ -44,7 +44,7 @@ bench-teleservice: install  ## the sandbox under load against PostgreSQL (PRESER
 
 golden: install  ## rebuild the golden case folders, then refresh their reviewed snapshots
 	$(BIN)/python tests/cases/build.py
-	$(BIN)/python -m pytest tests/integration/test_golden_cases.py --update-golden -q
+	$(BIN)/python -m pytest tests/integration/test_golden_cases.py tests/e2e/test_report.py -k "golden" --update-golden -q
 
 clean:
 	rm -rf $(VENV) preserie-demo .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -316,6 +316,26 @@ def register_all(case: Any, Pilot: Any) -> None:
         p.args = []
         p.traces["traces/2025-01.jsonl"][-1]["ts"] = "2025-03-01T10:00:00+01:00"
 
+    @case("default_as_of_survey_after_last_trace", "Sans --as-of, le questionnaire rempli le lendemain de la "
+          "dernière trace compte : la date du bilan est la fin de ce jour (SPEC §5).", 0, {
+              "decision": "deploy", "as_of": "2025-03-04T23:59:59.999999+01:00",
+              "criteria.satisfaction.responses": 5, "criteria.satisfaction.after_as_of_answers": 0,
+              "data_quality.after_as_of": 0})
+    def survey_after_last_trace(p: Any) -> None:
+        p.args = []
+        for answer in p.survey:
+            answer["submitted_on"] = "2025-03-04"
+
+    @case("default_as_of_anomaly_closed_later", "Sans --as-of, une anomalie fermée après la dernière trace et "
+          "après le questionnaire fixe la date du bilan à la fin du jour de sa fermeture.", 0, {
+              "decision": "deploy", "as_of": "2025-03-06T23:59:59.999999+01:00",
+              "criteria.satisfaction.responses": 5, "criteria.operations.met": True})
+    def anomaly_closed_later(p: Any) -> None:
+        p.args = []
+        p.anomalies.append({"id": "ANO-7", "opened_on": "2025-03-05", "closed_on": "2025-03-06", "operation": "search",
+                            "severity": "blocking", "origin": "software", "practitioner": "",
+                            "summary": "Recherche bloquée, corrigée le 6 mars"})
+
     @case("unknown_practitioner_and_out_of_scope", "Traces d'un médecin non déclaré et d'un non équipé ; une "
           "« ordonnance numérique » d'imagerie (erreur de données) ; l'imagerie papier hors des deux comptes.", 0, {
               "decision": "deploy", "data_quality.unknown_practitioners": 3, "data_quality.out_of_scope_digital": 1,

@@ -24,6 +24,7 @@ from preserie.domain.facts import (
     TraceFacts,
     UsageCounts,
 )
+from preserie.domain.inputs import in_reading_order
 from preserie.domain.reference import Reference
 
 # The engine's memory before it spills to disk. 10M records: 11.7 s and 2.1 GiB peak at 2GB, 10.2 s and 2.8 GiB
@@ -47,6 +48,7 @@ class DuckdbTraceStore:
         self.con.execute(f"SET memory_limit = {sql.literal(memory)}")
         self.con.execute(sql.CREATE_TABLES)
         self._loader = DuckdbTraceLoader(self.con, reference)
+        self._repeats_found = False
 
     def close(self) -> None:
         self.con.close()
@@ -70,7 +72,7 @@ class DuckdbTraceStore:
 
     @property
     def file_issues(self) -> list[FileIssue]:
-        """Every file or row problem met so far; callers add those of the side files."""
+        """Every file or row problem the store met while reading the trace files."""
         return self._loader.issues
 
     def load_registrations(self, path: Path) -> list[FileIssue]:
@@ -86,12 +88,24 @@ class DuckdbTraceStore:
 
     # -- accounting ---------------------------------------------------------------------------------------
 
+    def _find_repeats(self) -> None:
+        """Steps 2 and 3: the repeated event_ids (once, before the evaluation moment is known)."""
+        if not self._repeats_found:
+            self.con.execute(sql.CREATE_REPEATS)
+            self._repeats_found = True
+
+    def latest_kept_ts(self) -> dt.datetime | None:
+        """The latest `ts` among the records that pass steps 1 to 3: what the domain needs to decide the default
+        evaluation moment (`domain.as_of.default_as_of`)."""
+        self._find_repeats()
+        row = self.con.execute(sql.LATEST_TS).fetchone()
+        return row[0] if row else None
+
     def account(self, as_of: dt.datetime | None) -> tuple[dt.datetime | None, DataQuality]:
-        """Steps 1 to 8 of SPEC §5. Returns the as_of used and the eight counts with their evidence."""
-        self.con.execute(sql.CREATE_REPEATS)
-        if as_of is None:
-            row = self.con.execute(sql.LATEST_TS).fetchone()
-            as_of = row[0] if row else None
+        """Steps 1 to 8 of SPEC §5 against the evaluation moment decided by the caller (None: no moment, nothing
+        is after it). Returns that moment and the eight counts with their evidence; the file issues, which come
+        from the source as well as from the store, are the caller's to add."""
+        self._find_repeats()
         self.con.execute("INSERT INTO evaluation VALUES (?::TIMESTAMPTZ)",
                          [as_of or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)])
         self.con.execute(sql.CREATE_ACCOUNTED)
@@ -101,16 +115,11 @@ class DuckdbTraceStore:
         for step, count in self.con.execute(sql.COUNT_STEPS).fetchall():
             counts[step] = count
         return as_of, DataQuality(counts=counts, rejections=tuple(self._rejections()),
-                                  conflicts=tuple(self._conflicts()), file_issues=tuple(
-                                      i.as_dict() for i in self.ordered_issues()))
+                                  conflicts=tuple(self._conflicts()))
 
     def ordered_issues(self) -> list[FileIssue]:
-        """The file issues met: the trace files' in reading order (name, then line), whatever order they were
-        met in (files read together are checked before they are read), then the other files' as met."""
-        def key(issue: FileIssue) -> tuple[int, bytes, int]:
-            return (0, issue.file.encode(), issue.line or 0) if issue.file.startswith("traces/") else (1, b"", 0)
-
-        return sorted(self.file_issues, key=key)
+        """The store's file issues in reading order (see `domain.inputs.in_reading_order`)."""
+        return in_reading_order(self.file_issues)
 
     def _lines(self, wanted: list[tuple[int, int, int | None]]) -> dict[int, int]:
         """Line numbers of records given as (file_idx, rowid, line known or None), read from the files

@@ -11,41 +11,16 @@ import gzip
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from preserie.adapters.trace_sql import TEXT_FIELDS
+from preserie.domain.inputs import FileIssue, TraceFile
 
 FORMATS: dict[str, str] = {".jsonl.gz": "jsonl", ".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 csv.field_size_limit(1 << 30)
-
-
-@dataclass(frozen=True)
-class TraceFile:
-    path: Path
-    name: str  # path relative to the pilot folder, as shown to people
-    format: str
-    compressed: bool
-
-
-@dataclass(frozen=True)
-class FileIssue:
-    file: str
-    level: str  # "error": the file or row could not be used; "warning": read, but worth a look
-    message: str
-    line: int | None = None
-    field: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {"file": self.file, "level": self.level, "message": self.message}
-        if self.line is not None:
-            data["line"] = self.line
-        if self.field is not None:
-            data["field"] = self.field
-        return data
 
 
 def discover(folder: Path) -> tuple[list[TraceFile], list[FileIssue]]:

@@ -1,4 +1,5 @@
-"""Use case: assess a pilot folder. Gathers the facts at the edges, then calls the pure assessment.
+"""Use case: assess a pilot. Gathers the facts at the edges (a `PilotSource`, the trace store), decides the
+evaluation moment, then calls the pure assessment.
 
 The traces, the bulk of the work, are read by the engine in a background thread from the start, while this
 thread validates the declaration and the side files: the two overlap, and nothing waits for the other.
@@ -7,20 +8,25 @@ thread validates the declaration and the side files: the two overlap, and nothin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
 from preserie.adapters.errors import UnusableInput
-from preserie.adapters.trace_files import FileIssue, TraceFile, discover
 from preserie.data import load_default_policy, load_reference
+from preserie.domain.as_of import default_as_of
+from preserie.domain.inputs import ERROR, WARNING, FileIssue, SideRows, TraceFile, in_reading_order
 from preserie.domain.policy import PolicyError
 
-if TYPE_CHECKING:  # pydantic's import is left to overlap with the reading of the traces (see assess_folder)
+if TYPE_CHECKING:  # pydantic's import is left to overlap with the reading of the traces (see assess_pilot)
+    from preserie.domain.feedback import Anomaly, SurveyAnswer
     from preserie.domain.pilot import PilotDeclaration
+    from preserie.domain.source import PilotSource
+
+PILOT_FILE = "pilot.yaml"
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ class AssessmentRun:
     @property
     def has_input_problems(self) -> bool:
         quality = self.result["data_quality"]
-        return bool(quality["rejected"]) or any(i.level == "error" for i in self.issues)
+        return bool(quality["rejected"]) or any(i.level == ERROR for i in self.issues)
 
 
 Progress = Callable[[str], None]  # told, in French, what the assessment is doing (a terminal shows it)
@@ -46,37 +52,54 @@ def _quiet(_: str) -> None:
     """No one to tell."""
 
 
-def _read_traces(store: DuckdbTraceStore, folder: Path, trace_files: list[TraceFile], progress: Progress) -> bool:
-    """Load every trace file and the registry extract; says whether registrations.csv exists."""
-    if not (folder / "traces").is_dir():
-        store.file_issues.append(FileIssue("traces/", "warning", "dossier absent : aucune trace de poste"))
-    store.load_traces(trace_files, progress)
-    registrations = folder / "registrations.csv"
-    if registrations.is_file():
-        progress("lecture du registre : registrations.csv")
-        store.file_issues.extend(store.load_registrations(registrations))
-        return True
-    store.file_issues.append(FileIssue("registrations.csv", "warning", "fichier absent : les ordonnances "
-                                       "enregistrées sont déduites des appels « créer » réussis (traces)"))
-    return False
+def _read_traces(store: DuckdbTraceStore, trace_files: Sequence[TraceFile], registrations: Path | None,
+                 progress: Progress) -> list[FileIssue]:
+    """Load every trace file and the registry extract into the store; the problems met on the way."""
+    store.load_traces(list(trace_files), progress)
+    issues = list(store.file_issues)
+    if registrations is not None:
+        progress(f"lecture du registre : {registrations.name}")
+        issues.extend(store.load_registrations(registrations))
+    else:
+        issues.append(FileIssue("registrations.csv", WARNING, "fichier absent : les ordonnances enregistrées sont "
+                                "déduites des appels « créer » réussis (traces)"))
+    return issues
+
+
+def _side_issues(name: str, side: SideRows[Any]) -> list[FileIssue]:
+    return [*side.issues, *([] if side.present else [FileIssue(name, WARNING, "fichier absent")])]
+
+
+def _side_days(anomalies: Sequence[Anomaly], answers: Sequence[SurveyAnswer]) -> Iterator[dt.date]:
+    """The days the side files record, for the default evaluation moment (SPEC §5)."""
+    yield from (a.submitted_on for a in answers)
+    for anomaly in anomalies:
+        yield anomaly.opened_on
+        if anomaly.closed_on is not None:
+            yield anomaly.closed_on
 
 
 def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identities: bool = False,
                   memory_limit: str | None = None, progress: Progress = _quiet) -> AssessmentRun:
-    """Assess one pilot folder. Raises `UnusableInput` when it cannot be assessed at all. `progress` is told each
+    """Assess one pilot folder (see `assess_pilot`)."""
+    from preserie.adapters.folder_source import FolderPilotSource
+
+    return assess_pilot(FolderPilotSource(folder), as_of=as_of, test_identities=test_identities,
+                        memory_limit=memory_limit, progress=progress)
+
+
+def assess_pilot(source: PilotSource, *, as_of: dt.datetime | None = None, test_identities: bool = False,
+                 memory_limit: str | None = None, progress: Progress = _quiet) -> AssessmentRun:
+    """Assess one pilot. Raises `UnusableInput` when it cannot be assessed at all. `progress` is told each
     stage (from the reading thread too), for a terminal to show on long runs."""
-    from preserie.adapters.pilot_folder import PILOT_FILE, check_folder
-
-    check_folder(folder)
+    source.check()
     reference = load_reference()
-    trace_files, discovery_issues = discover(folder)
+    trace_files, discovery_issues = source.trace_files()
     with DuckdbTraceStore(reference, memory_limit=memory_limit) as store, ThreadPoolExecutor(1) as pool:
-        store.file_issues.extend(discovery_issues)
-        reading: Future[bool] = pool.submit(_read_traces, store, folder, trace_files, progress)
+        reading: Future[list[FileIssue]] = pool.submit(_read_traces, store, trace_files,
+                                                       source.registrations_file(), progress)
         try:
-            from preserie.adapters import pilot_folder  # pydantic's import overlaps with the reading
-
-            pilot = pilot_folder.load_declaration(folder)
+            pilot = source.declaration()
             try:
                 policy = load_default_policy().with_overrides(pilot.policy)
             except PolicyError as error:
@@ -84,24 +107,23 @@ def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identi
         except UnusableInput:
             store.con.interrupt()
             raise
-        anomalies = pilot_folder.read_anomalies(folder)
-        survey = pilot_folder.read_survey(folder)
-        has_registrations = reading.result()
-        for name, side in (("anomalies.csv", anomalies), ("survey.csv", survey)):
-            store.file_issues.extend(side.issues)
-            if not side.present:
-                store.file_issues.append(FileIssue(name, "warning", "fichier absent"))
+        anomalies, survey = source.anomalies(), source.survey()
+        reading_issues = reading.result()
         progress("comptabilité des traces (doublons, conflits, date du bilan)")
         store.apply_users({u.id: u.situation.value for u in pilot.users})
-        used_as_of, quality = store.account(as_of)
+        moment = as_of or default_as_of(store.latest_kept_ts(), _side_days(anomalies.rows, survey.rows))
+        quality = store.account(moment)[1]
         progress("calcul des critères")
-        facts = store.facts(count_out_of_scope=policy.count_out_of_scope, has_registrations=has_registrations)
-        issues = store.ordered_issues()
+        facts = store.facts(count_out_of_scope=policy.count_out_of_scope,
+                            has_registrations=source.registrations_file() is not None)
+    issues = in_reading_order([*discovery_issues, *reading_issues, *_side_issues("anomalies.csv", anomalies),
+                               *_side_issues("survey.csv", survey)])
+    quality = replace(quality, file_issues=tuple(i.as_dict() for i in issues))
     from preserie.domain.assessment import Evidence, assess
 
-    unreadable = tuple(sorted({i.file for i in issues if i.level == "error" and i.file.startswith("traces/")}))
-    dropped = tuple(f"{i.file} ligne {i.line}" for i in anomalies.issues + survey.issues if i.level == "error")
-    evidence = Evidence(pilot=pilot, policy=policy, reference=reference, as_of=used_as_of, data_quality=quality,
+    unreadable = tuple(sorted({i.file for i in issues if i.level == ERROR and i.file.startswith("traces/")}))
+    dropped = tuple(f"{i.file} ligne {i.line}" for i in [*anomalies.issues, *survey.issues] if i.level == ERROR)
+    evidence = Evidence(pilot=pilot, policy=policy, reference=reference, as_of=moment, data_quality=quality,
                         facts=facts, anomalies=anomalies.rows, answers=survey.rows,
                         allow_test_identities=test_identities, unreadable_files=unreadable, dropped_rows=dropped)
     return AssessmentRun(result=assess(evidence), issues=issues, pilot=pilot)

@@ -1,0 +1,70 @@
+"""What a pilot's inputs are made of, wherever they are read from: its trace files, the problems met while
+reading them (file, line, field), and the rows of a small side file. Plain data: reading is the adapters' job."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, TypeVar
+
+Row = TypeVar("Row")
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class TraceFile:
+    path: Path
+    name: str  # path relative to the pilot folder, as shown to people
+    format: str  # jsonl | csv | parquet
+    compressed: bool
+
+
+@dataclass(frozen=True)
+class FileIssue:
+    file: str
+    level: str  # "error": the file or row could not be used; "warning": read, but worth a look
+    message: str
+    line: int | None = None
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"file": self.file, "level": self.level, "message": self.message}
+        if self.line is not None:
+            data["line"] = self.line
+        if self.field is not None:
+            data["field"] = self.field
+        return data
+
+    @property
+    def where(self) -> str:
+        """« survey.csv, ligne 4, champ overall »: where a person looks."""
+        return self.file + (f", ligne {self.line}" if self.line else "") + (f", champ {self.field}" if self.field
+                                                                            else "")
+
+
+@dataclass(frozen=True)
+class SideRows(Generic[Row]):
+    """The valid rows of a side file (anomalies, survey), the problems of the others, and whether it exists."""
+
+    rows: Sequence[Row] = ()
+    issues: Sequence[FileIssue] = field(default_factory=tuple)
+    present: bool = False
+
+
+# Where the issues of files other than traces are listed, after those of the trace files.
+SIDE_FILE_ORDER: tuple[str, ...] = ("pilot.yaml", "registrations.csv", "anomalies.csv", "survey.csv")
+
+
+def in_reading_order(issues: Sequence[FileIssue]) -> list[FileIssue]:
+    """The trace files' issues in reading order (name in byte order, then line), whatever order they were met
+    in (files read together are checked before they are read); then each side file's, in the order above and
+    as met within a file."""
+
+    def key(issue: FileIssue) -> tuple[int, bytes, int]:
+        if issue.file.startswith("traces/"):
+            return 0, issue.file.encode(), issue.line or 0
+        known = issue.file in SIDE_FILE_ORDER
+        return 1, bytes([SIDE_FILE_ORDER.index(issue.file) if known else len(SIDE_FILE_ORDER)]), 0
+
+    return sorted(issues, key=key)
