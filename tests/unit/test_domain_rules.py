@@ -41,23 +41,23 @@ def facts(**changes: Any) -> TraceFacts:
                                                         (333, 667, False), (334, 667, True)])
 def test_usage_rate_threshold_is_compared_exactly(digital: int, total: int, met: bool) -> None:
     result = criteria.usage_rate([user("a")], facts(usage={"a": UsageCounts(START, digital, total)}), POLICY)
-    assert result["practitioners"][0]["met"] is met
-    assert result["met"] is met
+    assert result.practitioners[0].met is met
+    assert result.met is met
 
 
 def test_usage_rate_is_not_met_without_any_user() -> None:
-    assert criteria.usage_rate([], facts(), POLICY)["met"] is False
+    assert criteria.usage_rate([], facts(), POLICY).met is False
 
 
 def test_usage_rate_flags_low_volume_below_twenty_prescriptions() -> None:
     rows = criteria.usage_rate([user("a"), user("b")], facts(usage={
-        "a": UsageCounts(START, 19, 19), "b": UsageCounts(START, 20, 20)}), POLICY)["practitioners"]
-    assert [r["low_volume"] for r in rows] == [True, False]
+        "a": UsageCounts(START, 19, 19), "b": UsageCounts(START, 20, 20)}), POLICY).practitioners
+    assert [r.low_volume for r in rows] == [True, False]
 
 
 def test_registration_rate_needs_at_least_one_created_prescription() -> None:
     result = criteria.registration_rate(facts(), POLICY)
-    assert result["met"] is False and result["rate"] is None
+    assert result.met is False and result.rate is None
 
 
 @pytest.mark.parametrize(("software", "calls", "met"), [(5, 100, True), (6, 100, False), (1, 20, True)])
@@ -65,7 +65,7 @@ def test_software_error_rate_at_most_five_percent(software: int, calls: int, met
     counts = OperationCounts(calls=calls, ok=calls - software, errors={"software": software})
     ops = {op: counts for op in ("create", "consult", "search")}
     result = criteria.operations(facts(operations=ops), [], START, REFERENCE, POLICY)
-    assert result["operations"]["search"]["met"] is met
+    assert result.operations["search"].met is met
 
 
 def test_an_anomaly_closed_on_the_evaluation_day_is_no_longer_open() -> None:
@@ -82,8 +82,8 @@ def test_anomalies_are_judged_on_the_day_of_as_of_in_paris() -> None:
     late_evening_utc = dt.datetime(2025, 3, 2, 23, 30, tzinfo=dt.UTC)  # already 3 March in Paris
     ops = {op: OperationCounts(calls=1, ok=1, errors={}) for op in ("create", "consult", "search")}
     result = criteria.operations(facts(operations=ops), [anomaly], late_evening_utc, REFERENCE, POLICY)
-    assert result["operations"]["create"]["met"] is False
-    assert result["operations"]["consult"]["met"] is True
+    assert result.operations["create"].met is False
+    assert result.operations["consult"].met is True
 
 
 def answer(pid: str, day: int, overall: int, blocking: bool = False) -> SurveyAnswer:
@@ -95,7 +95,7 @@ def answer(pid: str, day: int, overall: int, blocking: bool = False) -> SurveyAn
 def test_satisfaction_keeps_the_latest_answer_and_the_later_row_on_a_tie() -> None:
     answers = [answer("a", 10, 1, blocking=True), answer("a", 20, 4), answer("b", 20, 2), answer("b", 20, 5)]
     result = criteria.satisfaction([user("a"), user("b")], answers, POLICY)
-    assert result["mean_overall"] == 4.5 and result["blocking_issues"] == [] and result["met"] is True
+    assert result.mean_overall == 4.5 and result.blocking_issues == () and result.met is True
 
 
 def test_survey_boolean_must_be_exactly_true_or_false() -> None:

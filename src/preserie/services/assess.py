@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from preserie.domain.policy import PolicyError
 if TYPE_CHECKING:  # pydantic's import is left to overlap with the reading of the traces (see assess_pilot)
     from preserie.domain.feedback import Anomaly, SurveyAnswer
     from preserie.domain.pilot import PilotDeclaration
+    from preserie.domain.results import Assessment
     from preserie.domain.source import PilotSource
 
 PILOT_FILE = "pilot.yaml"
@@ -31,18 +33,23 @@ PILOT_FILE = "pilot.yaml"
 
 @dataclass(frozen=True)
 class AssessmentRun:
-    result: dict[str, Any]
+    assessment: Assessment
     issues: list[FileIssue]  # every file or row problem met on the way (also in the result)
     pilot: PilotDeclaration
 
+    @cached_property
+    def result(self) -> dict[str, Any]:
+        """The `preserie.assessment/1` object (SPEC §7)."""
+        return self.assessment.as_dict()
+
     @property
     def decision(self) -> str:
-        return str(self.result["decision"])
+        return self.assessment.decision
 
     @property
     def has_input_problems(self) -> bool:
-        quality = self.result["data_quality"]
-        return bool(quality["rejected"]) or any(i.level == ERROR for i in self.issues)
+        rejected = self.assessment.data_quality.counts["rejected"]
+        return bool(rejected) or any(i.level == ERROR for i in self.issues)
 
 
 Progress = Callable[[str], None]  # told, in French, what the assessment is doing (a terminal shows it)
@@ -126,4 +133,4 @@ def assess_pilot(source: PilotSource, *, as_of: dt.datetime | None = None, test_
     evidence = Evidence(pilot=pilot, policy=policy, reference=reference, as_of=moment, data_quality=quality,
                         facts=facts, anomalies=anomalies.rows, answers=survey.rows,
                         allow_test_identities=test_identities, unreadable_files=unreadable, dropped_rows=dropped)
-    return AssessmentRun(result=assess(evidence), issues=issues, pilot=pilot)
+    return AssessmentRun(assessment=assess(evidence), issues=issues, pilot=pilot)
