@@ -11,9 +11,10 @@ from importlib import resources
 import yaml
 
 from preserie.data import load_default_policy, load_reference
-from preserie.domain.accounting import REJECTION_REASONS, STEPS
+from preserie.domain.accounting import STEPS
 from preserie.domain.criteria import CRITERIA
 from preserie.domain.dossier import CHECKS
+from preserie.domain.trace_contract import REJECTION_REASONS
 
 
 def _doc(obj: object) -> str:

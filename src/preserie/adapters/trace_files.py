@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from preserie.adapters.trace_sql import TEXT_FIELDS
 from preserie.domain.inputs import FileIssue, TraceFile
+from preserie.domain.trace_contract import Rejection
 
 FORMATS: dict[str, str] = {".jsonl.gz": "jsonl", ".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 GZIP_MAGIC = b"\x1f\x8b"
@@ -105,9 +106,9 @@ def careful_json_rows(trace_file: TraceFile, file_idx: int) -> Iterator[dict[str
             try:
                 value = json.loads(raw)
             except (ValueError, UnicodeDecodeError):
-                value, row["parse_error"] = None, "unreadable"
+                value, row["parse_error"] = None, Rejection.UNREADABLE.value
             if value is not None and not isinstance(value, dict):
-                value, row["parse_error"] = None, "not_object"
+                value, row["parse_error"] = None, Rejection.NOT_OBJECT.value
             for name in TEXT_FIELDS:
                 row[name] = _json_text(name, value.get(name)) if value else None
             yield row
@@ -128,7 +129,7 @@ def careful_csv_rows(trace_file: TraceFile, file_idx: int) -> Iterator[dict[str,
             ordinal += 1
             row: dict[str, Any] = {"file_idx": file_idx, "ordinal": ordinal, "line": line, "parse_error": None}
             if len(cells) != len(header):
-                row["parse_error"] = "csv_row"
+                row["parse_error"] = Rejection.CSV_ROW.value
                 cells = []
             values = dict(zip(header, cells, strict=False))
             for name in TEXT_FIELDS:

@@ -10,17 +10,25 @@ distributed engine by swapping the readers.
 
 from __future__ import annotations
 
-# The contract's fields of a trace record (SPEC §4), in the order of the staging table.
-TEXT_FIELDS: tuple[str, ...] = (
-    "event_id", "ts", "practitioner", "situation", "workstation", "software_version", "type",
-    "category", "digital", "prescription_id", "operation", "outcome", "http_status", "error_code",
-    "duration_ms", "os", "os_version", "card_reader", "card_kind", "network",
+from preserie.domain.accounting import Step
+from preserie.domain.trace_contract import (
+    COMMON_FIELDS,
+    EVENT_ID_MAX_LENGTH,
+    FIELDS,
+    TYPED_FIELDS,
+    Outcome,
+    RecordType,
 )
-# Fields whose JSON type matters (a string "true" is not a boolean, "404" is not an integer).
-JSON_TYPED_FIELDS: tuple[str, ...] = ("digital", "http_status", "duration_ms")
-COMMON_FIELDS: tuple[str, ...] = (
-    "event_id", "ts", "practitioner", "situation", "workstation", "software_version", "type",
-)
+from preserie.domain.trace_contract import Rejection as R
+
+PRESCRIPTION, CALL, WORKSTATION = (f"'{t}'" for t in RecordType)  # as SQL literals
+OK, ERROR = (f"'{o}'" for o in Outcome)
+
+__all__ = ["COMMON_FIELDS", "JSON_TYPED_FIELDS", "TEXT_FIELDS"]  # and the statements below
+
+# The contract's fields (domain.trace_contract), in the order of the staging table.
+TEXT_FIELDS: tuple[str, ...] = FIELDS
+JSON_TYPED_FIELDS: tuple[str, ...] = TYPED_FIELDS
 
 ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 ISO_WITHOUT_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
@@ -65,7 +73,7 @@ def account_select(source: str, categories: list[str], operations: list[str], ou
     oos = ", ".join(f"'{c}'" for c in out_of_scope)
     return f"""
 SELECT v.*,
-    coalesce(v.type = 'prescription' AND v.digital AND v.category IN ({oos}), false) AS out_of_scope_digital
+    coalesce(v.type = {PRESCRIPTION} AND v.digital AND v.category IN ({oos}), false) AS out_of_scope_digital
 FROM ({validate_select(source, categories, operations)}) v
 """
 
@@ -80,7 +88,8 @@ def practitioner_steps(users: dict[str, str]) -> str:
         declared = "NULL::VARCHAR"
     return f"""
 CREATE TABLE practitioner_steps AS
-SELECT rowid AS rid, CASE WHEN {declared} IS NULL THEN 'unknown_practitioners' ELSE 'other_situation' END AS step
+SELECT rowid AS rid,
+    CASE WHEN {declared} IS NULL THEN '{Step.UNKNOWN_PRACTITIONERS}' ELSE '{Step.OTHER_SITUATION}' END AS step
 FROM records WHERE reason IS NULL AND {declared} IS DISTINCT FROM situation
 """
 
@@ -93,32 +102,34 @@ def validate_select(source: str, categories: list[str], operations: list[str]) -
     """
     cats = ", ".join(f"'{c}'" for c in categories)
     ops = ", ".join(f"'{o}'" for o in operations)
-    missing = "\n".join(f"        WHEN {_missing(f)} THEN 'missing_{f}'" for f in COMMON_FIELDS)
+    types = ", ".join(f"'{t}'" for t in RecordType)
+    missing = "\n".join(f"        WHEN {_missing(f)} THEN '{R.missing(f)}'" for f in COMMON_FIELDS)
     return f"""
 SELECT file_idx, line,
     CASE
         WHEN parse_error IS NOT NULL THEN parse_error
 {missing}
-        WHEN length(event_id) > 128 THEN 'event_id_too_long'
+        WHEN length(event_id) > {EVENT_ID_MAX_LENGTH} THEN '{R.EVENT_ID_TOO_LONG}'
         WHEN NOT regexp_full_match(ts, '{ISO_WITH_OFFSET}') OR ts_value IS NULL
-            THEN CASE WHEN regexp_full_match(ts, '{ISO_WITHOUT_OFFSET}') THEN 'ts_no_offset' ELSE 'ts_not_iso' END
-        WHEN type NOT IN ('prescription', 'call', 'workstation') THEN 'unknown_type'
-        WHEN type = 'prescription' AND {_missing("category")} THEN 'missing_category'
-        WHEN type = 'prescription' AND category NOT IN ({cats}) THEN 'unknown_category'
-        WHEN type = 'prescription' AND digital IS NULL THEN 'missing_digital'
-        WHEN type = 'prescription' AND digital NOT IN ('true', 'false') THEN 'digital_not_boolean'
-        WHEN type = 'prescription' AND digital = 'true' AND {_missing("prescription_id")}
-            THEN 'missing_prescription_id'
-        WHEN type = 'call' AND {_missing("operation")} THEN 'missing_operation'
-        WHEN type = 'call' AND operation NOT IN ({ops}) THEN 'unknown_operation'
-        WHEN type = 'call' AND {_missing("outcome")} THEN 'missing_outcome'
-        WHEN type = 'call' AND outcome NOT IN ('ok', 'error') THEN 'unknown_outcome'
+            THEN CASE WHEN regexp_full_match(ts, '{ISO_WITHOUT_OFFSET}') THEN '{R.TS_NO_OFFSET}'
+                      ELSE '{R.TS_NOT_ISO}' END
+        WHEN type NOT IN ({types}) THEN '{R.UNKNOWN_TYPE}'
+        WHEN type = {PRESCRIPTION} AND {_missing("category")} THEN '{R.MISSING_CATEGORY}'
+        WHEN type = {PRESCRIPTION} AND category NOT IN ({cats}) THEN '{R.UNKNOWN_CATEGORY}'
+        WHEN type = {PRESCRIPTION} AND digital IS NULL THEN '{R.MISSING_DIGITAL}'
+        WHEN type = {PRESCRIPTION} AND digital NOT IN ('true', 'false') THEN '{R.DIGITAL_NOT_BOOLEAN}'
+        WHEN type = {PRESCRIPTION} AND digital = 'true' AND {_missing("prescription_id")}
+            THEN '{R.MISSING_PRESCRIPTION_ID}'
+        WHEN type = {CALL} AND {_missing("operation")} THEN '{R.MISSING_OPERATION}'
+        WHEN type = {CALL} AND operation NOT IN ({ops}) THEN '{R.UNKNOWN_OPERATION}'
+        WHEN type = {CALL} AND {_missing("outcome")} THEN '{R.MISSING_OUTCOME}'
+        WHEN type = {CALL} AND outcome NOT IN ({OK}, {ERROR}) THEN '{R.UNKNOWN_OUTCOME}'
         WHEN http_status IS NOT NULL AND NOT regexp_full_match(http_status, '^-?[0-9]{{1,9}}$')
-            THEN 'http_status_not_integer'
+            THEN '{R.HTTP_STATUS_NOT_INTEGER}'
         WHEN http_status IS NOT NULL AND http_status::INTEGER NOT BETWEEN 100 AND 599
-            THEN 'http_status_out_of_range'
-        WHEN type = 'call' AND outcome = 'error' AND http_status::INTEGER < 400 THEN 'error_below_400'
-        WHEN type = 'call' AND outcome = 'ok' AND http_status::INTEGER >= 400 THEN 'ok_at_400'
+            THEN '{R.HTTP_STATUS_OUT_OF_RANGE}'
+        WHEN type = {CALL} AND outcome = {ERROR} AND http_status::INTEGER < 400 THEN '{R.ERROR_BELOW_400}'
+        WHEN type = {CALL} AND outcome = {OK} AND http_status::INTEGER >= 400 THEN '{R.OK_AT_400}'
     END AS reason,
     event_id, ts_value AS ts, practitioner, situation, workstation, software_version,
     type, category, try_cast(digital AS BOOLEAN) AS digital, nullif(prescription_id, '') AS prescription_id,
@@ -225,7 +236,7 @@ WITH repeated_hashes AS (
     WHERE c.event_id IN (SELECT event_id FROM multi)
 )
 SELECT rid, event_id,
-       CASE WHEN rank_in_content > 1 THEN 'duplicates' ELSE 'conflicts' END AS step
+       CASE WHEN rank_in_content > 1 THEN '{Step.DUPLICATES}' ELSE '{Step.CONFLICTS}' END AS step
 FROM ranked WHERE rank_in_id > 1
 """
 
@@ -235,16 +246,16 @@ SELECT max(r.ts) FROM records r ANTI JOIN repeats p ON p.rid = r.rowid WHERE r.r
 """
 
 # Steps 4 to 8 for the records that passed steps 1 to 3, against the evaluation moment the store wrote.
-CREATE_ACCOUNTED = """
+CREATE_ACCOUNTED = f"""
 CREATE VIEW accounted AS
 SELECT r.rowid AS rid, r.* EXCLUDE (out_of_scope_digital),
     CASE
-        WHEN r.reason IS NOT NULL THEN 'rejected'
+        WHEN r.reason IS NOT NULL THEN '{Step.REJECTED}'
         WHEN p.step IS NOT NULL THEN p.step
         WHEN s.step IS NOT NULL THEN s.step
-        WHEN r.ts > (SELECT as_of FROM evaluation) THEN 'after_as_of'
-        WHEN r.out_of_scope_digital THEN 'out_of_scope_digital'
-        ELSE 'used'
+        WHEN r.ts > (SELECT as_of FROM evaluation) THEN '{Step.AFTER_AS_OF}'
+        WHEN r.out_of_scope_digital THEN '{Step.OUT_OF_SCOPE_DIGITAL}'
+        ELSE '{Step.USED}'
     END AS step
 FROM records r
 LEFT JOIN repeats p ON p.rid = r.rowid
@@ -276,14 +287,14 @@ SELECT r.file_idx, r.rowid, r.line, r.reason FROM records r
 WHERE r.reason IS NOT NULL ORDER BY r.rowid
 """
 
-CONFLICTS = """
+CONFLICTS = f"""
 WITH first AS (
     SELECT event_id, arg_min(file_idx, rowid) AS file_idx, min(rowid) AS rid, arg_min(line, rowid) AS line
-    FROM records WHERE reason IS NULL AND event_id IN (SELECT event_id FROM repeats WHERE step = 'conflicts')
+    FROM records WHERE reason IS NULL AND event_id IN (SELECT event_id FROM repeats WHERE step = '{Step.CONFLICTS}')
     GROUP BY event_id
 )
 SELECT p.event_id, r.file_idx, p.rid, r.line, f.file_idx, f.rid, f.line
 FROM repeats p JOIN records r ON r.rowid = p.rid
 JOIN first f ON f.event_id = p.event_id
-WHERE p.step = 'conflicts' ORDER BY p.rid
+WHERE p.step = '{Step.CONFLICTS}' ORDER BY p.rid
 """

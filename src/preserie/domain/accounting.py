@@ -6,49 +6,35 @@ Each record lands in exactly one count; `events_read` is their sum.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+from preserie.domain.trace_contract import REJECTION_REASONS
+
+
+class Step(StrEnum):
+    """The eight counts a record may land in, in the order of the steps."""
+
+    REJECTED = "rejected"
+    DUPLICATES = "duplicates"
+    CONFLICTS = "conflicts"
+    UNKNOWN_PRACTITIONERS = "unknown_practitioners"
+    OTHER_SITUATION = "other_situation"
+    AFTER_AS_OF = "after_as_of"
+    OUT_OF_SCOPE_DIGITAL = "out_of_scope_digital"
+    USED = "used"
+
 
 STEPS: tuple[tuple[str, str], ...] = (
-    ("rejected", "rejetés (illisibles ou hors contrat)"),
-    ("duplicates", "doublons (même event_id, même contenu)"),
-    ("conflicts", "conflits (même event_id, autre contenu ; le premier compte)"),
-    ("unknown_practitioners", "médecin non déclaré ou non équipé"),
-    ("other_situation", "autre situation d'exercice (multi-activité)"),
-    ("after_as_of", "postérieurs à la date du bilan"),
-    ("out_of_scope_digital", "ordonnance numérique hors périmètre (imagerie, transport)"),
-    ("used", "retenus pour le bilan"),
+    (Step.REJECTED, "rejetés (illisibles ou hors contrat)"),
+    (Step.DUPLICATES, "doublons (même event_id, même contenu)"),
+    (Step.CONFLICTS, "conflits (même event_id, autre contenu ; le premier compte)"),
+    (Step.UNKNOWN_PRACTITIONERS, "médecin non déclaré ou non équipé"),
+    (Step.OTHER_SITUATION, "autre situation d'exercice (multi-activité)"),
+    (Step.AFTER_AS_OF, "postérieurs à la date du bilan"),
+    (Step.OUT_OF_SCOPE_DIGITAL, "ordonnance numérique hors périmètre (imagerie, transport)"),
+    (Step.USED, "retenus pour le bilan"),
 )
 STEP_NAMES: tuple[str, ...] = tuple(name for name, _ in STEPS)
-
-# Reason codes produced by the trace store -> (field, French message for the person who fixes the file).
-REJECTION_REASONS: dict[str, tuple[str, str]] = {
-    "unreadable": ("", "ligne illisible : objet JSON attendu"),
-    "not_object": ("", "ligne illisible : un objet JSON est attendu, pas une autre valeur"),
-    "csv_row": ("", "ligne CSV mal formée (nombre de colonnes)"),
-    "missing_event_id": ("event_id", "champ obligatoire manquant ou vide"),
-    "missing_ts": ("ts", "champ obligatoire manquant ou vide"),
-    "missing_practitioner": ("practitioner", "champ obligatoire manquant ou vide"),
-    "missing_situation": ("situation", "champ obligatoire manquant ou vide"),
-    "missing_workstation": ("workstation", "champ obligatoire manquant ou vide"),
-    "missing_software_version": ("software_version", "champ obligatoire manquant ou vide"),
-    "missing_type": ("type", "champ obligatoire manquant ou vide"),
-    "event_id_too_long": ("event_id", "plus de 128 caractères"),
-    "ts_not_iso": ("ts", "date ISO 8601 avec décalage horaire attendue (ex. 2025-01-13T09:30:00+01:00)"),
-    "ts_no_offset": ("ts", "décalage horaire manquant (ajouter +01:00, +02:00 ou Z)"),
-    "unknown_type": ("type", "valeur inconnue (prescription, call ou workstation)"),
-    "missing_category": ("category", "catégorie manquante pour une prescription"),
-    "unknown_category": ("category", "catégorie inconnue"),
-    "missing_digital": ("digital", "champ manquant pour une prescription"),
-    "digital_not_boolean": ("digital", "booléen attendu (true ou false)"),
-    "missing_prescription_id": ("prescription_id", "ordonnance numérique sans identifiant"),
-    "missing_operation": ("operation", "opération manquante pour un appel"),
-    "unknown_operation": ("operation", "opération inconnue (create, consult ou search)"),
-    "missing_outcome": ("outcome", "résultat manquant pour un appel"),
-    "unknown_outcome": ("outcome", "résultat inconnu (ok ou error)"),
-    "http_status_not_integer": ("http_status", "entier attendu"),
-    "http_status_out_of_range": ("http_status", "statut HTTP entre 100 et 599 attendu"),
-    "error_below_400": ("http_status", "appel en erreur avec un statut HTTP inférieur à 400 (incohérent)"),
-    "ok_at_400": ("http_status", "appel réussi avec un statut HTTP de 400 ou plus (incohérent)"),
-}
 
 
 @dataclass(frozen=True)
@@ -65,7 +51,7 @@ class Rejection:
 
 
 def describe_rejection(file: str, line: int, reason: str) -> Rejection:
-    field_name, message = REJECTION_REASONS.get(reason, ("", reason))
+    field_name, message = REJECTION_REASONS.get(reason, ("", reason))  # type: ignore[call-overload]
     return Rejection(file=file, line=line, reason=reason, field=field_name, message=message)
 
 
