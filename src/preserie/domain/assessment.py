@@ -102,7 +102,7 @@ def assess(evidence: Evidence) -> dict[str, Any]:
     context = DossierContext(
         reference=evidence.reference, as_of=evidence.as_of, earliest_window_start=min(starts, default=None),
         active_users=facts.active_users, allow_test_identities=evidence.allow_test_identities,
-        unreadable_files=evidence.unreadable_files, dropped_rows=evidence.dropped_rows,
+        unreadable_files=evidence.unreadable_files, dropped_rows=evidence.dropped_rows, policy=policy,
     )
     dossier: list[CheckResult] = check_dossier(pilot, context)
     reasons: list[dict[str, str]] = []
