@@ -68,6 +68,8 @@ def assess(
                                          "ou qu'un fichier est illisible.")] = False,
     test_identities: Annotated[bool, typer.Option("--test-identities", help="Accepter les identités de test "
                                                   "(département 99…), en le signalant.")] = False,
+    details: Annotated[bool, typer.Option("--details", help="Imprimer tous les tableaux du bilan (par médecin, "
+                                          "par opération…), pas seulement le résumé.")] = False,
 ) -> None:
     """Établir le bilan d'une présérie. Code de sortie : 0 déploiement, 1 prolongation, 2 données inutilisables."""
     err = typer.echo
@@ -79,7 +81,7 @@ def assess(
 
         from preserie.adapters.terminal import render
 
-        render(run.result, Console())
+        render(run.result, Console(), details=details)
     for issue in run.issues:
         if issue.level == "error":
             where = issue.file + (f", ligne {issue.line}" if issue.line else "") + (
