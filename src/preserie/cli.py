@@ -113,7 +113,8 @@ def export(
                                              "DOSSIER/export).")] = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """Exporter le tableau par médecin, la qualité des données et les rejets (CSV ou Excel)."""
+    """Exporter le bilan partie par partie (décision, dossier, C1 à C5, anomalies, données, rejets) : CSV ou
+    Excel."""
     from preserie.adapters.exports import write
 
     run = _assess_or_exit(folder, as_of)
