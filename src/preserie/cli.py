@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from preserie.adapters.errors import UnusableInput
+from preserie.cli_french import FrenchGroup
 
 if TYPE_CHECKING:  # the service is imported when a command runs, not when --help is shown
     from preserie.services.assess import AssessmentRun
     from preserie.simulate.live import LiveOptions
 
-app = typer.Typer(help="preserie : conduire et juger la présérie de l'ordonnance numérique.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(help="preserie : conduire et juger la présérie de l'ordonnance numérique.", cls=FrenchGroup,
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  subcommand_metavar="COMMANDE [ARGUMENTS]...")
 
 EXIT_DEPLOY, EXIT_EXTEND, EXIT_UNUSABLE = 0, 1, 2
 
@@ -27,7 +29,8 @@ def main() -> None:
     """preserie : conduire et juger la présérie de l'ordonnance numérique."""
 
 
-FolderArgument = Annotated[Path, typer.Argument(help="Dossier de la présérie (pilot.yaml, traces/, …).")]
+FolderArgument = Annotated[Path, typer.Argument(help="Dossier de la présérie (pilot.yaml, traces/, …).",
+                                                metavar="DOSSIER")]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Date du bilan : ISO 8601 avec décalage, ou date "
                                                 "seule (fin de journée, heure de Paris) ; défaut : dernière trace.")]
 
@@ -68,6 +71,8 @@ def assess(
                                          "ou qu'un fichier est illisible.")] = False,
     test_identities: Annotated[bool, typer.Option("--test-identities", help="Accepter les identités de test "
                                                   "(département 99…), en le signalant.")] = False,
+    details: Annotated[bool, typer.Option("--details", help="Imprimer tous les tableaux du bilan (par médecin, "
+                                          "par opération…), pas seulement le résumé.")] = False,
 ) -> None:
     """Établir le bilan d'une présérie. Code de sortie : 0 déploiement, 1 prolongation, 2 données inutilisables."""
     err = typer.echo
@@ -79,7 +84,7 @@ def assess(
 
         from preserie.adapters.terminal import render
 
-        render(run.result, Console())
+        render(run.result, Console(), details=details)
     for issue in run.issues:
         if issue.level == "error":
             where = issue.file + (f", ligne {issue.line}" if issue.line else "") + (
@@ -104,10 +109,12 @@ def export(
     folder: FolderArgument,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="csv (un fichier par tableau) ou xlsx (un "
                                               "classeur).")] = ExportFormat.csv,
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Dossier de sortie (défaut : FOLDER/export).")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Dossier de sortie (défaut : "
+                                             "DOSSIER/export).")] = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """Exporter le tableau par médecin, la qualité des données et les rejets (CSV ou Excel)."""
+    """Exporter le bilan partie par partie (décision, dossier, C1 à C5, anomalies, données, rejets) : CSV ou
+    Excel."""
     from preserie.adapters.exports import write
 
     run = _assess_or_exit(folder, as_of)

@@ -1,8 +1,9 @@
-"""`preserie export`: whole tables, a row count at the end of each, and no formula a spreadsheet would run."""
+"""`preserie export`: whole tables, their row counts outside them, typed cells, no formula a spreadsheet would run."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -32,30 +33,48 @@ def read_csv(path: Path) -> list[list[str]]:
         return list(csv.reader(handle, delimiter=";"))
 
 
-def test_csv_export_is_whole_ends_with_its_row_count_and_neutralises_formulas(pilot: Path, tmp_path: Path) -> None:
+SHEETS = ["decision", "dossier", "medecins", "c2-enregistrement", "c3-operations", "c4-prerequis", "c5-satisfaction",
+          "anomalies", "qualite-des-donnees", "rejets"]
+
+
+def test_csv_export_is_whole_counts_its_rows_apart_and_neutralises_formulas(pilot: Path, tmp_path: Path) -> None:
     done = preserie("export", str(pilot), "-o", str(tmp_path / "out"), "--as-of", "2025-03-03")
     assert done.returncode == 0, done.stderr
     rejections = read_csv(tmp_path / "out" / "rejets.csv")
-    assert len(rejections) == 1 + 5000 + 1
-    assert rejections[-1] == ["5000 ligne(s)"]
+    assert len(rejections) == 1 + 5000  # the header and the rows: nothing a program would take for one more row
+    assert rejections[-1][:2] == ["traces/2025-02-bad.jsonl", "5000"]
+    summary = {row[0]: row for row in read_csv(tmp_path / "out" / "sommaire.csv")}
+    assert summary["rejets.csv"] == ["rejets.csv", "traces rejetées", "5000"]
+    assert set(summary) == {"fichier", *(f"{name}.csv" for name in SHEETS)}
     doctors = read_csv(tmp_path / "out" / "medecins.csv")
     assert doctors[1][0] == "'=HYPERLINK(\"x.invalid\")"
-    assert doctors[-1] == [f"{len(doctors) - 2} ligne(s)"]
-    assert doctors[2][4] == "0,75"  # decimal comma
+    assert summary["medecins.csv"][2] == str(len(doctors) - 1)
+    assert doctors[2][4] == "0,75" and doctors[2][1] == "15/01/2025"  # decimal comma, day first
     quality = read_csv(tmp_path / "out" / "qualite-des-donnees.csv")
     assert quality[1] == ["events_read", "enregistrements lus", "5155"]
+    operations = read_csv(tmp_path / "out" / "c3-operations.csv")
+    assert [row[0] for row in operations[1:]] == ["créer", "consulter", "rechercher"]
 
 
-def test_xlsx_export_has_a_sheet_per_table_with_its_row_count(pilot: Path, tmp_path: Path) -> None:
+def test_xlsx_export_has_a_typed_sheet_per_part_of_the_bilan(pilot: Path, tmp_path: Path) -> None:
     done = preserie("export", str(pilot), "--format", "xlsx", "-o", str(tmp_path / "out"), "--as-of", "2025-03-03")
     assert done.returncode == 0, done.stderr
     workbook = load_workbook(tmp_path / "out" / "bilan-logimed-2025-01.xlsx")
-    assert workbook.sheetnames == ["medecins", "qualite-des-donnees", "rejets"]
-    rejets = list(workbook["rejets"].iter_rows(values_only=True))
-    assert len(rejets) == 5002 and rejets[-1][0] == "5000 ligne(s)"
-    doctors = list(workbook["medecins"].iter_rows(values_only=True))
-    assert doctors[1][0].startswith("'=")
-    assert doctors[2][4] == 0.75  # numbers stay numbers in a workbook
+    assert workbook.sheetnames == SHEETS
+    rejets = workbook["rejets"]
+    assert rejets.auto_filter.ref == "A1:E5001"  # the table only: the footer is outside the filter
+    assert rejets.cell(5002, 1).value is None and rejets.cell(5003, 1).value == "5\u202f000 lignes"
+    for sheet in workbook:
+        assert sheet.freeze_panes == "A2" and all(c.font.bold for c in sheet[1] if c.value)
+    doctors = workbook["medecins"]
+    assert doctors["A2"].value.startswith("'=")
+    assert doctors["E3"].value == 0.75 and doctors["E3"].number_format == "0.0 %"  # a percentage, not text
+    assert isinstance(doctors["B3"].value, dt.datetime) and doctors["B3"].number_format == "dd/mm/yyyy"
+    assert doctors.column_dimensions["A"].width >= 10
+    decision = {row[0]: row[1:] for row in workbook["decision"].iter_rows(min_row=2, values_only=True) if row[0]}
+    assert decision["décision"][0] == "prolongation" and isinstance(decision["date du bilan"][1], dt.datetime)
+    c2 = workbook["c2-enregistrement"]
+    assert c2["F2"].number_format == "0.0 %" and isinstance(c2["A2"].value, int)
 
 
 def test_unknown_export_format_is_refused() -> None:

@@ -1,4 +1,10 @@
-"""The assessment as a readable French summary in the terminal (rich)."""
+"""The assessment as a readable French summary in the terminal (rich), compact by default.
+
+The default fits a screen: the decision and its reasons, one line per criterion with its key figure, the dossier
+checks that fail or warn, one line on the data. `--details` adds the full tables (terminal_details.py).
+Lines are wrapped here, at ordinary spaces only: rich would break « 1 805 » or « 8,7 % » at their narrow
+no-break spaces (Python counts them as whitespace), and a figure cut in two is a figure misread.
+"""
 
 from __future__ import annotations
 
@@ -6,152 +12,170 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from preserie import french as fr
-from preserie.data import load_reference
-from preserie.domain.accounting import STEPS
+from preserie import labels
 from preserie.domain.criteria import CRITERIA
-from preserie.domain.dossier import CHECK_LABELS
 
-STATUS = {"pass": ("conforme", "green"), "fail": ("non conforme", "red"), "warn": ("à surveiller", "yellow")}
-MET = {True: Text("atteint", style="bold green"), False: Text("non atteint", style="bold red")}
-CLASSES = {c.name: c.label for c in load_reference().error_classes}  # labels from the reference data
+MARKS = {"pass": ("✓", "green"), "fail": ("✗", "red"), "warn": ("!", "yellow")}
+BOX_MARGIN = 4  # a panel's two borders and two spaces of padding
 
 
-def _decision(result: dict[str, Any]) -> Panel:
+def wrap(text: str | Text, width: int, indent: int = 2, style: str = "") -> Text:
+    """One paragraph cut at ordinary spaces into lines of at most `width` cells, the next ones indented."""
+    line = Text(fr.typography(text), style=style) if isinstance(text, str) else text
+    plain, breaks, start, room = line.plain, [], 0, width
+    while len(plain) - start > room:
+        cut = plain.rfind(" ", start, start + room + 1)
+        start = cut + 1 if cut > start else start + room  # a word longer than the line (a path) is cut
+        breaks.append(start)
+        room = width - indent
+    parts = line.divide(breaks) if breaks else [line]
+    out = Text(no_wrap=True, overflow="ignore")
+    for i, part in enumerate(parts):
+        part.rstrip()
+        out.append_text(Text("\n" + " " * indent) + part if i else part)
+    return out
+
+
+def marked(status: str, text: str, width: int) -> Text:
+    """A line that begins with the mark of its status (✓ ✗ !) and goes on under its text."""
+    mark, style = MARKS[status]
+    return wrap(Text.assemble((mark, f"bold {style}"), " ", fr.typography(text)), width)
+
+
+def decision_panel(result: dict[str, Any], width: int) -> Panel:
+    """The decision, its reasons and the thresholds it was reached with."""
     deploy = result["decision"] == "deploy"
-    title = "DÉPLOIEMENT" if deploy else "PROLONGATION"
-    lines = [Text(f"Bilan au {fr.date(result['as_of'])} — décision : {title}",
-                  style="bold green" if deploy else "bold red")]
+    inner = width - BOX_MARGIN
+    lines: list[Text] = [Text(f"Décision : {'DÉPLOIEMENT' if deploy else 'PROLONGATION'}",
+                              style="bold green" if deploy else "bold red")]
     if deploy:
-        lines.append(Text("Tous les critères sont atteints : la remontée des traces postes peut être désactivée."))
-    for reason in result["reasons"]:
-        lines.append(Text(f"• {reason['message']}"))
-    return Panel(Group(*lines), title=f"Présérie {result['pilot']}", border_style="green" if deploy else "red")
+        lines.append(wrap("Tous les critères sont atteints et le dossier est conforme : la remontée des traces "
+                          "postes peut être désactivée.", inner, indent=0))
+    else:
+        lines.append(Text(fr.typography("À corriger :")))
+        lines += [wrap(f"• {reason['message']}", inner) for reason in result["reasons"]]
+    lines.append(_policy_line(result, inner))
+    title = f"Présérie {result['pilot']} — bilan au {fr.date(result['as_of'])}"
+    return Panel(Group(*lines), title=fr.typography(title), width=width, border_style="green" if deploy else "red")
 
 
-def _dossier(result: dict[str, Any]) -> Table:
-    table = Table(title="Dossier de présérie", title_justify="left", expand=True)
-    table.add_column("Vérification")
-    table.add_column("État")
-    table.add_column("Détail", ratio=1)
-    for check in result["dossier"]:
-        label, style = STATUS[check["status"]]
-        table.add_row(CHECK_LABELS.get(check["check"], check["check"]), Text(label, style=style), check["detail"])
-    return table
-
-
-def _usage(criterion: dict[str, Any]) -> Table:
-    table = Table(title=f"C1 Taux d'ordonnances numériques (seuil {fr.percent(criterion['threshold'], 0)}) — ",
-                  title_justify="left")
-    table.title = Text.assemble(str(table.title), MET[criterion["met"]])
-    for name in ("Médecin", "Depuis", "Numériques", "Total", "Taux", "IC 95 %", "Atteint"):
-        table.add_column(name, justify="right" if name not in ("Médecin", "Depuis") else "left")
-    for row in criterion["practitioners"]:
-        ci = row["rate_ci95"]
-        table.add_row(row["id"], fr.short_date(row["window_start"]), fr.integer(row["digital"]),
-                      fr.integer(row["total"]),
-                      fr.percent(row["rate"]) + (" (faible volume)" if row["low_volume"] and row["total"] else ""),
-                      f"{fr.percent(ci[0], 0)} – {fr.percent(ci[1], 0)}" if ci else "—",
-                      "oui" if row["met"] else Text("non", style="red"))
-    return table
-
-
-def _registration(criterion: dict[str, Any]) -> Table:
-    table = Table(title=Text.assemble(
-        f"C2 Enregistrement dans la base de l'Assurance Maladie (seuil {fr.percent(criterion['threshold'], 0)}) — ",
-        MET[criterion["met"]]), title_justify="left")
-    for name in ("Créées", "Enregistrées", "Rejetées", "Inconnues", "Taux", "Orphelines", "Source"):
-        table.add_column(name, justify="right")
-    source = "registrations.csv" if criterion["source"] == "registrations" else "traces (appels créer)"
-    table.add_row(fr.integer(criterion["created"]), fr.integer(criterion["registered"]),
-                  fr.integer(criterion["rejected"]), fr.integer(criterion["unknown"]), fr.percent(criterion["rate"]),
-                  fr.integer(criterion["orphans"]), source)
-    return table
-
-
-def _operations(criterion: dict[str, Any]) -> Table:
-    table = Table(title=Text.assemble(
-        f"C3 Opérations (erreurs logiciel ≤ {fr.percent(criterion['threshold'], 0)}) — ", MET[criterion["met"]]),
-        title_justify="left")
-    table.add_column("Opération")
-    for name in ("Appels", "Réussis", *CLASSES.values(), "Taux logiciel", "Anomalies bloquantes", "Atteint"):
-        table.add_column(name, justify="right")
-    for name, op in criterion["operations"].items():
-        table.add_row(name, fr.integer(op["calls"]), fr.integer(op["ok"]),
-                      *(fr.integer(op[c]) for c in CLASSES), fr.percent(op["software_error_rate"]),
-                      ", ".join(a["id"] for a in op["open_blocking_anomalies"]) or "—",
-                      "oui" if op["met"] else Text("non", style="red"))
-    return table
-
-
-def _prerequisites(criterion: dict[str, Any]) -> Group:
-    lines: list[Any] = [Text.assemble("C4 Prérequis techniques — ", MET[criterion["met"]], style="italic")]
-    lines.append(Text("Déclarés : " + ("; ".join(criterion["declared"]) or "aucun")))
-    for field, values in criterion["observed"].items():
-        if values:
-            shown = ", ".join(f"{v or '(vide)'} ×{n}" for v, n in values.items())
-            lines.append(Text(f"Observé {field} : {shown}"))
-    if criterion["users_without_snapshot"]:
-        lines.append(Text("Sans description de poste : " + ", ".join(criterion["users_without_snapshot"]),
-                          style="red"))
-    for s in criterion["suspects"]:
-        lines.append(Text(f"Suspect : {s['field']} = {s['value']} — {fr.percent(s['failure_rate'])} d'échecs sur "
-                          f"{fr.integer(s['calls'])} créations (global {fr.percent(s['overall_failure_rate'])})",
-                          style="yellow"))
-    return Group(*lines)
-
-
-def _satisfaction(criterion: dict[str, Any]) -> Group:
-    lines: list[Any] = [Text.assemble("C5 Satisfaction — ", MET[criterion["met"]], style="italic")]
-    lines.append(Text(f"Réponses : {criterion['responses']} sur {criterion['expected']} ; note globale moyenne : "
-                      f"{fr.decimal(criterion['mean_overall'])} / 5 (seuil {fr.decimal(criterion['threshold'])})"))
-    if criterion["missing"]:
-        lines.append(Text("Sans réponse : " + ", ".join(criterion["missing"]), style="red"))
-    for issue in criterion["blocking_issues"]:
-        lines.append(Text(f"Frein bloquant ({issue['practitioner']}) : {issue['text'] or '(sans précision)'}",
-                          style="red"))
-    return Group(*lines)
-
-
-def _quality(result: dict[str, Any]) -> Group:
-    quality = result["data_quality"]
-    table = Table(title=f"Comptabilité des traces : {fr.integer(quality['events_read'])} enregistrements lus",
-                  title_justify="left")
-    table.add_column("Étape")
-    table.add_column("Nombre", justify="right")
-    for name, label in STEPS:
-        table.add_row(label, fr.integer(quality[name]))
-    parts: list[Any] = [table]
-    for rejection in quality["rejections"][:10]:
-        where = f"{rejection['file']}, ligne {rejection['line']}"
-        field = f", champ {rejection['field']}" if rejection["field"] else ""
-        parts.append(Text(f"rejet — {where}{field} : {rejection['message']}", style="yellow"))
-    if len(quality["rejections"]) > 10:
-        parts.append(Text(f"… et {fr.integer(len(quality['rejections']) - 10)} autres rejets (voir --json)"))
-    for issue in quality["file_issues"]:
-        where = issue["file"] + (f", ligne {issue['line']}" if "line" in issue else "")
-        parts.append(Text(f"{issue['level']} — {where} : {issue['message']}",
-                          style="red" if issue["level"] == "error" else "yellow"))
-    return Group(*parts)
-
-
-def render(result: dict[str, Any], console: Console) -> None:
-    criteria = result["criteria"]
-    console.print(_decision(result))
-    console.print(_dossier(result))
-    console.print(_usage(criteria["usage_rate"]))
-    console.print(_registration(criteria["registration_rate"]))
-    console.print(_operations(criteria["operations"]))
-    console.print(_prerequisites(criteria["prerequisites"]))
-    console.print(_satisfaction(criteria["satisfaction"]))
-    console.print(_quality(result))
+def _policy_line(result: dict[str, Any], width: int) -> Text:
+    check = next((c for c in result["dossier"] if c["check"] == "policy_overrides"), None)
     policy = result["policy"]
-    overridden = ", ".join(policy["overridden"]) or "aucun"
-    console.print(Text(f"Politique : {policy['version']} (seuils modifiés par la présérie : {overridden}) ; "
-                       f"référentiel {result['reference_version']}", style="dim"))
+    if check is not None and check["status"] != "pass":
+        return marked("warn", f"Seuils de la politique {policy['version']} : {check['detail']}", width)
+    if check is None and policy["overridden"]:  # an assessment made before the check existed
+        names = ", ".join(labels.threshold_labels().get(n, n) for n in policy["overridden"])
+        return marked("warn", f"Seuils modifiés par la présérie : {names}", width)
+    return wrap(f"Seuils par défaut de la politique {policy['version']} ; référentiel "
+                f"{result['reference_version']}.", width, style="dim")
 
 
-__all__ = ["CRITERIA", "render"]
+def key_figure(criterion_id: str, c: dict[str, Any]) -> str:
+    """The one figure that says why a criterion is met or not."""
+    if criterion_id == "usage_rate":
+        return _usage_figure(c)
+    if criterion_id == "registration_rate":
+        if not c["created"]:
+            return "aucune ordonnance numérique créée"
+        return (f"{fr.percent(c['rate'])} enregistrées ({fr.integer(c['registered'])} sur "
+                f"{fr.integer(c['created'])}) ; seuil {fr.percent_auto(c['threshold'])}")
+    if criterion_id == "operations":
+        return _operations_figure(c)
+    if criterion_id == "prerequisites":
+        missing, suspects = len(c["users_without_snapshot"]), len(c["suspects"])
+        return (f"{fr.count(len(c['declared']), 'prérequis déclaré')} ; {fr.count(missing, 'médecin')} sans "
+                f"poste décrit ; {fr.count(suspects, 'configuration suspecte', 'configurations suspectes')}")
+    blocking = f" ; {fr.count(len(c['blocking_issues']), 'frein bloquant', 'freins bloquants')}" \
+        if c["blocking_issues"] else ""
+    return (f"note moyenne {fr.decimal(c['mean_overall'])} sur 5 (seuil {fr.decimal(c['threshold'])}) ; "
+            f"{fr.count(c['responses'], 'réponse')} sur {c['expected']}{blocking}")
+
+
+def _usage_figure(c: dict[str, Any]) -> str:
+    rows, threshold = c["practitioners"], fr.percent_auto(c["threshold"])
+    below = [r for r in rows if not r["met"]]
+    judged = below or rows  # the lowest rate among those below the threshold, else among all
+    rates = [r["rate"] for r in judged if r["rate"] is not None]
+    text = (f"{fr.count(len(below), 'médecin')} sur {len(rows)} sous {threshold}" if below
+            else f"{fr.count(len(rows), 'médecin')} sur {len(rows)} à {threshold} ou plus")
+    if rates:
+        text += f" ; le plus bas : {fr.percent(min(rates))}"
+    silent = [r["id"] for r in below if r["rate"] is None]
+    if silent:
+        text += f" ; sans ordonnance numérique : {', '.join(silent)}"
+    return text
+
+
+def _operations_figure(c: dict[str, Any]) -> str:
+    operations = labels.operation_labels()
+    failing = []
+    for name, op in c["operations"].items():
+        if op["met"]:
+            continue
+        causes = [] if op["ok"] else ["aucun appel réussi"]
+        if op["software_error_rate"] > c["threshold"]:
+            causes.append(f"{fr.percent(op['software_error_rate'])} d'erreurs du logiciel")
+        causes += [f"anomalie {a['id']} ouverte" for a in op["open_blocking_anomalies"]]
+        failing.append(f"« {operations.get(name, name)} » : {', '.join(causes)}")
+    if failing:
+        return " ; ".join(failing)
+    worst = max((op["software_error_rate"] for op in c["operations"].values()), default=0.0)
+    return f"erreurs du logiciel : {fr.percent(worst)} au plus (seuil {fr.percent_auto(c['threshold'])})"
+
+
+def criteria_lines(result: dict[str, Any], width: int) -> list[Text]:
+    short = labels.criterion_short_labels()
+    lines = []
+    for criterion in CRITERIA:
+        c = result["criteria"][criterion.id]
+        text = (f"{criterion.code} {short[criterion.id]} : {labels.met_label(c['met'])} — "
+                f"{key_figure(criterion.id, c)}")
+        lines.append(marked("pass" if c["met"] else "fail", text, width))
+    return lines
+
+
+def dossier_lines(result: dict[str, Any], width: int) -> list[Text]:
+    dossier = result["dossier"]
+    passed = sum(c["status"] == "pass" for c in dossier)
+    failed = sum(c["status"] == "fail" for c in dossier)
+    text = f"Dossier : {fr.count(passed, 'vérification conforme', 'vérifications conformes')} sur {len(dossier)}"
+    if failed:  # the failed checks are reasons of the decision, each told once, in the box above
+        text += f" ; {fr.count(failed, 'non conforme', 'non conformes')} : voir « À corriger » ci-dessus"
+    lines = [wrap(text, width, style="bold")]
+    for check in dossier:
+        if check["status"] == "warn":
+            lines.append(marked(check["status"], f"{labels.check_label(check['check'])} : {check['detail']}",
+                                width))
+    return lines
+
+
+def quality_line(result: dict[str, Any], width: int) -> Text:
+    q = result["data_quality"]
+    short = labels.step_short_labels()
+    set_aside = [f"{fr.integer(q[name])} {label}" for name, label in short.items() if q[name]]
+    text = f"Traces : {fr.integer(q['events_read'])} lues, {fr.integer(q['used'])} retenues"
+    if set_aside:
+        text += " ; écartées : " + ", ".join(set_aside)
+    if q["file_issues"]:
+        text += f" ; {fr.count(len(q['file_issues']), 'remarque')} sur les fichiers"
+    return wrap(text, width, style="yellow" if q["rejected"] or q["file_issues"] else "")
+
+
+def render(result: dict[str, Any], console: Console, *, details: bool = False) -> None:
+    """The summary (or, with `details`, every table) at the console's width."""
+    width = console.width
+    console.print(decision_panel(result, width))
+    if details:
+        from preserie.adapters.terminal_details import render_details
+
+        render_details(result, console)
+        return
+    console.print(Text("Critères", style="bold"))
+    for line in [*criteria_lines(result, width), *dossier_lines(result, width), quality_line(result, width)]:
+        console.print(line)
+    console.print(wrap("Tableaux complets : assess --details ; bilan complet : assess --json ou report.", width,
+                       style="dim"))

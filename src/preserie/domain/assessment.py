@@ -118,7 +118,7 @@ def assess(evidence: Evidence) -> Assessment:
     context = DossierContext(
         reference=evidence.reference, as_of=evidence.as_of, earliest_window_start=min(starts, default=None),
         active_users=facts.active_users, allow_test_identities=evidence.allow_test_identities,
-        unreadable_files=evidence.unreadable_files, dropped_rows=evidence.dropped_rows,
+        unreadable_files=evidence.unreadable_files, dropped_rows=evidence.dropped_rows, policy=policy,
     )
     dossier = tuple(check_dossier(pilot, context))
     reasons: list[Reason] = []

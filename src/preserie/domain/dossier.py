@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from preserie import french as fr
 from preserie.domain.identifiers import IdentifierCheck, check_am, check_finess, check_rpps
 from preserie.domain.pilot import Audience, PilotDeclaration, Situation
+from preserie.domain.policy import Policy
 from preserie.domain.reference import Reference
 
 PASS, FAIL, WARN = "pass", "fail", "warn"
@@ -21,6 +23,20 @@ CHECK_LABELS: dict[str, str] = {
     "zone": "Zone géographique", "group_practice": "Cabinet de groupe ou MSP", "planning": "Planning",
     "traces_received": "Traces reçues", "duration": "Durée", "traces_readable": "Fichiers de traces lisibles",
     "input_rows": "Lignes des fichiers d'anomalies et du questionnaire",
+    "policy_overrides": "Seuils de la politique",
+}
+
+# What each threshold of the policy is, in the words of the criteria (for the policy_overrides check).
+THRESHOLD_LABELS: dict[str, str] = {
+    "usage_rate_min": "C1, taux minimal d'ordonnances numériques par médecin",
+    "registration_rate_min": "C2, part minimale d'ordonnances enregistrées",
+    "software_error_rate_max": "C3, taux maximal d'erreurs du logiciel",
+    "satisfaction_min": "C5, note globale moyenne minimale",
+    "count_out_of_scope": "C1, prescriptions d'imagerie et de transport",
+    "low_volume_below": "C1, seuil de faible volume",
+    "suspect_min_calls": "C4, créations minimales d'une configuration suspecte",
+    "suspect_rate_factor": "C4, facteur d'échec d'une configuration suspecte",
+    "suspect_rate_margin": "C4, écart d'échec d'une configuration suspecte",
 }
 
 
@@ -35,6 +51,7 @@ class DossierContext:
     allow_test_identities: bool = False
     unreadable_files: tuple[str, ...] = ()
     dropped_rows: tuple[str, ...] = ()  # "anomalies.csv ligne 4" ... rows that could not be used
+    policy: Policy | None = None
 
 
 @dataclass(frozen=True)
@@ -213,13 +230,44 @@ def input_rows(p: PilotDeclaration, c: DossierContext) -> CheckResult:
     return CheckResult("input_rows", PASS, "toutes les lignes des fichiers anomalies et questionnaire sont valides")
 
 
+def _threshold(name: str, value: float | int | bool) -> str:
+    """A threshold as a reader says it: 20 %, 3,5 sur 5, 10 points, × 2, 20, comptées dans le total."""
+    if isinstance(value, bool):
+        return "comptées dans le total" if value else "hors du total"
+    if isinstance(value, int):
+        return fr.integer(value)
+    if name == "satisfaction_min":
+        return f"{fr.decimal(value)} sur 5"
+    if name == "suspect_rate_factor":
+        return f"× {fr.decimal(value, 0 if value == int(value) else 1)}"
+    digits = 0 if round(value * 100, 6) == int(round(value * 100, 6)) else 1
+    if name == "suspect_rate_margin":
+        return f"{fr.decimal(value * 100, digits)} points"
+    return fr.percent(value, digits)
+
+
+def policy_overrides(p: PilotDeclaration, c: DossierContext) -> CheckResult:
+    """Pass when the pilot keeps the default thresholds; warn for each one it changes under `policy:` (beyond
+    SPEC: a verdict reached with other thresholds says so where the verdict is read)."""
+    policy = c.policy
+    defaults = dict(policy.defaults) if policy else {}
+    changed = [(name, getattr(policy, name), defaults[name]) for name in Policy.threshold_names()
+               if name in defaults and getattr(policy, name) != defaults[name]]
+    if not changed:
+        version = f" (politique {policy.version})" if policy else ""
+        return CheckResult("policy_overrides", PASS, f"seuils par défaut{version}")
+    details = [f"seuil modifié par la présérie : {_threshold(name, value)} au lieu de {_threshold(name, default)} "
+               f"({THRESHOLD_LABELS.get(name, name)})" for name, value, default in changed]
+    return CheckResult("policy_overrides", WARN, " ; ".join(details))
+
+
 CHECKS: tuple[Callable[[PilotDeclaration, DossierContext], CheckResult], ...] = (
     cnda_authorization,
     _readiness("support", "support aux professionnels de santé"),
     _readiness("installation_and_training", "modalités d'installation et de formation"),
     _readiness("kit", "kit d'accompagnement"),
     cpam_count, cpam_referent, practitioner_count, situations, identifiers, zone, group_practice, planning,
-    traces_received, duration, traces_readable, input_rows,
+    traces_received, duration, traces_readable, input_rows, policy_overrides,
 )
 
 

@@ -23,6 +23,8 @@ class Policy:
     suspect_rate_margin: float
     version: str = "default"
     overridden: tuple[str, ...] = ()
+    # The default value of each overridden threshold, so that a screen can say « 20 % au lieu de 50 % ».
+    defaults: tuple[tuple[str, float | int | bool], ...] = ()
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Policy:
@@ -31,7 +33,7 @@ class Policy:
 
     @classmethod
     def threshold_names(cls) -> list[str]:
-        return [f.name for f in fields(cls) if f.name not in ("version", "overridden")]
+        return [f.name for f in fields(cls) if f.name not in ("version", "overridden", "defaults")]
 
     def with_overrides(self, overrides: dict[str, Any]) -> Policy:
         """This policy with the pilot's overrides; refuses unknown keys and values of the wrong kind."""
@@ -58,7 +60,8 @@ class Policy:
             checked[key] = value
         if not checked:
             return self
-        return replace(self, **checked, overridden=tuple(sorted(checked)))
+        return replace(self, **checked, overridden=tuple(sorted(checked)),
+                       defaults=tuple((key, getattr(self, key)) for key in sorted(checked)))
 
     def as_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.threshold_names()}

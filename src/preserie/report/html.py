@@ -6,34 +6,28 @@ generation in it; the only moment shown is `as_of`).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 import preserie
 from preserie import french as fr
-from preserie.data import load_reference
-from preserie.domain.accounting import STEPS
+from preserie import labels
 from preserie.domain.criteria import CRITERIA
-from preserie.domain.dossier import CHECK_LABELS
+from preserie.domain.feedback import SurveyAnswer
 from preserie.domain.pilot import PilotDeclaration
 from preserie.report import charts
 
-STATUS_LABELS = {"pass": "conforme", "fail": "non conforme", "warn": "à surveiller"}
-# Labels come from the reference data (data/reference.yaml), the one place that names classes and operations.
-CLASS_LABELS = {"ok": "réussi", **{c.name: c.label for c in load_reference().error_classes}}
-OPERATION_LABELS = load_reference().operations
-FIELD_LABELS = {"os": "système", "os_version": "version du système", "card_reader": "lecteur de carte",
-                "card_kind": "type de carte", "network": "réseau", "software_version": "version du logiciel"}
-SCORE_LABELS = {"ease": "facilité", "speed": "rapidité", "integration": "intégration", "training": "formation",
-                "support": "support", "overall": "note globale"}
 MAX_REJECTIONS_SHOWN = 500
 
 
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("preserie.report", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(pct=fr.percent, int=fr.integer, dec=fr.decimal, date=fr.date, short_date=fr.short_date)
+    env.filters.update(pct=fr.percent, pct_auto=fr.percent_auto, int=fr.integer, dec=fr.decimal, date=fr.date,
+                       short_date=fr.short_date, operation=labels.operation_label)
     return env
 
 
@@ -47,24 +41,49 @@ def _charts(result: dict[str, Any]) -> dict[str, Any]:
         funnel_items += [("rejetées", reg["rejected"], "#c62828"), ("inconnues du registre", reg["unknown"], "#90a4ae")]
     funnel = charts.bars("Ordonnances numériques créées et enregistrées", funnel_items,
                          max(reg["created"], 1), [fr.integer(v) for _, v, _ in funnel_items])
-    rows = [(OPERATION_LABELS[name], [(c, op["ok"] if c == "ok" else op[c]) for c in CLASS_LABELS])
+    results, operations = labels.call_result_labels(), labels.operation_labels()
+    rows = [(operations.get(name, name), [(c, op[c]) for c in results])
             for name, op in criteria["operations"]["operations"].items()]
-    operations = charts.stacked("Appels au téléservice par résultat", rows, CLASS_LABELS)
-    scores = criteria["satisfaction"]["mean_scores"]
+    calls = charts.stacked("Appels au téléservice par résultat", rows, results)
+    scores, names = criteria["satisfaction"]["mean_scores"], labels.score_labels()
     survey = charts.bars("Notes moyennes du questionnaire (sur 5)",
-                         [(SCORE_LABELS[k], v, "#1565c0" if k != "overall" else "#2e7d32") for k, v in scores.items()],
+                         [(names[k], v, "#1565c0" if k != "overall" else "#2e7d32") for k, v in scores.items()],
                          5, [fr.decimal(v) for v in scores.values()],
                          marker=criteria["satisfaction"]["threshold"]) if scores else ""
-    return {"weekly": weekly, "funnel": funnel, "operations": operations, "survey": survey}
+    return {"weekly": weekly, "funnel": funnel, "operations": calls, "survey": survey}
 
 
-def render_html(result: dict[str, Any], pilot: PilotDeclaration) -> str:
-    """The report as one HTML document (UTF-8 text)."""
+def _comments(result: dict[str, Any], answers: Sequence[SurveyAnswer]) -> list[tuple[SurveyAnswer, bool]]:
+    """The users' answers known at the date of the bilan that say something in words (comment or blocking
+    issue), by doctor then date, each with whether a later answer replaced it (C5 counts a doctor's latest;
+    the stable sort keeps the file's order on a tie, as C5 does)."""
+    users = [row["id"] for row in result["criteria"]["usage_rate"]["practitioners"]]
+    day = dt.date.fromisoformat(result["as_of"][:10]) if result["as_of"] else None
+    known = sorted((a for a in answers if a.practitioner in users and (day is None or a.submitted_on <= day)),
+                   key=lambda a: (users.index(a.practitioner), a.submitted_on))
+    latest = {a.practitioner: i for i, a in enumerate(known)}
+    return [(a, latest[a.practitioner] != i) for i, a in enumerate(known)
+            if a.comment or a.blocking_issue_text or a.blocking_issue]
+
+
+def _policy_check(result: dict[str, Any]) -> dict[str, str] | None:
+    return next((c for c in result["dossier"] if c["check"] == "policy_overrides"), None)
+
+
+def render_html(result: dict[str, Any], pilot: PilotDeclaration, answers: Sequence[SurveyAnswer] = ()) -> str:
+    """The report as one HTML document (UTF-8 text), in French typography (no-break spaces before « : ; »)."""
     quality = result["data_quality"]
-    return _environment().get_template("report.html.j2").render(
-        r=result, pilot=pilot, criteria={c.id: c for c in CRITERIA}, charts=_charts(result), steps=STEPS,
-        check_labels=CHECK_LABELS, status_labels=STATUS_LABELS, class_labels=CLASS_LABELS,
-        operation_labels=OPERATION_LABELS, field_labels=FIELD_LABELS,
+    page = _environment().get_template("report.html.j2").render(
+        r=result, pilot=pilot, criteria={c.id: c for c in CRITERIA}, charts=_charts(result),
+        steps=[(k, v) for k, v in labels.step_labels().items() if k != "events_read"],
+        check_labels=labels.check_label, status_labels=labels.status_labels(),
+        class_labels=labels.call_result_labels(), operation_labels=labels.operation_labels(),
+        field_labels=labels.field_labels(), value_label=labels.configuration_value,
+        source_labels=labels.source_labels(), level_labels=labels.level_labels(),
+        audience=labels.audience_labels().get(pilot.software.audience.value, pilot.software.audience.value),
+        policy_check=_policy_check(result), comments=_comments(result, answers),
         rejections=quality["rejections"][:MAX_REJECTIONS_SHOWN],
         hidden_rejections=max(0, len(quality["rejections"]) - MAX_REJECTIONS_SHOWN), version=preserie.__version__,
     )
+    style, body = page.split("</style>", 1)  # the style sheet keeps its own syntax
+    return style + "</style>" + fr.typography(body)
