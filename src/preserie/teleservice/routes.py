@@ -194,7 +194,8 @@ def prescription_qr_png(prescription_id: str, caller: CallerDep, store: StoreDep
             response_description="Bundle FHIR R4 de type collection : une ressource par ligne.")
 def prescription_fhir(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """La prescription en FHIR R4 : un MedicationRequest par ligne (médicaments, dispositifs) ou un ServiceRequest
-    (actes), reliés par le groupIdentifier ; mêmes droits et même masquage de la délivrance que la consultation."""
+    (actes), reliés par l'identifiant de la prescription (groupIdentifier, requisition pour un ServiceRequest) ;
+    mêmes droits et même masquage de la délivrance que la consultation."""
     record = _visible(store, caller, prescription_id, request)
     bundle = prescription_bundle(record, dispensing_shown=_is_dispensing_shown(record, caller))
     return JSONResponse(bundle, media_type=FHIR_JSON)
