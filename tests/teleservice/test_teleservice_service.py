@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,3 +154,28 @@ def test_a_call_with_a_long_method_is_journaled_and_a_refused_entry_holds_back_n
     assert ("MKCALEND", 405) in [(e["method"], e["status"]) for e in journal]  # the first 8 characters
     assert [(e["operation"], e["method"], e["status"]) for e in journal if e["caller_id"] == caller] == [
         ("create", "POST", 201), ("search", "GET", 200), ("consult", "GET", 200)]
+
+
+def _raw_get(sandbox: Sandbox, path: str, *headers: bytes) -> tuple[int, dict[str, str], bytes]:
+    """One request written byte for byte on a socket (httpx refuses a header byte outside ASCII); its answer's
+    status, headers (lower-case names) and body."""
+    host, port = sandbox.base_url.removeprefix("http://").split(":")
+    request = b"\r\n".join([f"GET {path} HTTP/1.1".encode(), f"Host: {host}:{port}".encode(), *headers,
+                            b"Connection: close", b"", b""])
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(request)
+        answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    fields = dict(line.split(":", 1) for line in lines)
+    return int(status_line.split()[1]), {name.lower(): value.strip() for name, value in fields.items()}, body
+
+
+@pytest.mark.parametrize("token", [b"v1.a.\xe9", b"v1.\xe9.x", "v1.é.x".encode(), b"v1.a.\xff\xfe"])
+def test_a_token_with_a_byte_outside_ascii_is_refused_not_a_server_error(sandbox: Sandbox, token: bytes) -> None:
+    """hmac.compare_digest and str.encode("ascii") raised on such a token: the sandbox answered 500."""
+    status, _, body = _raw_get(sandbox, "/v1/prescriptions", b"Authorization: Bearer " + token)
+    assert (status, json.loads(body)["code"]) == (401, "AUTH_TOKEN_INVALID")
+    with pytest.raises(TeleserviceError) as refused:
+        verify_token(SECRET, token.decode("latin-1"))
+    assert refused.value.code == "AUTH_TOKEN_INVALID"
