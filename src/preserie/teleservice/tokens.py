@@ -17,7 +17,7 @@ _VERSION = "v1"
 PROFESSIONAL_ID = re.compile(r"[0-9A-Za-z-]{1,32}")
 # What a token is made of: the version, then two base64url parts. Checked before anything else, because the header
 # comes as Latin-1 text and a character outside ASCII made hmac.compare_digest and str.encode("ascii") raise (500).
-_TOKEN = re.compile(r"v1\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+_TOKEN = re.compile(rf"{_VERSION}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
