@@ -160,8 +160,9 @@ def _raw_get(sandbox: Sandbox, path: str, *headers: bytes) -> tuple[int, dict[st
     """One request written byte for byte on a socket (httpx refuses a header byte outside ASCII); its answer's
     status, headers (lower-case names) and body."""
     host, port = sandbox.base_url.removeprefix("http://").split(":")
-    request = b"\r\n".join([f"GET {path} HTTP/1.1".encode(), f"Host: {host}:{port}".encode(), *headers,
-                            b"Connection: close", b"", b""])
+    if not any(header.lower().startswith(b"host:") for header in headers):
+        headers = (f"Host: {host}:{port}".encode(), *headers)
+    request = b"\r\n".join([f"GET {path} HTTP/1.1".encode(), *headers, b"Connection: close", b"", b""])
     with socket.create_connection((host, int(port)), timeout=20) as sock:
         sock.sendall(request)
         answer = b"".join(iter(lambda: sock.recv(65536), b""))
@@ -179,3 +180,30 @@ def test_a_token_with_a_byte_outside_ascii_is_refused_not_a_server_error(sandbox
     with pytest.raises(TeleserviceError) as refused:
         verify_token(SECRET, token.decode("latin-1"))
     assert refused.value.code == "AUTH_TOKEN_INVALID"
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("DELETE", "/v1/prescriptions", {"GET", "POST"}),
+    ("PUT", "/v1/prescriptions/01S2TBPZ2JCNZZYGHZ", {"GET"}),
+    ("GET", "/v1/prescriptions/01S2TBPZ2JCNZZYGHZ/dispensations", {"POST"}),
+    ("POST", "/v1/health", {"GET"}),
+])
+def test_a_method_not_allowed_says_which_are_in_allow(sandbox: Sandbox, method: str, path: str,
+                                                      allowed: set[str]) -> None:
+    """RFC 9110 §15.5.6: a 405 MUST carry Allow; it had none (and Starlette's names one route's methods only)."""
+    with sandbox.client() as client:
+        response = client.request(method, path)
+    assert error_code(response) == (405, "METHOD_NOT_ALLOWED")
+    assert {name.strip() for name in response.headers["allow"].split(",")} == allowed
+    with sandbox.client() as client:  # and each method it names is one the path takes
+        assert all(client.request(name, path).status_code != 405 for name in allowed)
+
+
+@pytest.mark.parametrize("path", ["/v1/prescriptions/", "/v1/health/", "/v1/prescriptions/01S2TBPZ2JCNZZYGHZ/"])
+def test_a_trailing_slash_is_not_found_never_redirected_to_the_host_the_client_named(sandbox: Sandbox,
+                                                                                     path: str) -> None:
+    """It answered 307 with a Location built from the request's Host header: an open redirect a forged Host
+    steered anywhere (host header injection)."""
+    status, headers, body = _raw_get(sandbox, path, b"Host: evil.example", b"X-Forwarded-Host: evil.example")
+    assert (status, json.loads(body)["code"]) == (404, "ROUTE_NOT_FOUND")
+    assert "location" not in headers and b"evil.example" not in body

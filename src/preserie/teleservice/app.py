@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from preserie.teleservice.catalogue import ERRORS, TeleserviceError
@@ -33,6 +34,7 @@ from preserie.teleservice.settings import Settings
 from preserie.teleservice.store import SqlPrescriptionStore
 
 log = logging.getLogger(__name__)
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")  # those a 405's Allow may name
 
 DESCRIPTION = """**Simulation** du téléservice de l'ordonnance numérique, **pas le service national** de
 l'Assurance Maladie (dont l'interface n'est pas publique). Bac à sable de preserie pour que les éditeurs éprouvent
@@ -69,7 +71,18 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
     code = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(error.status_code)
     if code is None:
         code = "TS_INTERNAL_ERROR" if error.status_code >= 500 else "MALFORMED_REQUEST"
-    return _answer(request, TeleserviceError(code))
+    answer = _answer(request, TeleserviceError(code))
+    if error.status_code == 405:
+        answer.headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
+    return answer
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """Every method some route takes at this path (RFC 9110: a 405 carries Allow). Starlette's own 405 names the
+    methods of the first route of the path only (GET and POST /v1/prescriptions are two routes), and FastAPI nests
+    the routes of an included router: each method is asked of the app's routes."""
+    return {method for method in _METHODS if any(
+        route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.router.routes)}
 
 
 async def _on_database_down(request: Request, error: Exception) -> Response:
@@ -150,8 +163,10 @@ def create_app(settings: Settings, *, store: SqlPrescriptionStore | None = None,
         if owned:
             the_store.close()
 
+    # No redirect of /path/ to /path: Starlette built its Location from the request's Host header, an open redirect
+    # that a forged Host steers anywhere. A trailing slash is an unknown route (404).
     app = FastAPI(title="Téléservice ordonnance numérique — bac à sable preserie (simulation)", version="1",
-                  description=DESCRIPTION, lifespan=lifespan)
+                  description=DESCRIPTION, lifespan=lifespan, redirect_slashes=False)
     app.state.settings, app.state.store = settings, the_store
     app.state.faults = faults
     app.include_router(router, dependencies=[Depends(_inject_fault)])
