@@ -127,3 +127,37 @@ def error_code(response: httpx.Response) -> tuple[int, str]:
     body = response.json()
     assert set(body) >= {"code", "message"} and body["message"], body
     return response.status_code, body["code"]
+
+
+def raw_request(sandbox: Sandbox, method: str, path: str, *headers: bytes, body: bytes = b"",
+                timeout: float = 20) -> tuple[int, dict[str, str], bytes]:
+    """One request written byte for byte on a socket (httpx refuses a header byte outside ASCII, and a forged Host);
+    its answer's status, headers (lower-case names) and body. A Host naming the server is added unless given."""
+    host, port = sandbox.base_url.removeprefix("http://").split(":")
+    if not any(header.lower().startswith(b"host:") for header in headers):
+        headers = (f"Host: {host}:{port}".encode(), *headers)
+    head = b"\r\n".join([f"{method} {path} HTTP/1.1".encode(), *headers, b"Connection: close", b"", b""])
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(head + body)
+        return read_answer(sock)
+
+
+def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (lower-case names) and body of the next HTTP/1.1 answer on ``sock``, read up to its
+    Content-Length (the connection may stay open)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += _received(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    fields = {name.lower(): value.strip() for name, value in (line.split(":", 1) for line in lines)}
+    while len(body) < int(fields.get("content-length", 0)):
+        body += _received(sock)
+    return int(status_line.split()[1]), fields, body
+
+
+def _received(sock: socket.socket) -> bytes:
+    data = sock.recv(65536)
+    if not data:
+        raise ConnectionError("connexion fermée avant la fin de la réponse")
+    return data

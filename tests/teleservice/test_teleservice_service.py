@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy.exc import OperationalError
-from teleservice_sandbox import SECRET, Sandbox, created, draft, error_code, new_id, nir, running
+from teleservice_sandbox import SECRET, Sandbox, created, draft, error_code, new_id, nir, raw_request, running
 from typer.testing import CliRunner
 
 from preserie.cli import app as cli
@@ -90,7 +89,7 @@ def test_openapi_is_published_says_simulation_and_versions_routes_under_v1(sandb
 def test_every_error_has_a_french_message_and_the_status_class_of_spec_c3() -> None:
     for code, kind in ERRORS.items():
         assert code.isupper() and kind.message, code
-        assert kind.status in {400, 401, 403, 404, 405, 408, 409, 422, 429, 500, 503, 504}, code
+        assert kind.status in {400, 401, 403, 404, 405, 408, 409, 413, 422, 429, 500, 503, 504}, code
         assert (kind.status in (401, 403)) == code.startswith(("AUTH_", "ROLE_", "PROFESSION_")), code
         # the teleservice's own failures: 5xx, a rate limit (429) and a timeout (408, `network` in C3)
         assert (kind.status >= 500 or kind.status in (408, 429)) == code.startswith("TS_"), code
@@ -156,26 +155,10 @@ def test_a_call_with_a_long_method_is_journaled_and_a_refused_entry_holds_back_n
         ("create", "POST", 201), ("search", "GET", 200), ("consult", "GET", 200)]
 
 
-def _raw_get(sandbox: Sandbox, path: str, *headers: bytes) -> tuple[int, dict[str, str], bytes]:
-    """One request written byte for byte on a socket (httpx refuses a header byte outside ASCII); its answer's
-    status, headers (lower-case names) and body."""
-    host, port = sandbox.base_url.removeprefix("http://").split(":")
-    if not any(header.lower().startswith(b"host:") for header in headers):
-        headers = (f"Host: {host}:{port}".encode(), *headers)
-    request = b"\r\n".join([f"GET {path} HTTP/1.1".encode(), *headers, b"Connection: close", b"", b""])
-    with socket.create_connection((host, int(port)), timeout=20) as sock:
-        sock.sendall(request)
-        answer = b"".join(iter(lambda: sock.recv(65536), b""))
-    head, _, body = answer.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    fields = dict(line.split(":", 1) for line in lines)
-    return int(status_line.split()[1]), {name.lower(): value.strip() for name, value in fields.items()}, body
-
-
 @pytest.mark.parametrize("token", [b"v1.a.\xe9", b"v1.\xe9.x", "v1.é.x".encode(), b"v1.a.\xff\xfe"])
 def test_a_token_with_a_byte_outside_ascii_is_refused_not_a_server_error(sandbox: Sandbox, token: bytes) -> None:
     """hmac.compare_digest and str.encode("ascii") raised on such a token: the sandbox answered 500."""
-    status, _, body = _raw_get(sandbox, "/v1/prescriptions", b"Authorization: Bearer " + token)
+    status, _, body = raw_request(sandbox, "GET", "/v1/prescriptions", b"Authorization: Bearer " + token)
     assert (status, json.loads(body)["code"]) == (401, "AUTH_TOKEN_INVALID")
     with pytest.raises(TeleserviceError) as refused:
         verify_token(SECRET, token.decode("latin-1"))
@@ -204,6 +187,6 @@ def test_a_trailing_slash_is_not_found_never_redirected_to_the_host_the_client_n
                                                                                      path: str) -> None:
     """It answered 307 with a Location built from the request's Host header: an open redirect a forged Host
     steered anywhere (host header injection)."""
-    status, headers, body = _raw_get(sandbox, path, b"Host: evil.example", b"X-Forwarded-Host: evil.example")
+    status, headers, body = raw_request(sandbox, "GET", path, b"Host: evil.example", b"X-Forwarded-Host: evil.example")
     assert (status, json.loads(body)["code"]) == (404, "ROUTE_NOT_FOUND")
     assert "location" not in headers and b"evil.example" not in body
