@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -161,3 +165,51 @@ def _received(sock: socket.socket) -> bytes:
     if not data:
         raise ConnectionError("connexion fermée avant la fin de la réponse")
     return data
+
+
+SERVER = """import os, sys
+from preserie.teleservice.app import serve
+from preserie.teleservice.settings import Settings
+serve(Settings(secret=os.environ["SANDBOX_SECRET"], database=sys.argv[1], table_prefix=sys.argv[2]),
+      port=int(sys.argv[3]), workers=int(sys.argv[4]))
+"""
+
+
+@contextmanager
+def server_process(database: str, output: Path, *, workers: int = 1) -> Iterator[Sandbox]:
+    """The sandbox as it is deployed: ``app.serve`` in a process of its own, its whole stdout and stderr written to
+    ``output``; its tables under a random prefix, dropped afterwards. Stopped with SIGINT, as Ctrl-C does."""
+    prefix = f"p{secrets.token_hex(4)}_"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = SqlPrescriptionStore(database, table_prefix=prefix)
+    with output.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-c", SERVER, database, prefix, str(port), str(workers)],
+                                   stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "SANDBOX_SECRET": SECRET})
+    try:
+        _wait_for_health(f"http://127.0.0.1:{port}", process)
+        yield Sandbox(f"http://127.0.0.1:{port}", store)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        store.drop_tables()
+        store.close()
+
+
+def _wait_for_health(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"le bac à sable s'est arrêté au démarrage (code {process.returncode})")
+        try:
+            if httpx.get(f"{base_url}/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("le bac à sable n'a pas démarré")

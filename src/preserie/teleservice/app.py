@@ -6,6 +6,7 @@ A SIMULATION of the national e-prescription service, not the national service (s
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import json
 import logging
@@ -13,6 +14,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +27,7 @@ from preserie.teleservice.catalogue import ERRORS, TeleserviceError
 from preserie.teleservice.faults import OPERATIONS, FaultInjector
 from preserie.teleservice.health import router as health_router
 from preserie.teleservice.limits import invalid_request, too_large
-from preserie.teleservice.middleware import JournalCalls, LimitBody, answer, matching_routes
+from preserie.teleservice.middleware import JournalCalls, LimitBody, access_log, answer, matching_routes
 from preserie.teleservice.routes import router
 from preserie.teleservice.settings import Settings
 from preserie.teleservice.store import SqlPrescriptionStore
@@ -136,11 +138,14 @@ def worker_app() -> FastAPI:
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700, workers: int = 1) -> None:
-    """Run the sandbox with uvicorn until interrupted; ``workers`` > 1 runs as many processes on the one port."""
+    """Run the sandbox with uvicorn until interrupted; ``workers`` > 1 runs as many processes on the one port.
+    uvicorn's access log is off (it writes the query, patients' NIRs included): the sandbox writes its own
+    (middleware.access_log), in uvicorn's format, with the route's template for the path."""
     import uvicorn
 
+    logging_options = {"log_level": "info", "access_log": False, "log_config": _log_config()}
     if workers <= 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, **logging_options)
         return
     from uvicorn.supervisors import Multiprocess
 
@@ -150,9 +155,18 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700, work
     os.environ[_WORKER_SETTINGS] = json.dumps({f.name: getattr(settings, f.name)  # what Settings() takes
                                                for f in dataclasses.fields(settings) if f.init})
     config = uvicorn.Config(f"{__name__}:worker_app", factory=True, host=host, port=port, workers=workers,
-                            log_level="info")
+                            **logging_options)
     log.info("bac à sable sur http://%s:%d, %d processus", host, port, workers)
     Multiprocess(config, sockets=[_listening_socket(host, port)]).run()  # what uvicorn.run does, but this socket
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration, with the sandbox's access log on uvicorn's access handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"][access_log.name] = {"handlers": ["access"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

@@ -165,10 +165,12 @@ def _statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
 
 
 def _engine(url: str) -> Engine:
+    # hide_parameters: a failed statement's message (logged with the 503 it gives) would name its parameters, a
+    # patient's NIR among them.
     if not url.startswith("sqlite"):
         # Per process: `serve --workers 4` then holds at most 64 of PostgreSQL's 100 connections by default.
-        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
     # pysqlite's own transaction handling cannot BEGIN IMMEDIATE; take it over (SQLAlchemy's documented recipe).
     @event.listens_for(engine, "connect")
