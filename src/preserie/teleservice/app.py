@@ -143,9 +143,9 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700, work
     (middleware.access_log), in uvicorn's format, with the route's template for the path."""
     import uvicorn
 
-    logging_options = {"log_level": "info", "access_log": False, "log_config": _log_config()}
     if workers <= 1:
-        uvicorn.run(create_app(settings), host=host, port=port, **logging_options)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False,
+                    log_config=_log_config())
         return
     from uvicorn.supervisors import Multiprocess
 
@@ -155,7 +155,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700, work
     os.environ[_WORKER_SETTINGS] = json.dumps({f.name: getattr(settings, f.name)  # what Settings() takes
                                                for f in dataclasses.fields(settings) if f.init})
     config = uvicorn.Config(f"{__name__}:worker_app", factory=True, host=host, port=port, workers=workers,
-                            **logging_options)
+                            log_level="info", access_log=False, log_config=_log_config())
     log.info("bac à sable sur http://%s:%d, %d processus", host, port, workers)
     Multiprocess(config, sockets=[_listening_socket(host, port)]).run()  # what uvicorn.run does, but this socket
 
