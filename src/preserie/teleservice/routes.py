@@ -78,6 +78,7 @@ def get_caller(request: Request,
 
 StoreDep = Annotated[SqlPrescriptionStore, Depends(get_store)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 router = APIRouter(prefix="/v1", tags=["prescriptions"])
 
 
@@ -106,9 +107,7 @@ def _check_idempotency_key(key: str | None) -> None:
 
 @router.post("/prescriptions", status_code=201, name="create", responses=_errors(400, 403))
 def create_prescription(body: PrescriptionCreate, caller: CallerDep, store: StoreDep, request: Request,
-                        response: Response,
-                        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-                        ) -> PrescriptionCreated:
+                        response: Response, idempotency_key: IdempotencyKey = None) -> PrescriptionCreated:
     """Créer une e-prescription ; une nouvelle tentative avec la même Idempotency-Key rend le premier résultat."""
     _require_prescriber(caller)
     _check_idempotency_key(idempotency_key)
@@ -234,13 +233,19 @@ def search_prescriptions(
 
 
 @router.post("/prescriptions/{prescription_id}/dispensations", status_code=201, name="dispense",
-             responses=_errors(400, 403, 404, 409))
+             response_model=PrescriptionPublic, responses=_errors(400, 403, 404, 409))
 def dispense_prescription(prescription_id: str, body: DispensationCreate, caller: CallerDep, store: StoreDep,
-                          request: Request) -> PrescriptionPublic:
+                          request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     """Délivrer tout ou partie des lignes (professionnel prescrit) ; une prescription entièrement délivrée ne
-    l'est plus."""
+    l'est plus. Une nouvelle tentative avec la même Idempotency-Key ne délivre rien de plus et rend la première
+    réponse."""
     if caller.role == PRESCRIBER:
         raise TeleserviceError("ROLE_NOT_ALLOWED", caller.role)
+    _check_idempotency_key(idempotency_key)
     _well_formed(prescription_id, request)
-    store.dispense(prescription_id, caller.id, caller.role, {item.line: item.quantity for item in body.lines})
-    return _public(_visible(store, caller, prescription_id, request), caller)
+    answer, replayed = store.dispense(
+        prescription_id, caller.id, caller.role, {item.line: item.quantity for item in body.lines},
+        render=lambda record: _public(record, caller).model_dump_json(), key=idempotency_key,
+        body_hash=request_hash(f"{prescription_id} {body.model_dump_json()}"))
+    return Response(answer, status_code=201, media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"} if replayed else None)

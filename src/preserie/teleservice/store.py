@@ -32,6 +32,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     bindparam,
     create_engine,
     event,
@@ -98,13 +99,17 @@ def _tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
     keys = Table(f"{prefix}idempotency_keys", md, Column("caller_id", String(32), primary_key=True),
                  Column("key", String(128), primary_key=True), _required("request_hash", String(64)),
                  _required("prescription_id", String(18)), _required("created_at", moment))
+    # A dispensing's key keeps its answer (migration 0003): the prescription changes after it, the replay must not.
+    dispensing_keys = Table(f"{prefix}dispensation_keys", md, Column("caller_id", String(32), primary_key=True),
+                            Column("key", String(128), primary_key=True), _required("request_hash", String(64)),
+                            _required("answer", Text), _required("created_at", moment))
     journal = Table(f"{prefix}journal", md, Column("id", Integer, primary_key=True, autoincrement=True),
                     _required("at", moment), _required("operation", String(32)), _required("method", String(8)),
                     Column("caller_id", String(32)), Column("caller_role", String(32)),
                     Column("prescription_id", String(18)), _required("status", Integer),
                     Column("error_code", String(40)), _required("duration_ms", Integer))
     return md, {"prescriptions": p, "lines": lines, "dispensations": d, "dispensation_lines": dl,
-                "idempotency_keys": keys, "journal": journal}
+                "idempotency_keys": keys, "dispensation_keys": dispensing_keys, "journal": journal}
 
 
 def _migrations(prefix: str) -> Config:
@@ -142,25 +147,36 @@ def migrate(engine: Engine, prefix: str = "", revision: str = "head") -> None:
 
 def _statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
     """The statements of every call, built once: building one per call cost ~0.2 ms of CPU per read."""
-    p, lines, d, dl, keys = (t[name] for name in ("prescriptions", "lines", "dispensations", "dispensation_lines",
-                                                   "idempotency_keys"))
+    p, lines, d, dl, keys, given_keys = (t[name] for name in (
+        "prescriptions", "lines", "dispensations", "dispensation_lines", "idempotency_keys", "dispensation_keys"))
     ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
-    # A retry's key is already there: ON CONFLICT DO NOTHING says so without an error (PostgreSQL logged one
-    # ERROR per replay), and still waits for a concurrent insert of the same key to commit or roll back.
-    # RETURNING tells whether the row went in (psycopg's rowcount is -1 here).
-    claim = (postgresql.insert(keys) if dialect == "postgresql" else sqlite.insert(keys)).on_conflict_do_nothing(
-        index_elements=[keys.c.caller_id, keys.c.key]).returning(keys.c.key)
+
+    def claim(table: Table) -> Executable:
+        # A retry's key is already there: ON CONFLICT DO NOTHING says so without an error (PostgreSQL logged one
+        # ERROR per replay), and still waits for a concurrent insert of the same key to commit or roll back.
+        # RETURNING tells whether the row went in (psycopg's rowcount is -1 here).
+        statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        return statement.on_conflict_do_nothing(index_elements=[table.c.caller_id, table.c.key]).returning(
+            table.c.key)
+
+    def same_key(table: Table) -> Any:
+        return (table.c.caller_id == bindparam("caller_id")) & (table.c.key == bindparam("key"))
+
     return {
         **{f"insert_{name}": insert(table) for name, table in t.items()},
-        "claim_key": claim,
+        "claim_key": claim(keys),
+        "claim_dispensing_key": claim(given_keys),
+        "dispensing_replay": select(given_keys.c.request_hash, given_keys.c.answer).where(same_key(given_keys)),
+        # an UPDATE reserves its columns' names for its SET values: other names for the key
+        "dispensing_answer": update(given_keys).where(given_keys.c.caller_id == bindparam("of"),
+                                                      given_keys.c.key == bindparam("named")),
         "one": select(literal(1)),
         "records": select(p, *(lines.c[name] for name in LINE_COLUMNS))
         .outerjoin(lines, lines.c.prescription_id == p.c.id).where(p.c.id.in_(ids)).order_by(p.c.id, lines.c.number),
         "dispensations": select(d.c.prescription_id, d.c.id, d.c.dispenser_id, d.c.dispenser_role, d.c.dispensed_at,
                                 dl.c.line_number, dl.c.quantity).join(dl, dl.c.dispensation_id == d.c.id)
         .where(d.c.prescription_id.in_(ids)).order_by(d.c.id, dl.c.line_number),
-        "replay": select(keys.c.request_hash, keys.c.prescription_id)
-        .where(keys.c.caller_id == bindparam("caller_id"), keys.c.key == bindparam("key")),
+        "replay": select(keys.c.request_hash, keys.c.prescription_id).where(same_key(keys)),
     }
 
 
@@ -320,31 +336,58 @@ class SqlPrescriptionStore:
                 g.id, g.dispenser_id, g.dispenser_role, _aware(g.dispensed_at), (*done, (g.line_number, g.quantity)))
         return {prescription_id: tuple(by_id.values()) for prescription_id, by_id in found.items()}
 
-    def dispense(self, prescription_id: str, dispenser_id: str, role: str, given: dict[int, int]) -> None:
-        """Record a dispensing of ``given`` (line number → quantity); checks and writes under one row lock."""
-        p, lines = self.t["prescriptions"], self.t["lines"]
+    def dispense(self, prescription_id: str, dispenser_id: str, role: str, given: dict[int, int], *,
+                 render: Callable[[PrescriptionRecord], str], key: str | None = None,
+                 body_hash: str = "") -> tuple[str, bool]:
+        """Record a dispensing of ``given`` (line number → quantity); checks and writes under one row lock. Return
+        ``render`` of the prescription after it, and whether that is the replay of an earlier dispensing with ``key``.
+
+        As for a create, the key is claimed first, in the same transaction: of concurrent retries, one dispenses and
+        the others wait for it, then replay its answer, kept with the key. A refused dispensing claims nothing."""
         with self._write() as conn:
-            row = conn.execute(select(p.c.category, p.c.status).where(p.c.id == prescription_id)
-                               .with_for_update()).first()
-            if row is None:
-                raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
-            if role not in DISPENSERS[row.category]:
-                raise TeleserviceError("PROFESSION_NOT_PRESCRIBED", f"{role} pour {row.category}")
-            if row.status == DISPENSED:
-                raise TeleserviceError("PRESCRIPTION_FULLY_DISPENSED")
-            current = {r.number: (r.quantity, r.dispensed) for r in conn.execute(
-                select(lines.c.number, lines.c.quantity, lines.c.dispensed)
-                .where(lines.c.prescription_id == prescription_id))}
-            for number, quantity in given.items():
-                if number not in current:
-                    raise TeleserviceError("UNKNOWN_LINE", f"ligne {number}")
-                prescribed, dispensed = current[number]
-                if quantity > prescribed - dispensed:
-                    raise TeleserviceError("QUANTITY_EXCEEDS_REMAINING",
-                                           f"ligne {number}, reste {prescribed - dispensed}")
-            self._record_dispensing(conn, prescription_id, dispenser_id, role, given)
-            after = [(q, d + given.get(n, 0)) for n, (q, d) in current.items()]
-            conn.execute(update(p).where(p.c.id == prescription_id).values(status=status_of(after)))
+            if key is not None:
+                earlier = self._claim_dispensing(conn, dispenser_id, key, body_hash)
+                if earlier is not None:
+                    return earlier, True
+            self._checked_dispensing(conn, prescription_id, dispenser_id, role, given)
+            answer = render(self._records(conn, [prescription_id])[0])
+            if key is not None:
+                conn.execute(self._q["dispensing_answer"], {"of": dispenser_id, "named": key, "answer": answer})
+        return answer, False
+
+    def _claim_dispensing(self, conn: Connection, dispenser_id: str, key: str, body_hash: str) -> str | None:
+        """Claim ``key``, or give the answer of the dispensing that claimed it (IDEMPOTENCY_KEY_REUSED for another)."""
+        mine = {"caller_id": dispenser_id, "key": key}
+        if conn.execute(self._q["claim_dispensing_key"], {**mine, "request_hash": body_hash, "answer": "",
+                                                          "created_at": datetime.now(UTC)}).first() is not None:
+            return None
+        earlier = conn.execute(self._q["dispensing_replay"], mine).one()  # committed: the claim waited for it
+        if earlier.request_hash != body_hash:
+            raise TeleserviceError("IDEMPOTENCY_KEY_REUSED")
+        return str(earlier.answer)
+
+    def _checked_dispensing(self, conn: Connection, prescription_id: str, dispenser_id: str, role: str,
+                            given: dict[int, int]) -> None:
+        p, lines = self.t["prescriptions"], self.t["lines"]
+        row = conn.execute(select(p.c.category, p.c.status).where(p.c.id == prescription_id).with_for_update()).first()
+        if row is None:
+            raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
+        if role not in DISPENSERS[row.category]:
+            raise TeleserviceError("PROFESSION_NOT_PRESCRIBED", f"{role} pour {row.category}")
+        if row.status == DISPENSED:
+            raise TeleserviceError("PRESCRIPTION_FULLY_DISPENSED")
+        current = {r.number: (r.quantity, r.dispensed) for r in conn.execute(
+            select(lines.c.number, lines.c.quantity, lines.c.dispensed)
+            .where(lines.c.prescription_id == prescription_id))}
+        for number, quantity in given.items():
+            if number not in current:
+                raise TeleserviceError("UNKNOWN_LINE", f"ligne {number}")
+            prescribed, dispensed = current[number]
+            if quantity > prescribed - dispensed:
+                raise TeleserviceError("QUANTITY_EXCEEDS_REMAINING", f"ligne {number}, reste {prescribed - dispensed}")
+        self._record_dispensing(conn, prescription_id, dispenser_id, role, given)
+        after = [(q, d + given.get(n, 0)) for n, (q, d) in current.items()]
+        conn.execute(update(p).where(p.c.id == prescription_id).values(status=status_of(after)))
 
     def _record_dispensing(self, conn: Connection, prescription_id: str, dispenser_id: str, role: str,
                            given: dict[int, int]) -> None:
