@@ -26,7 +26,7 @@ from starlette.routing import Route
 from preserie.teleservice.catalogue import ERRORS, TeleserviceError
 from preserie.teleservice.faults import OPERATIONS, FaultInjector
 from preserie.teleservice.health import router as health_router
-from preserie.teleservice.limits import invalid_request, too_large
+from preserie.teleservice.limits import MAX_BODY_BYTES, MAX_ERROR_DETAILS, invalid_request, too_large
 from preserie.teleservice.middleware import JournalCalls, LimitBody, access_log, answer, matching_routes
 from preserie.teleservice.routes import router
 from preserie.teleservice.settings import Settings
@@ -34,12 +34,15 @@ from preserie.teleservice.store import SqlPrescriptionStore
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION = """**Simulation** du téléservice de l'ordonnance numérique, **pas le service national** de
+DESCRIPTION = f"""**Simulation** du téléservice de l'ordonnance numérique, **pas le service national** de
 l'Assurance Maladie (dont l'interface n'est pas publique). Bac à sable de preserie pour que les éditeurs éprouvent
 leur module (créer, consulter, rechercher, délivrer) avant et pendant la présérie.
 
 Authentification : jeton porteur signé (`preserie teleservice token --id ID --role ROLE`), tenant lieu de la carte
-CPS / Pro Santé Connect. Erreurs : `{"code": ..., "message": ...}`, codes stables du catalogue :
+CPS / Pro Santé Connect. Corps de requête : {MAX_BODY_BYTES // 1024} Kio au plus ({MAX_BODY_BYTES} octets, que
+redit `x-max-body-bytes` de chaque requestBody) ; au-delà, 413 `REQUEST_TOO_LARGE`. Un 422 détaille ses
+{MAX_ERROR_DETAILS} premières erreurs et les compte toutes (`details_total`). Erreurs : `{{"code": ..., "message":
+...}}`, codes stables du catalogue :
 
 """ + "\n".join(f"- `{code}` ({kind.status}) : {kind.message}" for code, kind in ERRORS.items())
 
