@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.json_schema import JsonDict
 
 from preserie.teleservice.catalogue import IN_SCOPE_CATEGORIES
 from preserie.teleservice.limits import MAX_ERROR_DETAILS
@@ -21,7 +22,7 @@ FREE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 NIR_PATTERN = r"^[1-478][0-9]{2}(0[1-9]|1[0-2]|[2-9][0-9])(2[AB]|[0-9]{2})[0-9]{8}$"
 # The categories, published as an enum but checked by the server, which tells an out-of-scope one
 # (CATEGORY_OUT_OF_SCOPE) from an unknown one (UNKNOWN_CATEGORY).
-CATEGORY_ENUM = {"enum": list(IN_SCOPE_CATEGORIES)}
+CATEGORY_ENUM: JsonDict = {"enum": list(IN_SCOPE_CATEGORIES)}
 
 
 def _iso_day(value: object) -> object:
