@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 
 from preserie.teleservice.catalogue import IN_SCOPE_CATEGORIES
 from preserie.teleservice.limits import MAX_ERROR_DETAILS
