@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -127,3 +131,85 @@ def error_code(response: httpx.Response) -> tuple[int, str]:
     body = response.json()
     assert set(body) >= {"code", "message"} and body["message"], body
     return response.status_code, body["code"]
+
+
+def raw_request(sandbox: Sandbox, method: str, path: str, *headers: bytes, body: bytes = b"",
+                timeout: float = 20) -> tuple[int, dict[str, str], bytes]:
+    """One request written byte for byte on a socket (httpx refuses a header byte outside ASCII, and a forged Host);
+    its answer's status, headers (lower-case names) and body. A Host naming the server is added unless given."""
+    host, port = sandbox.base_url.removeprefix("http://").split(":")
+    if not any(header.lower().startswith(b"host:") for header in headers):
+        headers = (f"Host: {host}:{port}".encode(), *headers)
+    head = b"\r\n".join([f"{method} {path} HTTP/1.1".encode(), *headers, b"Connection: close", b"", b""])
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(head + body)
+        return read_answer(sock)
+
+
+def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (lower-case names) and body of the next HTTP/1.1 answer on ``sock``, read up to its
+    Content-Length (the connection may stay open)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += _received(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    fields = {name.lower(): value.strip() for name, value in (line.split(":", 1) for line in lines)}
+    while len(body) < int(fields.get("content-length", 0)):
+        body += _received(sock)
+    return int(status_line.split()[1]), fields, body
+
+
+def _received(sock: socket.socket) -> bytes:
+    data = sock.recv(65536)
+    if not data:
+        raise ConnectionError("connexion fermée avant la fin de la réponse")
+    return data
+
+
+SERVER = """import os, sys
+from preserie.teleservice.app import serve
+from preserie.teleservice.settings import Settings
+serve(Settings(secret=os.environ["SANDBOX_SECRET"], database=sys.argv[1], table_prefix=sys.argv[2]),
+      port=int(sys.argv[3]), workers=int(sys.argv[4]))
+"""
+
+
+@contextmanager
+def server_process(database: str, output: Path, *, workers: int = 1) -> Iterator[Sandbox]:
+    """The sandbox as it is deployed: ``app.serve`` in a process of its own, its whole stdout and stderr written to
+    ``output``; its tables under a random prefix, dropped afterwards. Stopped with SIGINT, as Ctrl-C does."""
+    prefix = f"p{secrets.token_hex(4)}_"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = SqlPrescriptionStore(database, table_prefix=prefix)
+    with output.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-c", SERVER, database, prefix, str(port), str(workers)],
+                                   stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "SANDBOX_SECRET": SECRET})
+    try:
+        _wait_for_health(f"http://127.0.0.1:{port}", process)
+        yield Sandbox(f"http://127.0.0.1:{port}", store)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        store.drop_tables()
+        store.close()
+
+
+def _wait_for_health(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"le bac à sable s'est arrêté au démarrage (code {process.returncode})")
+        try:
+            if httpx.get(f"{base_url}/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("le bac à sable n'a pas démarré")

@@ -9,14 +9,17 @@ from typing import Any
 
 import httpx
 import pytest
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
 from teleservice_sandbox import Sandbox, created, draft, error_code, new_id, nir
 
 from preserie.domain.identifiers import luhn_key
-from preserie.teleservice.catalogue import IN_SCOPE_CATEGORIES
+from preserie.teleservice.catalogue import DISPENSERS, IN_SCOPE_CATEGORIES
 from preserie.teleservice.fhir import (
     CATEGORY_SYSTEM,
     DISPENSED_EXTENSION,
     FHIR_JSON,
+    FR_CORE_V2_0203,
     LINE_CODE_SYSTEM,
     NIR_SYSTEM,
     PRESCRIPTION_ID_SYSTEM,
@@ -33,6 +36,16 @@ from preserie.teleservice.records import (
     PrescriptionRecord,
 )
 
+
+# An independent validator: the models of fhir.resources 8.3.0, which ships R5 (its default), R4B and STU3 but no R4.
+# R4B (4.3.0) is R4's technical correction and keeps R4's Bundle, MedicationRequest and ServiceRequest (its changes
+# are elsewhere: medication definitions, Subscription, evidence); its models forbid any element the resource does not
+# define, so a ServiceRequest.groupIdentifier (R4 names it requisition) is refused, as R4 would.
+def _validated(bundle: dict[str, Any]) -> dict[str, Any]:
+    Bundle.model_validate(bundle)
+    return bundle
+
+
 # --- through the real server -----------------------------------------------------------------------------------
 
 
@@ -41,7 +54,7 @@ def _fhir(client: httpx.Client, prescription_id: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == FHIR_JSON
     bundle: dict[str, Any] = response.json()
-    return bundle
+    return _validated(bundle)
 
 
 def _resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
@@ -109,6 +122,26 @@ def test_the_dispensing_stays_hidden_from_the_prescriber_when_the_patient_object
         ("completed", 2), ("completed", 1)]
 
 
+@pytest.mark.parametrize("category", IN_SCOPE_CATEGORIES)
+def test_every_category_gives_an_r4_bundle_as_dispensed_shown_and_hidden(sandbox: Sandbox, category: str) -> None:
+    """Each view (the dispenser's, the prescriber's the patient hid it from) is validated by the R4B models (_fhir)."""
+    expected = "MedicationRequest" if category in ("medicines", "medical_devices") else "ServiceRequest"
+    group = "groupIdentifier" if expected == "MedicationRequest" else "requisition"
+    with sandbox.client() as prescriber, sandbox.client(role=DISPENSERS[category][0]) as dispenser:
+        prescription_id = created(prescriber, draft(category, visible=False, quantities=(2, 1)))
+        response = dispenser.post(f"/v1/prescriptions/{prescription_id}/dispensations",
+                                  json={"lines": [{"line": 1, "quantity": 1}]})
+        assert response.status_code == 201, response.text
+        seen = {"dispenser": _resources(_fhir(dispenser, prescription_id)),
+                "prescriber": _resources(_fhir(prescriber, prescription_id))}
+    for resources in seen.values():
+        assert [resource["resourceType"] for resource in resources] == [expected] * 2
+        assert {resource[group]["value"] for resource in resources} == {prescription_id}
+        assert not any({"groupIdentifier", "requisition"} - {group} & resource.keys() for resource in resources)
+    assert [(r["status"], _dispensed(r)) for r in seen["dispenser"]] == [("active", 1), ("active", 0)]
+    assert [(r["status"], _dispensed(r)) for r in seen["prescriber"]] == [("unknown", None)] * 2
+
+
 def test_another_prescriber_gets_the_same_404_as_for_an_unknown_id(sandbox: Sandbox) -> None:
     with sandbox.client() as owner, sandbox.client() as other:
         prescription_id = created(owner)
@@ -158,7 +191,23 @@ def _record(category: str = "medicines", status: str = ISSUED, *, prescriber_id:
 
 
 def _built(record: PrescriptionRecord, *, shown: bool = True) -> list[dict[str, Any]]:
-    return _resources(prescription_bundle(record, dispensing_shown=shown))
+    return _resources(_validated(prescription_bundle(record, dispensing_shown=shown)))
+
+
+@pytest.mark.parametrize("shown", [True, False])
+@pytest.mark.parametrize("category", IN_SCOPE_CATEGORIES)
+def test_every_category_builds_a_bundle_the_r4_models_accept(category: str, shown: bool) -> None:
+    for status in (ISSUED, PARTIALLY_DISPENSED, DISPENSED):
+        _validated(prescription_bundle(_record(category, status), dispensing_shown=shown))
+
+
+def test_the_validator_refuses_what_r4_does_not_define() -> None:
+    """Not a validator that accepts anything: a ServiceRequest with a groupIdentifier (an R5-ism) is refused."""
+    bundle = prescription_bundle(_record("nursing"), dispensing_shown=True)
+    resource = bundle["entry"][0]["resource"]
+    resource["groupIdentifier"] = resource.pop("requisition")
+    with pytest.raises(ValidationError, match="groupIdentifier"):
+        Bundle.model_validate(bundle)
 
 
 @pytest.mark.parametrize(("status", "shown", "expected"), [
@@ -203,13 +252,13 @@ def test_the_dispensed_quantity_is_an_extension_only_when_shown() -> None:
     assert [resource.get("extension") for resource in _built(_record(PARTIALLY_DISPENSED), shown=False)] == [None] * 2
 
 
-def test_the_patient_is_referenced_by_nir_as_fr_core_billing_identifier() -> None:
+def test_the_patient_is_referenced_by_nir_as_an_fr_core_test_identity() -> None:
+    """The sandbox's patients are fictitious: FR Core's INS-NIR-TEST slice, never the real INS-NIR's OID (.4.8)."""
     subject = _built(_record())[0]["subject"]
-    v2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
     assert subject == {"type": "Patient", "identifier": {
-        "use": "official", "type": {"coding": [{"system": v2_0203, "code": "NH"}]}, "system": NIR_SYSTEM,
-        "value": nir()}}
-    assert NIR_SYSTEM == "urn:oid:1.2.250.1.213.1.4.8"
+        "use": "official", "type": {"coding": [{"system": FR_CORE_V2_0203, "code": "INS-NIR-TEST"}]},
+        "system": NIR_SYSTEM, "value": nir()}}
+    assert NIR_SYSTEM == "urn:oid:1.2.250.1.213.1.4.10"
 
 
 @pytest.mark.parametrize(("prescriber_id", "system"), [

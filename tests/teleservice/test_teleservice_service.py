@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy.exc import OperationalError
-from teleservice_sandbox import SECRET, Sandbox, created, draft, error_code, new_id, nir, running
+from teleservice_sandbox import SECRET, Sandbox, created, draft, error_code, new_id, nir, raw_request, running
 from typer.testing import CliRunner
 
 from preserie.cli import app as cli
@@ -89,7 +89,7 @@ def test_openapi_is_published_says_simulation_and_versions_routes_under_v1(sandb
 def test_every_error_has_a_french_message_and_the_status_class_of_spec_c3() -> None:
     for code, kind in ERRORS.items():
         assert code.isupper() and kind.message, code
-        assert kind.status in {400, 401, 403, 404, 405, 408, 409, 422, 429, 500, 503, 504}, code
+        assert kind.status in {400, 401, 403, 404, 405, 408, 409, 413, 422, 429, 500, 503, 504}, code
         assert (kind.status in (401, 403)) == code.startswith(("AUTH_", "ROLE_", "PROFESSION_")), code
         # the teleservice's own failures: 5xx, a rate limit (429) and a timeout (408, `network` in C3)
         assert (kind.status >= 500 or kind.status in (408, 429)) == code.startswith("TS_"), code
@@ -153,3 +153,40 @@ def test_a_call_with_a_long_method_is_journaled_and_a_refused_entry_holds_back_n
     assert ("MKCALEND", 405) in [(e["method"], e["status"]) for e in journal]  # the first 8 characters
     assert [(e["operation"], e["method"], e["status"]) for e in journal if e["caller_id"] == caller] == [
         ("create", "POST", 201), ("search", "GET", 200), ("consult", "GET", 200)]
+
+
+@pytest.mark.parametrize("token", [b"v1.a.\xe9", b"v1.\xe9.x", "v1.é.x".encode(), b"v1.a.\xff\xfe"])
+def test_a_token_with_a_byte_outside_ascii_is_refused_not_a_server_error(sandbox: Sandbox, token: bytes) -> None:
+    """hmac.compare_digest and str.encode("ascii") raised on such a token: the sandbox answered 500."""
+    status, _, body = raw_request(sandbox, "GET", "/v1/prescriptions", b"Authorization: Bearer " + token)
+    assert (status, json.loads(body)["code"]) == (401, "AUTH_TOKEN_INVALID")
+    with pytest.raises(TeleserviceError) as refused:
+        verify_token(SECRET, token.decode("latin-1"))
+    assert refused.value.code == "AUTH_TOKEN_INVALID"
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("DELETE", "/v1/prescriptions", {"GET", "POST"}),
+    ("PUT", "/v1/prescriptions/01S2TBPZ2JCNZZYGHZ", {"GET"}),
+    ("GET", "/v1/prescriptions/01S2TBPZ2JCNZZYGHZ/dispensations", {"POST"}),
+    ("POST", "/v1/health", {"GET"}),
+])
+def test_a_method_not_allowed_says_which_are_in_allow(sandbox: Sandbox, method: str, path: str,
+                                                      allowed: set[str]) -> None:
+    """RFC 9110 §15.5.6: a 405 MUST carry Allow; it had none (and Starlette's names one route's methods only)."""
+    with sandbox.client() as client:
+        response = client.request(method, path)
+    assert error_code(response) == (405, "METHOD_NOT_ALLOWED")
+    assert {name.strip() for name in response.headers["allow"].split(",")} == allowed
+    with sandbox.client() as client:  # and each method it names is one the path takes
+        assert all(client.request(name, path).status_code != 405 for name in allowed)
+
+
+@pytest.mark.parametrize("path", ["/v1/prescriptions/", "/v1/health/", "/v1/prescriptions/01S2TBPZ2JCNZZYGHZ/"])
+def test_a_trailing_slash_is_not_found_never_redirected_to_the_host_the_client_named(sandbox: Sandbox,
+                                                                                     path: str) -> None:
+    """It answered 307 with a Location built from the request's Host header: an open redirect a forged Host
+    steered anywhere (host header injection)."""
+    status, headers, body = raw_request(sandbox, "GET", path, b"Host: evil.example", b"X-Forwarded-Host: evil.example")
+    assert (status, json.loads(body)["code"]) == (404, "ROUTE_NOT_FOUND")
+    assert "location" not in headers and b"evil.example" not in body

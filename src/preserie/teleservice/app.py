@@ -6,6 +6,7 @@ A SIMULATION of the national e-prescription service, not the national service (s
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import json
 import logging
@@ -13,110 +14,70 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from time import perf_counter
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import Route
 
 from preserie.teleservice.catalogue import ERRORS, TeleserviceError
 from preserie.teleservice.faults import OPERATIONS, FaultInjector
-from preserie.teleservice.health import HEALTH_PATH
 from preserie.teleservice.health import router as health_router
-from preserie.teleservice.records import JournalEntry
+from preserie.teleservice.limits import MAX_BODY_BYTES, MAX_ERROR_DETAILS, invalid_request, too_large
+from preserie.teleservice.middleware import JournalCalls, LimitBody, access_log, answer, matching_routes
 from preserie.teleservice.routes import router
 from preserie.teleservice.settings import Settings
 from preserie.teleservice.store import SqlPrescriptionStore
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION = """**Simulation** du téléservice de l'ordonnance numérique, **pas le service national** de
+DESCRIPTION = f"""**Simulation** du téléservice de l'ordonnance numérique, **pas le service national** de
 l'Assurance Maladie (dont l'interface n'est pas publique). Bac à sable de preserie pour que les éditeurs éprouvent
 leur module (créer, consulter, rechercher, délivrer) avant et pendant la présérie.
 
 Authentification : jeton porteur signé (`preserie teleservice token --id ID --role ROLE`), tenant lieu de la carte
-CPS / Pro Santé Connect. Erreurs : `{"code": ..., "message": ...}`, codes stables du catalogue :
+CPS / Pro Santé Connect. Corps de requête : {MAX_BODY_BYTES // 1024} Kio au plus ({MAX_BODY_BYTES} octets, que
+redit `x-max-body-bytes` de chaque requestBody) ; au-delà, 413 `REQUEST_TOO_LARGE`. Un 422 détaille ses
+{MAX_ERROR_DETAILS} premières erreurs et les compte toutes (`details_total`). Erreurs : `{{"code": ..., "message":
+...}}`, codes stables du catalogue :
 
 """ + "\n".join(f"- `{code}` ({kind.status}) : {kind.message}" for code, kind in ERRORS.items())
 
 
-def _answer(request: Request, error: TeleserviceError) -> JSONResponse:
-    request.state.error_code = error.code
-    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
-    return JSONResponse(error.body(), status_code=error.kind.status, headers=headers)
-
-
 async def _on_teleservice_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, TeleserviceError)
-    return _answer(request, error)
+    return answer(request, error)
 
 
 async def _on_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     problems = [{"loc": list(problem.get("loc", ())), "msg": problem.get("msg", ""), "type": problem.get("type", "")}
                 for problem in error.errors()]
-    if any(problem["type"] == "json_invalid" for problem in problems):
-        return _answer(request, TeleserviceError("MALFORMED_REQUEST", details=problems))
-    return _answer(request, TeleserviceError("INVALID_REQUEST", details=problems))
+    return answer(request, invalid_request(problems))
 
 
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 413:  # a chunked body past the cap (middleware.LimitBody)
+        return answer(request, too_large())
     code = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(error.status_code)
     if code is None:
         code = "TS_INTERNAL_ERROR" if error.status_code >= 500 else "MALFORMED_REQUEST"
-    return _answer(request, TeleserviceError(code))
+    response = answer(request, TeleserviceError(code))
+    if error.status_code == 405:
+        # RFC 9110: a 405 carries Allow. Starlette's names the methods of the path's first route only (GET and POST
+        # /v1/prescriptions are two routes): every method some route of this path takes.
+        allowed = {method for route in matching_routes(request.scope) for method in getattr(route, "methods", ())}
+        response.headers["Allow"] = ", ".join(sorted(allowed))
+    return response
 
 
 async def _on_database_down(request: Request, error: Exception) -> Response:
     log.warning("base de données indisponible : %s", error)
-    return _answer(request, TeleserviceError("TS_DATABASE_UNAVAILABLE"))
-
-
-def _journal_entry(request: Request, status: int, started: float) -> JournalEntry:
-    route = request.scope.get("route")
-    caller = getattr(request.state, "caller", None)
-    return JournalEntry(
-        operation=getattr(route, "name", None) or "unknown", method=request.method, status=status,
-        duration_ms=round((perf_counter() - started) * 1000), error_code=getattr(request.state, "error_code", None),
-        caller_id=caller.id if caller else None, caller_role=caller.role if caller else None,
-        prescription_id=getattr(request.state, "prescription_id", None))
-
-
-class _JournalCalls:
-    """Journals every call, the health probe aside (a monitoring probe, not a call of an operation: health.py), when
-    its answer starts, so before the caller can read it; answers TS_INTERNAL_ERROR for a failure nothing else
-    answered. Plain ASGI: Starlette's BaseHTTPMiddleware runs each call in a task of its own (measured by
-    benchmarks/teleservice_load.py). The journal only queues the entry: its writer thread inserts it."""
-
-    def __init__(self, app: ASGIApp, store: SqlPrescriptionStore) -> None:
-        self.app, self.store = app, store
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started, answered = perf_counter(), False
-
-        async def journal_then_send(message: Message) -> None:
-            nonlocal answered
-            if message["type"] == "http.response.start":
-                answered = True
-                if scope["path"] != HEALTH_PATH:
-                    self.store.journal(_journal_entry(Request(scope), message["status"], started))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, journal_then_send)
-        except Exception:
-            log.exception("erreur interne sur %s %s", scope["method"], scope["path"])
-            if answered:
-                raise
-            await _answer(Request(scope), TeleserviceError("TS_INTERNAL_ERROR"))(scope, receive, journal_then_send)
+    return answer(request, TeleserviceError("TS_DATABASE_UNAVAILABLE"))
 
 
 async def _inject_fault(request: Request) -> None:
@@ -150,19 +111,24 @@ def create_app(settings: Settings, *, store: SqlPrescriptionStore | None = None,
         if owned:
             the_store.close()
 
+    # No redirect of /path/ to /path: Starlette built its Location from the request's Host header, an open redirect
+    # that a forged Host steers anywhere. A trailing slash is an unknown route (404).
     app = FastAPI(title="Téléservice ordonnance numérique — bac à sable preserie (simulation)", version="1",
-                  description=DESCRIPTION, lifespan=lifespan)
+                  description=DESCRIPTION, lifespan=lifespan, redirect_slashes=False)
     app.state.settings, app.state.store = settings, the_store
     app.state.faults = faults
     app.include_router(router, dependencies=[Depends(_inject_fault)])
     app.include_router(health_router)
+    app.state.routes = (*(route for route in app.routes if isinstance(route, Route)), *router.routes,
+                        *health_router.routes)  # middleware.matching_routes
     app.add_exception_handler(TeleserviceError, _on_teleservice_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(OperationalError, _on_database_down)
     if faults is not None:
         faults.slow_database(the_store.engine)
-    app.add_middleware(_JournalCalls, store=the_store)
+    app.add_middleware(LimitBody)
+    app.add_middleware(JournalCalls, store=the_store)  # the outermost: it journals the 413s of LimitBody too
     return app
 
 
@@ -175,11 +141,14 @@ def worker_app() -> FastAPI:
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700, workers: int = 1) -> None:
-    """Run the sandbox with uvicorn until interrupted; ``workers`` > 1 runs as many processes on the one port."""
+    """Run the sandbox with uvicorn until interrupted; ``workers`` > 1 runs as many processes on the one port.
+    uvicorn's access log is off (it writes the query, patients' NIRs included): the sandbox writes its own
+    (middleware.access_log), in uvicorn's format, with the route's template for the path."""
     import uvicorn
 
     if workers <= 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False,
+                    log_config=_log_config())
         return
     from uvicorn.supervisors import Multiprocess
 
@@ -189,9 +158,18 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700, work
     os.environ[_WORKER_SETTINGS] = json.dumps({f.name: getattr(settings, f.name)  # what Settings() takes
                                                for f in dataclasses.fields(settings) if f.init})
     config = uvicorn.Config(f"{__name__}:worker_app", factory=True, host=host, port=port, workers=workers,
-                            log_level="info")
+                            log_level="info", access_log=False, log_config=_log_config())
     log.info("bac à sable sur http://%s:%d, %d processus", host, port, workers)
     Multiprocess(config, sockets=[_listening_socket(host, port)]).run()  # what uvicorn.run does, but this socket
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration, with the sandbox's access log on uvicorn's access handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"][access_log.name] = {"handlers": ["access"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

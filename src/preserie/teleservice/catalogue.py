@@ -50,6 +50,7 @@ ERRORS: dict[str, ErrorKind] = {
     # software (SPEC §6 C3: 4xx other than 401, 403, 404, 408, 429)
     "MALFORMED_REQUEST": ErrorKind(400, "requête mal formée : corps JSON illisible"),
     "INVALID_REQUEST": ErrorKind(422, "requête invalide : voir le détail des champs"),
+    "REQUEST_TOO_LARGE": ErrorKind(413, "corps de requête trop volumineux"),
     "INVALID_IDEMPOTENCY_KEY": ErrorKind(400, "en-tête Idempotency-Key invalide : 1 à 128 caractères ASCII "
                                               "imprimables"),
     "UNKNOWN_CATEGORY": ErrorKind(422, "catégorie de prescription inconnue"),
@@ -86,11 +87,12 @@ class TeleserviceError(Exception):
     """An answer of the catalogue: raised anywhere in the sandbox, turned into JSON by the app."""
 
     def __init__(self, code: str, detail: str | None = None, *, details: list[dict[str, Any]] | None = None,
-                 retry_after: int | None = None):
+                 details_total: int | None = None, retry_after: int | None = None):
         self.code = code
         self.kind = ERRORS[code]
         self.detail = detail
         self.details = details
+        self.details_total = details_total  # how many problems there were, of which ``details`` names the first
         self.retry_after = retry_after  # seconds, sent as the Retry-After header
         super().__init__(self.message)
 
@@ -102,4 +104,6 @@ class TeleserviceError(Exception):
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details is not None:
             body["details"] = self.details
+        if self.details_total is not None:
+            body["details_total"] = self.details_total
         return body

@@ -5,10 +5,13 @@ Each choice and where it comes from (HL7 FHIR R4 4.0.1 unless said otherwise):
 - ``Bundle.type`` is ``collection``: the bundle-type codes keep ``searchset`` for the results of a search (with
   ``total`` and ``entry.search``) and ``document`` for a bundle led by a Composition; reading one prescription gives
   "a set of resources collected into a single package", which is what ``collection`` means.
-- No resource for the prescription itself: its lines share one ``groupIdentifier``, as in the ANS e-prescription
-  guide (interop.esante.gouv.fr/ig/fhir/eprescription, page "Vue d'ensemble": "La prescription en tant que telle
-  [...] n'est pas représentée par une ressource FHIR [...] le lien [...] est représenté par l'élément
-  MedicationRequest.groupIdentifier"). Its value is the 18-character id, in a sandbox system, not an official OID.
+- No resource for the prescription itself: its lines share one identifier, as in the ANS e-prescription guide
+  (interop.esante.gouv.fr/ig/fhir/eprescription, page "Vue d'ensemble": "La prescription en tant que telle [...]
+  n'est pas représentée par une ressource FHIR [...] le lien [...] est représenté par l'élément
+  MedicationRequest.groupIdentifier"). R4 names that element ``groupIdentifier`` in MedicationRequest and
+  ``requisition`` in ServiceRequest ("a shared identifier common to all service requests that were authorized more
+  or less simultaneously by a single author"; R4's ServiceRequest has no groupIdentifier). Its value is the
+  18-character id, in a sandbox system, not an official OID.
 - ``MedicationRequest`` for medicines and medical devices, ``ServiceRequest`` for acts (biology, nursing,
   physiotherapy, speech therapy, orthoptics, podiatry). That ANS guide covers medicines only (its home page: devices
   "feront l'objet de travaux ultérieurs"; acts are outside it), so ServiceRequest for acts is not from that guide:
@@ -19,9 +22,11 @@ Each choice and where it comes from (HL7 FHIR R4 4.0.1 unless said otherwise):
   gives ``completed``; for the two resources these codes mean the same. When the dispensing is hidden from this
   caller (the patient objected), ``unknown``: status is 1..1, and any other code would tell what the patient hid
   (the JSON consult gives ``status: null`` then). Taken from the whole prescription, not from each line.
-- ``subject``: the NIR as FR Core Patient's ``NSS`` slice (type v2-0203 ``NH``, system
-  ``urn:oid:1.2.250.1.213.1.4.8``). Not an INS-NIR slice: FR Core keeps those for an identity qualified through INSi
-  (fr-core-patient-ins), which a NIR typed into the sandbox is not.
+- ``subject``: the NIR as FR Core Patient INS's ``INS-NIR-TEST`` slice (use ``official``, type fr-core-cs-v2-0203
+  ``INS-NIR-TEST``, system ``urn:oid:1.2.250.1.213.1.4.10``, "Autorité d'affectation des INS-NIR de test":
+  Interop-Sante/hl7.fhir.fr.core, input/fsh/profiles/FRCorePatientINSProfile.fsh, beside ``INS-NIR`` at
+  ``urn:oid:1.2.250.1.213.1.4.8`` for real identities). Every patient of the sandbox is fictitious, so its NIR is
+  a test identity and must never be read as a real patient's: never the real INS-NIR (or NSS) system.
 - ``requester``: FR Core Practitioner gives ``urn:oid:1.2.250.1.71.4.2.1`` to the idNatPs, a *prefixed* national id
   (8 + RPPS) that "ne doit pas être construit", and its own slice to the bare RPPS (system
   ``https://rpps.esante.gouv.fr``, type ``RPPS``). The sandbox's prescriber id is a RPPS or a N° AM (liberal doctor,
@@ -52,15 +57,20 @@ LINE_CODE_SYSTEM = f"{SANDBOX}:line-code"
 CATEGORY_SYSTEM = f"{SANDBOX}:category"
 PROFESSIONAL_ID_SYSTEM = f"{SANDBOX}:professional-id"
 DISPENSED_EXTENSION = "https://preserie.invalid/fhir/StructureDefinition/dispensed-quantity"
-NIR_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"  # FR Core Patient, slice NSS
+# FR Core Patient INS, slice INS-NIR-TEST (fr-core-patient-ins): the sandbox's patients are test identities. The
+# real INS-NIR is urn:oid:1.2.250.1.213.1.4.8; .10 is the test OID (Interop-Sante/hl7.fhir.fr.core,
+# input/fsh/profiles/FRCorePatientINSProfile.fsh; its type code in input/fsh/codesystems/FRCoreCodeSystemv2-0203.fsh).
+NIR_SYSTEM = "urn:oid:1.2.250.1.213.1.4.10"
+NIR_TYPE = "INS-NIR-TEST"
 RPPS_SYSTEM = "https://rpps.esante.gouv.fr"  # FR Core Practitioner, slice rpps
-V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 FR_CORE_V2_0203 = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
 UCUM = "http://unitsofmeasure.org"
 
 MEDICATION_CATEGORIES = frozenset({"medicines", "medical_devices"})  # every other category is acts
 REQUEST_STATUS = {ISSUED: "active", PARTIALLY_DISPENSED: "active", DISPENSED: "completed"}
 HIDDEN_STATUS = "unknown"
+# The element that carries the prescription's id, shared by its lines: R4 names it per resource.
+GROUP_ELEMENT = {"MedicationRequest": "groupIdentifier", "ServiceRequest": "requisition"}
 
 # The outline published in /openapi.json; the full structure is FHIR R4's.
 BUNDLE_JSON_SCHEMA: dict[str, Any] = {
@@ -70,8 +80,12 @@ BUNDLE_JSON_SCHEMA: dict[str, Any] = {
         "entry": {"type": "array", "items": {
             "type": "object", "required": ["fullUrl", "resource"],
             "properties": {"fullUrl": {"type": "string"}, "resource": {
-                "type": "object", "required": ["resourceType", "groupIdentifier", "status", "intent", "subject"],
-                "properties": {"resourceType": {"enum": ["MedicationRequest", "ServiceRequest"]}}}}}},
+                "type": "object", "required": ["resourceType", "status", "intent", "subject"],
+                "properties": {"resourceType": {"enum": ["MedicationRequest", "ServiceRequest"]}},
+                # R4: the prescription's id is a MedicationRequest's groupIdentifier, a ServiceRequest's requisition
+                "oneOf": [{"properties": {"resourceType": {"const": kind}}, "required": [element]}
+                          for kind, element in (("MedicationRequest", "groupIdentifier"),
+                                                ("ServiceRequest", "requisition"))]}}}},
     },
 }
 
@@ -113,8 +127,9 @@ def _request(resource_type: str, record: PrescriptionRecord, line: LineRecord, s
     resource: dict[str, Any] = {"resourceType": resource_type, "id": f"{record.id}-{line.number}"}
     if shown:
         resource["extension"] = [{"url": DISPENSED_EXTENSION, "valueQuantity": {"value": line.dispensed}}]
+    group = GROUP_ELEMENT[resource_type]
     return {**resource,
-            "groupIdentifier": {"system": PRESCRIPTION_ID_SYSTEM, "value": record.id},
+            group: {"system": PRESCRIPTION_ID_SYSTEM, "value": record.id},
             "status": REQUEST_STATUS[record.status] if shown else HIDDEN_STATUS,
             "intent": "order",
             "category": [{"coding": [{"system": CATEGORY_SYSTEM, "code": record.category}]}]}
@@ -122,7 +137,7 @@ def _request(resource_type: str, record: PrescriptionRecord, line: LineRecord, s
 
 def _parties(record: PrescriptionRecord) -> dict[str, Any]:
     return {"subject": {"type": "Patient", "identifier": {
-                "use": "official", "type": {"coding": [{"system": V2_0203, "code": "NH"}]},
+                "use": "official", "type": {"coding": [{"system": FR_CORE_V2_0203, "code": NIR_TYPE}]},
                 "system": NIR_SYSTEM, "value": record.patient_nir}},
             "authoredOn": record.created_at.isoformat(),
             "requester": {"type": "Practitioner", "identifier": practitioner_identifier(record.prescriber_id)}}

@@ -26,9 +26,12 @@ from preserie.teleservice.catalogue import (
     TeleserviceError,
 )
 from preserie.teleservice.fhir import BUNDLE_JSON_SCHEMA, FHIR_JSON, prescription_bundle
+from preserie.teleservice.limits import MAX_BODY_BYTES
 from preserie.teleservice.qr import qr_png, qr_svg
 from preserie.teleservice.records import NewLine, NewPrescription, PrescriptionRecord, SearchQuery, is_prescription_id
 from preserie.teleservice.schemas import (
+    CATEGORY_ENUM,
+    NIR_PATTERN,
     DispensationCreate,
     ErrorPublic,
     IsoDay,
@@ -55,6 +58,9 @@ _SERVICE_FAILURES = {408: "Délai dépassé (profil de pannes).", 429: "Trop de 
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The errors of an operation; 413 with 400 (the operations that take a body)."""
+    if 400 in statuses:
+        statuses = (*statuses, 413)
     declared: dict[int | str, dict[str, Any]] = {status: {"model": ErrorPublic} for status in (401, 422, *statuses)}
     for status, description in _SERVICE_FAILURES.items():
         declared[status] = {"model": ErrorPublic, "description": description}
@@ -78,6 +84,12 @@ def get_caller(request: Request,
 
 StoreDep = Annotated[SqlPrescriptionStore, Depends(get_store)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+# Its rule (_check_idempotency_key) published; checked by the sandbox, which answers INVALID_IDEMPOTENCY_KEY (400).
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", json_schema_extra={
+    "minLength": 1, "maxLength": 128, "pattern": "^[\\x20-\\x7e]+$"})]
+# The cap of middleware.LimitBody, on each operation that takes a body.
+BODY = {"requestBody": {"x-max-body-bytes": MAX_BODY_BYTES, "description": (
+    f"{MAX_BODY_BYTES // 1024} Kio au plus ({MAX_BODY_BYTES} octets) : au-delà, 413 REQUEST_TOO_LARGE.")}}
 router = APIRouter(prefix="/v1", tags=["prescriptions"])
 
 
@@ -104,11 +116,9 @@ def _check_idempotency_key(key: str | None) -> None:
         raise TeleserviceError("INVALID_IDEMPOTENCY_KEY")
 
 
-@router.post("/prescriptions", status_code=201, name="create", responses=_errors(400, 403))
+@router.post("/prescriptions", status_code=201, name="create", responses=_errors(400, 403), openapi_extra=BODY)
 def create_prescription(body: PrescriptionCreate, caller: CallerDep, store: StoreDep, request: Request,
-                        response: Response,
-                        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-                        ) -> PrescriptionCreated:
+                        response: Response, idempotency_key: IdempotencyKey = None) -> PrescriptionCreated:
     """Créer une e-prescription ; une nouvelle tentative avec la même Idempotency-Key rend le premier résultat."""
     _require_prescriber(caller)
     _check_idempotency_key(idempotency_key)
@@ -194,7 +204,8 @@ def prescription_qr_png(prescription_id: str, caller: CallerDep, store: StoreDep
             response_description="Bundle FHIR R4 de type collection : une ressource par ligne.")
 def prescription_fhir(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """La prescription en FHIR R4 : un MedicationRequest par ligne (médicaments, dispositifs) ou un ServiceRequest
-    (actes), reliés par le groupIdentifier ; mêmes droits et même masquage de la délivrance que la consultation."""
+    (actes), reliés par l'identifiant de la prescription (groupIdentifier, requisition pour un ServiceRequest) ;
+    mêmes droits et même masquage de la délivrance que la consultation."""
     record = _visible(store, caller, prescription_id, request)
     bundle = prescription_bundle(record, dispensing_shown=_is_dispensing_shown(record, caller))
     return JSONResponse(bundle, media_type=FHIR_JSON)
@@ -207,10 +218,11 @@ def _paris_day_start(day: date) -> datetime:
 @router.get("/prescriptions", name="search", responses=_errors(403))
 def search_prescriptions(
     caller: CallerDep, store: StoreDep,
-    patient: Annotated[str | None, Query(max_length=32, description="NIR du patient.")] = None,
+    patient: Annotated[str | None, Query(max_length=32, json_schema_extra={"pattern": NIR_PATTERN},
+                                         description="NIR du patient.")] = None,
     start: Annotated[IsoDay | None, Query(alias="from", description="Premier jour (heure de Paris), inclus.")] = None,
     end: Annotated[IsoDay | None, Query(alias="to", description="Dernier jour (heure de Paris), inclus.")] = None,
-    category: Annotated[str | None, Query(max_length=32)] = None,
+    category: Annotated[str | None, Query(max_length=32, json_schema_extra=CATEGORY_ENUM)] = None,
     status: Annotated[Status | None, Query(
         description="Ne retient que les prescriptions dont la délivrance est visible du prescripteur.")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -233,13 +245,19 @@ def search_prescriptions(
 
 
 @router.post("/prescriptions/{prescription_id}/dispensations", status_code=201, name="dispense",
-             responses=_errors(400, 403, 404, 409))
+             response_model=PrescriptionPublic, responses=_errors(400, 403, 404, 409), openapi_extra=BODY)
 def dispense_prescription(prescription_id: str, body: DispensationCreate, caller: CallerDep, store: StoreDep,
-                          request: Request) -> PrescriptionPublic:
+                          request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     """Délivrer tout ou partie des lignes (professionnel prescrit) ; une prescription entièrement délivrée ne
-    l'est plus."""
+    l'est plus. Une nouvelle tentative avec la même Idempotency-Key ne délivre rien de plus et rend la première
+    réponse."""
     if caller.role == PRESCRIBER:
         raise TeleserviceError("ROLE_NOT_ALLOWED", caller.role)
+    _check_idempotency_key(idempotency_key)
     _well_formed(prescription_id, request)
-    store.dispense(prescription_id, caller.id, caller.role, {item.line: item.quantity for item in body.lines})
-    return _public(_visible(store, caller, prescription_id, request), caller)
+    answer, replayed = store.dispense(
+        prescription_id, caller.id, caller.role, {item.line: item.quantity for item in body.lines},
+        render=lambda record: _public(record, caller).model_dump_json(), key=idempotency_key,
+        body_hash=request_hash(f"{prescription_id} {body.model_dump_json()}"))
+    return Response(answer, status_code=201, media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"} if replayed else None)

@@ -1,4 +1,5 @@
-"""The sandbox's storage: SQLAlchemy Core tables, SQLite by default, PostgreSQL from a ``postgresql+psycopg`` URL.
+"""The sandbox's storage (its tables and statements: tables.py), SQLite by default, PostgreSQL from a
+``postgresql+psycopg`` URL.
 
 Writes that read first (dispensing) lock the prescription row (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE``
 on SQLite) so that two concurrent calls cannot dispense the same quantity twice. A create with an idempotency key
@@ -19,33 +20,11 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    bindparam,
-    create_engine,
-    event,
-    func,
-    insert,
-    inspect,
-    literal,
-    select,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, IntegrityError
-from sqlalchemy.sql.expression import Executable
 
 from preserie.teleservice.catalogue import DISPENSERS, TeleserviceError
 from preserie.teleservice.records import (
@@ -60,129 +39,10 @@ from preserie.teleservice.records import (
     new_prescription_id,
     status_of,
 )
-
-if TYPE_CHECKING:  # alembic is imported when the schema is migrated, not with the store
-    from alembic.config import Config
+from preserie.teleservice.tables import REGISTERED, REJECTED, make_engine, migrate, statements, tables
 
 log = logging.getLogger(__name__)
-LINE_COLUMNS = ("number", "code", "text", "quantity", "duration_days", "dispensed")
-REGISTERED, REJECTED = "registered", "rejected"
-FIRST_REVISION = "0001"  # migrations/versions/v0001_initial.py: the tables the sandbox made before migrations
 MAX_PENDING = 100_000  # journal entries kept while the database refuses them; beyond, the oldest are dropped
-
-
-def _required(name: str, kind: Any, **options: Any) -> Column[Any]:
-    return Column(name, kind, nullable=False, **options)
-
-
-def _tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
-    md, moment = MetaData(), DateTime(timezone=True)
-    p = Table(f"{prefix}prescriptions", md, Column("id", String(18), primary_key=True),
-              _required("prescriber_id", String(32), index=True), _required("patient_nir", String(15), index=True),
-              _required("category", String(32)), _required("created_at", moment, index=True),
-              _required("status", String(24)), _required("software_name", String(100)),
-              _required("software_version", String(50)), _required("dispensing_visible", Boolean),
-              _required("dmp_deposit", Boolean),
-              # the registry's verdict (migration 0002): registered, or rejected with a code
-              _required("registry_status", String(16), server_default=REGISTERED),
-              Column("reject_code", String(40)))
-    lines = Table(f"{prefix}lines", md, Column("prescription_id", ForeignKey(p.c.id), primary_key=True),
-                  Column("number", Integer, primary_key=True), Column("code", String(64)),
-                  Column("text", String(1000)), _required("quantity", Integer), Column("duration_days", Integer),
-                  _required("dispensed", Integer))
-    d = Table(f"{prefix}dispensations", md, Column("id", Integer, primary_key=True, autoincrement=True),
-              _required("prescription_id", ForeignKey(p.c.id), index=True), _required("dispenser_id", String(32)),
-              _required("dispenser_role", String(32)), _required("dispensed_at", moment))
-    dl = Table(f"{prefix}dispensation_lines", md, Column("dispensation_id", ForeignKey(d.c.id), primary_key=True),
-               Column("line_number", Integer, primary_key=True), _required("quantity", Integer))
-    keys = Table(f"{prefix}idempotency_keys", md, Column("caller_id", String(32), primary_key=True),
-                 Column("key", String(128), primary_key=True), _required("request_hash", String(64)),
-                 _required("prescription_id", String(18)), _required("created_at", moment))
-    journal = Table(f"{prefix}journal", md, Column("id", Integer, primary_key=True, autoincrement=True),
-                    _required("at", moment), _required("operation", String(32)), _required("method", String(8)),
-                    Column("caller_id", String(32)), Column("caller_role", String(32)),
-                    Column("prescription_id", String(18)), _required("status", Integer),
-                    Column("error_code", String(40)), _required("duration_ms", Integer))
-    return md, {"prescriptions": p, "lines": lines, "dispensations": d, "dispensation_lines": dl,
-                "idempotency_keys": keys, "journal": journal}
-
-
-def _migrations(prefix: str) -> Config:
-    """Alembic's configuration for the migrations of tables named with ``prefix``."""
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(resources.files(__package__).joinpath("migrations")))
-    config.attributes["table_prefix"] = prefix
-    return config
-
-
-def head_revision() -> str:
-    """The last migration: the schema of the store's tables (`_tables`)."""
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(_migrations("")).get_current_head()
-    return str(head)
-
-
-def migrate(engine: Engine, prefix: str = "", revision: str = "head") -> None:
-    """Run the migrations the database lacks, up to ``revision`` (Alembic, `migrations/`). A database the sandbox
-    made before it had migrations (its tables, no version table) is first marked as being at the first one,
-    whose tables it has."""
-    from alembic import command
-
-    config = _migrations(prefix)
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        tables = set(inspect(conn).get_table_names())
-        if f"{prefix}prescriptions" in tables and f"{prefix}alembic_version" not in tables:
-            command.stamp(config, FIRST_REVISION)
-        command.upgrade(config, revision)
-
-
-def _statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
-    """The statements of every call, built once: building one per call cost ~0.2 ms of CPU per read."""
-    p, lines, d, dl, keys = (t[name] for name in ("prescriptions", "lines", "dispensations", "dispensation_lines",
-                                                   "idempotency_keys"))
-    ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
-    # A retry's key is already there: ON CONFLICT DO NOTHING says so without an error (PostgreSQL logged one
-    # ERROR per replay), and still waits for a concurrent insert of the same key to commit or roll back.
-    # RETURNING tells whether the row went in (psycopg's rowcount is -1 here).
-    claim = (postgresql.insert(keys) if dialect == "postgresql" else sqlite.insert(keys)).on_conflict_do_nothing(
-        index_elements=[keys.c.caller_id, keys.c.key]).returning(keys.c.key)
-    return {
-        **{f"insert_{name}": insert(table) for name, table in t.items()},
-        "claim_key": claim,
-        "one": select(literal(1)),
-        "records": select(p, *(lines.c[name] for name in LINE_COLUMNS))
-        .outerjoin(lines, lines.c.prescription_id == p.c.id).where(p.c.id.in_(ids)).order_by(p.c.id, lines.c.number),
-        "dispensations": select(d.c.prescription_id, d.c.id, d.c.dispenser_id, d.c.dispenser_role, d.c.dispensed_at,
-                                dl.c.line_number, dl.c.quantity).join(dl, dl.c.dispensation_id == d.c.id)
-        .where(d.c.prescription_id.in_(ids)).order_by(d.c.id, dl.c.line_number),
-        "replay": select(keys.c.request_hash, keys.c.prescription_id)
-        .where(keys.c.caller_id == bindparam("caller_id"), keys.c.key == bindparam("key")),
-    }
-
-
-def _engine(url: str) -> Engine:
-    if not url.startswith("sqlite"):
-        # Per process: `serve --workers 4` then holds at most 64 of PostgreSQL's 100 connections by default.
-        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-    # pysqlite's own transaction handling cannot BEGIN IMMEDIATE; take it over (SQLAlchemy's documented recipe).
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get("immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
 
 
 def _aware(moment: datetime) -> datetime:
@@ -197,13 +57,13 @@ class SqlPrescriptionStore:
     """Prescriptions, lines, dispensations, idempotency keys and the journal, in one SQL database."""
 
     def __init__(self, url: str, *, table_prefix: str = "") -> None:
-        self.engine = _engine(url)
+        self.engine = make_engine(url)
         # Reads without BEGIN and ROLLBACK on PostgreSQL: each statement of READ COMMITTED had its own snapshot anyway.
         postgres = self.engine.dialect.name == "postgresql"
         self.reader = self.engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else self.engine
         self.prefix = table_prefix
-        self.metadata, self.t = _tables(table_prefix)
-        self._q = _statements(self.t, self.engine.dialect.name)
+        self.metadata, self.t = tables(table_prefix)
+        self._q = statements(self.t, self.engine.dialect.name)
         self._pending: deque[dict[str, Any]] = deque()
         self._flushing = threading.Lock()
         self._writer: tuple[threading.Thread, threading.Event] | None = None
@@ -318,31 +178,58 @@ class SqlPrescriptionStore:
                 g.id, g.dispenser_id, g.dispenser_role, _aware(g.dispensed_at), (*done, (g.line_number, g.quantity)))
         return {prescription_id: tuple(by_id.values()) for prescription_id, by_id in found.items()}
 
-    def dispense(self, prescription_id: str, dispenser_id: str, role: str, given: dict[int, int]) -> None:
-        """Record a dispensing of ``given`` (line number → quantity); checks and writes under one row lock."""
-        p, lines = self.t["prescriptions"], self.t["lines"]
+    def dispense(self, prescription_id: str, dispenser_id: str, role: str, given: dict[int, int], *,
+                 render: Callable[[PrescriptionRecord], str], key: str | None = None,
+                 body_hash: str = "") -> tuple[str, bool]:
+        """Record a dispensing of ``given`` (line number → quantity); checks and writes under one row lock. Return
+        ``render`` of the prescription after it, and whether that is the replay of an earlier dispensing with ``key``.
+
+        As for a create, the key is claimed first, in the same transaction: of concurrent retries, one dispenses and
+        the others wait for it, then replay its answer, kept with the key. A refused dispensing claims nothing."""
         with self._write() as conn:
-            row = conn.execute(select(p.c.category, p.c.status).where(p.c.id == prescription_id)
-                               .with_for_update()).first()
-            if row is None:
-                raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
-            if role not in DISPENSERS[row.category]:
-                raise TeleserviceError("PROFESSION_NOT_PRESCRIBED", f"{role} pour {row.category}")
-            if row.status == DISPENSED:
-                raise TeleserviceError("PRESCRIPTION_FULLY_DISPENSED")
-            current = {r.number: (r.quantity, r.dispensed) for r in conn.execute(
-                select(lines.c.number, lines.c.quantity, lines.c.dispensed)
-                .where(lines.c.prescription_id == prescription_id))}
-            for number, quantity in given.items():
-                if number not in current:
-                    raise TeleserviceError("UNKNOWN_LINE", f"ligne {number}")
-                prescribed, dispensed = current[number]
-                if quantity > prescribed - dispensed:
-                    raise TeleserviceError("QUANTITY_EXCEEDS_REMAINING",
-                                           f"ligne {number}, reste {prescribed - dispensed}")
-            self._record_dispensing(conn, prescription_id, dispenser_id, role, given)
-            after = [(q, d + given.get(n, 0)) for n, (q, d) in current.items()]
-            conn.execute(update(p).where(p.c.id == prescription_id).values(status=status_of(after)))
+            if key is not None:
+                earlier = self._claim_dispensing(conn, dispenser_id, key, body_hash)
+                if earlier is not None:
+                    return earlier, True
+            self._checked_dispensing(conn, prescription_id, dispenser_id, role, given)
+            answer = render(self._records(conn, [prescription_id])[0])
+            if key is not None:
+                conn.execute(self._q["dispensing_answer"], {"of": dispenser_id, "named": key, "answer": answer})
+        return answer, False
+
+    def _claim_dispensing(self, conn: Connection, dispenser_id: str, key: str, body_hash: str) -> str | None:
+        """Claim ``key``, or give the answer of the dispensing that claimed it (IDEMPOTENCY_KEY_REUSED for another)."""
+        mine = {"caller_id": dispenser_id, "key": key}
+        if conn.execute(self._q["claim_dispensing_key"], {**mine, "request_hash": body_hash, "answer": "",
+                                                          "created_at": datetime.now(UTC)}).first() is not None:
+            return None
+        earlier = conn.execute(self._q["dispensing_replay"], mine).one()  # committed: the claim waited for it
+        if earlier.request_hash != body_hash:
+            raise TeleserviceError("IDEMPOTENCY_KEY_REUSED")
+        return str(earlier.answer)
+
+    def _checked_dispensing(self, conn: Connection, prescription_id: str, dispenser_id: str, role: str,
+                            given: dict[int, int]) -> None:
+        p, lines = self.t["prescriptions"], self.t["lines"]
+        row = conn.execute(select(p.c.category, p.c.status).where(p.c.id == prescription_id).with_for_update()).first()
+        if row is None:
+            raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
+        if role not in DISPENSERS[row.category]:
+            raise TeleserviceError("PROFESSION_NOT_PRESCRIBED", f"{role} pour {row.category}")
+        if row.status == DISPENSED:
+            raise TeleserviceError("PRESCRIPTION_FULLY_DISPENSED")
+        current = {r.number: (r.quantity, r.dispensed) for r in conn.execute(
+            select(lines.c.number, lines.c.quantity, lines.c.dispensed)
+            .where(lines.c.prescription_id == prescription_id))}
+        for number, quantity in given.items():
+            if number not in current:
+                raise TeleserviceError("UNKNOWN_LINE", f"ligne {number}")
+            prescribed, dispensed = current[number]
+            if quantity > prescribed - dispensed:
+                raise TeleserviceError("QUANTITY_EXCEEDS_REMAINING", f"ligne {number}, reste {prescribed - dispensed}")
+        self._record_dispensing(conn, prescription_id, dispenser_id, role, given)
+        after = [(q, d + given.get(n, 0)) for n, (q, d) in current.items()]
+        conn.execute(update(p).where(p.c.id == prescription_id).values(status=status_of(after)))
 
     def _record_dispensing(self, conn: Connection, prescription_id: str, dispenser_id: str, role: str,
                            given: dict[int, int]) -> None:

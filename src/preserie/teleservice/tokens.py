@@ -15,6 +15,9 @@ from preserie.teleservice.catalogue import ROLES, TeleserviceError
 
 _VERSION = "v1"
 PROFESSIONAL_ID = re.compile(r"[0-9A-Za-z-]{1,32}")
+# What a token is made of: the version, then two base64url parts. Checked before anything else, because the header
+# comes as Latin-1 text and a character outside ASCII made hmac.compare_digest and str.encode("ascii") raise (500).
+_TOKEN = re.compile(rf"{_VERSION}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,9 @@ def issue_token(secret: str, professional_id: str, role: str, *, ttl: int = 3600
 
 def verify_token(secret: str, token: str, *, now: float | None = None) -> Caller:
     """The caller a token names, or AUTH_TOKEN_INVALID (forged, malformed) / AUTH_TOKEN_EXPIRED."""
-    parts = token.split(".")
-    if len(parts) != 3 or parts[0] != _VERSION:
+    if not _TOKEN.fullmatch(token):
         raise TeleserviceError("AUTH_TOKEN_INVALID", "format inattendu")
+    parts = token.split(".")
     signed = f"{parts[0]}.{parts[1]}"
     if not hmac.compare_digest(_sign(secret, signed), parts[2]):
         raise TeleserviceError("AUTH_TOKEN_INVALID", "signature incorrecte")
