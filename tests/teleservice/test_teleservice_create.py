@@ -55,6 +55,16 @@ def test_a_nir_with_a_wrong_key_is_refused_with_the_expected_key(sandbox: Sandbo
     assert good[13:] in response.json()["message"]
 
 
+def test_a_spaced_nir_is_refused_as_the_schema_says_not_stored_as_typed(sandbox: Sandbox) -> None:
+    good = nir()
+    spaced = f"{good[0]} {good[1:3]} {good[3:5]} {good[5:7]} {good[7:10]} {good[10:13]} {good[13:]}"
+    with sandbox.client() as prescriber:
+        response = prescriber.post("/v1/prescriptions", json=draft(patient=spaced))
+        assert error_code(response) == (422, "INVALID_NIR")
+        assert "sans espace" in response.json()["message"]
+        assert error_code(prescriber.get("/v1/prescriptions", params={"patient": spaced}))[0] == 422
+
+
 def test_a_body_missing_fields_is_invalid_with_the_fields_named(sandbox: Sandbox) -> None:
     body = draft()
     del body["consents"]

@@ -109,6 +109,8 @@ def _check_nir(nir: str) -> None:
     check = check_nir(nir)
     if not check.valid:
         raise TeleserviceError("INVALID_NIR", check.reason)
+    if check.value != nir:  # a person's spacing is forgiven on screens; a client sends the NIR as the schema says
+        raise TeleserviceError("INVALID_NIR", "15 caractères sans espace ni point attendus (motif du schéma)")
 
 
 def _check_idempotency_key(key: str | None) -> None:
