@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+
 from preserie import labels
 from preserie.domain.results import Assessment, BlockingAnomaly
 
