@@ -84,13 +84,13 @@ def assess(
 
         from preserie.adapters.terminal import render
 
-        render(run.result, Console(), details=details)
+        render(run.assessment, Console(), details=details)
     for issue in run.issues:
         if issue.level == "error":
             where = issue.file + (f", ligne {issue.line}" if issue.line else "") + (
                 f", champ {issue.field}" if issue.field else "")
             err(f"erreur : {where} : {issue.message}", err=True)
-    rejected = run.result["data_quality"]["rejected"]
+    rejected = run.assessment.data_quality.rejected
     if rejected:
         err(f"attention : {rejected} trace(s) rejetée(s) ; détail dans data_quality.rejections", err=True)
     if strict and run.has_input_problems:
@@ -118,7 +118,7 @@ def export(
     from preserie.adapters.exports import write
 
     run = _assess_or_exit(folder, as_of)
-    for path in write(run.result, out or folder / "export", fmt.value):
+    for path in write(run.assessment, out or folder / "export", fmt.value):
         typer.echo(str(path))
 
 
@@ -181,7 +181,7 @@ def demo(
 
     with console.status("Bilan et rapport…"):
         run = write_report(out, out / "report.html", pdf_path=out / "report.pdf")
-    render(run.result, console)
+    render(run.assessment, console)
     console.print(f"\nDossier de la présérie simulée : {out.resolve()}")
     console.print(f"Rapport : {(out / 'report.html').resolve()}")
     console.print(f"Rapport PDF : {(out / 'report.pdf').resolve()}")

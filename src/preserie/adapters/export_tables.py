@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from preserie import labels
+from preserie.domain.results import Assessment, BlockingAnomaly
 
 Cell = str | int | float | dt.date | dt.datetime | None
 
@@ -48,102 +48,98 @@ def _moment(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value).replace(tzinfo=None) if value else None
 
 
-def _decision(r: dict[str, Any]) -> Table:
+def _decision(r: Assessment) -> Table:
     rows: list[tuple[Cell, ...]] = [
-        ("présérie", r["pilot"], None), ("date du bilan", None, _moment(r["as_of"])),
-        ("décision", "déploiement" if r["decision"] == "deploy" else "prolongation", None),
-        ("politique de seuils", r["policy"]["version"], None), ("référentiel", r["reference_version"], None)]
-    rows += [("raison", reason["message"], None) for reason in r["reasons"]]
+        ("présérie", r.pilot, None), ("date du bilan", None, _moment(r.as_of)),
+        ("décision", "déploiement" if r.is_deploy else "prolongation", None),
+        ("politique de seuils", r.policy.version, None), ("référentiel", r.reference_version, None)]
+    rows += [("raison", reason.message, None) for reason in r.reasons]
     return Table("decision", "décision et raisons", _cols("rubrique", "détail", "date:datetime"), rows)
 
 
-def _dossier(r: dict[str, Any]) -> Table:
+def _dossier(r: Assessment) -> Table:
     status = labels.status_labels()
-    rows = [(labels.check_label(c["check"]), c["check"], status[c["status"]], c["detail"]) for c in r["dossier"]]
+    rows = [(labels.check_label(c.check), c.check, status[c.status], c.detail) for c in r.dossier]
     return Table("dossier", "dossier de la présérie", _cols("vérification", "code", "état", "détail"), rows)
 
 
-def _doctors(r: dict[str, Any]) -> Table:
-    rows = [(row["id"], _day(row["window_start"]), row["digital"], row["total"], row["rate"],
-             *(row["rate_ci95"] or (None, None)), labels.yes_no(row["low_volume"]), labels.yes_no(row["met"]))
-            for row in r["criteria"]["usage_rate"]["practitioners"]]
+def _doctors(r: Assessment) -> Table:
+    rows = [(row.id, _day(row.window_start), row.digital, row.total, row.rate,
+             *(row.rate_ci95 or (None, None)), labels.yes_no(row.low_volume), labels.yes_no(row.met))
+            for row in r.criteria.usage_rate.practitioners]
     return Table("medecins", "C1 par médecin", _cols(
         "médecin", "depuis:date", "numériques:integer", "total:integer", "taux:percent", "IC 95 % bas:percent",
         "IC 95 % haut:percent", "faible volume", "atteint"), rows)
 
 
-def _registration(r: dict[str, Any]) -> Table:
-    c = r["criteria"]["registration_rate"]
-    row = (c["created"], c["registered"], c.get("rejected"), c.get("unknown"), c["orphans"], c["rate"],
-           c["threshold"], labels.source_labels().get(c["source"], c["source"]), labels.yes_no(c["met"]))
+def _registration(r: Assessment) -> Table:
+    c = r.criteria.registration_rate
+    row = (c.created, c.registered, c.rejected, c.unknown, c.orphans, c.rate,
+           c.threshold, labels.source_labels().get(c.source, c.source), labels.yes_no(c.met))
     return Table("c2-enregistrement", "C2 enregistrement dans la base", _cols(
         "créées:integer", "enregistrées:integer", "rejetées:integer", "inconnues de la base:integer",
         "orphelines:integer", "taux:percent", "seuil:percent", "source", "atteint"), [row])
 
 
-def _operations(r: dict[str, Any]) -> Table:
-    c = r["criteria"]["operations"]
+def _operations(r: Assessment) -> Table:
+    c = r.criteria.operations
     results = labels.call_result_labels()
-    rows = [(labels.operation_label(name), op["calls"], *(op[k] for k in results), op["software_error_rate"],
-             ", ".join(a["id"] for a in op["open_blocking_anomalies"]) or None, labels.yes_no(op["met"]))
-            for name, op in c["operations"].items()]
+    rows = [(labels.operation_label(name), op.calls, *(op.count(k) for k in results), op.software_error_rate,
+             ", ".join(a.id for a in op.open_blocking_anomalies) or None, labels.yes_no(op.met))
+            for name, op in c.operations.items()]
     return Table("c3-operations", "C3 appels par opération", _cols(
         "opération", "appels:integer", *(f"{label}:integer" for label in results.values()),
         "taux d'erreurs du logiciel:percent", "anomalies bloquantes ouvertes", "atteint"), rows)
 
 
-def _prerequisites(r: dict[str, Any]) -> Table:
-    c, fields = r["criteria"]["prerequisites"], labels.field_labels()
-    rows: list[tuple[Cell, ...]] = [("prérequis déclaré", None, item, None, None, None) for item in c["declared"]]
+def _prerequisites(r: Assessment) -> Table:
+    c, fields = r.criteria.prerequisites, labels.field_labels()
+    rows: list[tuple[Cell, ...]] = [("prérequis déclaré", None, item, None, None, None) for item in c.declared]
     rows += [("configuration observée", fields.get(f, f), labels.configuration_value(f, v), n, None, None)
-             for f, values in c["observed"].items() for v, n in values.items()]
-    rows += [("médecin sans poste décrit", None, user, None, None, None) for user in c["users_without_snapshot"]]
-    rows += [("configuration suspecte", fields.get(s["field"], s["field"]),
-              labels.configuration_value(s["field"], s["value"]), s["calls"], s["failure_rate"],
-              s["overall_failure_rate"]) for s in c["suspects"]]
+             for f, values in c.observed.items() for v, n in values.items()]
+    rows += [("médecin sans poste décrit", None, user, None, None, None) for user in c.users_without_snapshot]
+    rows += [("configuration suspecte", fields.get(s.field, s.field), labels.configuration_value(s.field, s.value),
+              s.calls, s.failure_rate, s.overall_failure_rate) for s in c.suspects]
     return Table("c4-prerequis", "C4 prérequis et configurations", _cols(
         "rubrique", "élément", "valeur", "postes ou créations:integer", "taux d'échec:percent",
         "taux global:percent"), rows)
 
 
-def _satisfaction(r: dict[str, Any]) -> Table:
-    c, scores = r["criteria"]["satisfaction"], labels.score_labels()
+def _satisfaction(r: Assessment) -> Table:
+    c, scores = r.criteria.satisfaction, labels.score_labels()
     rows: list[tuple[Cell, ...]] = [("note moyenne", scores.get(k, k), None, v, None)
-                                    for k, v in c["mean_scores"].items()]
-    rows += [("frein bloquant", None, b["practitioner"], None, b["text"] or "(sans précision)")
-             for b in c["blocking_issues"]]
-    rows += [("sans réponse", None, user, None, None) for user in c["missing"]]
+                                    for k, v in c.mean_scores.items()]
+    rows += [("frein bloquant", None, b.practitioner, None, b.text or "(sans précision)")
+             for b in c.blocking_issues]
+    rows += [("sans réponse", None, user, None, None) for user in c.missing]
     return Table("c5-satisfaction", "C5 questionnaire", _cols(
         "rubrique", "note", "médecin", "valeur:decimal", "texte"), rows)
 
 
-def _anomalies(r: dict[str, Any]) -> Table:
-    seen: dict[str, dict[str, Any]] = {}
-    for op in r["criteria"]["operations"]["operations"].values():
-        for a in op["open_blocking_anomalies"]:
-            seen.setdefault(a["id"], a)
-    rows = [(a["id"], _day(a["opened_on"]), labels.operation_label(a.get("operation")), a.get("summary"))
-            for a in seen.values()]
+def _anomalies(r: Assessment) -> Table:
+    seen: dict[str, BlockingAnomaly] = {}
+    for op in r.criteria.operations.operations.values():
+        for a in op.open_blocking_anomalies:
+            seen.setdefault(a.id, a)  # one row per anomaly, as it was first met
+    rows = [(a.id, _day(a.opened_on), labels.operation_label(a.operation), a.summary) for a in seen.values()]
     return Table("anomalies", "anomalies bloquantes ouvertes à la date du bilan", _cols(
         "anomalie", "ouverte le:date", "opération", "résumé"), rows)
 
 
-def _quality(r: dict[str, Any]) -> Table:
-    q = r["data_quality"]
-    rows = [(name, label, q[name]) for name, label in labels.step_labels().items()]
+def _quality(r: Assessment) -> Table:
+    q = r.data_quality
+    rows: list[tuple[Cell, ...]] = [(name, label, q.count(name)) for name, label in labels.step_labels().items()]
     levels = labels.level_labels()
-    rows += [("fichier", f"{levels.get(i['level'], i['level'])} — {i['file']} : {i['message']}", None)
-             for i in q["file_issues"]]
+    rows += [("fichier", f"{levels.get(i.level, i.level)} — {i.file} : {i.message}", None) for i in q.file_issues]
     return Table("qualite-des-donnees", "comptabilité des traces", _cols("étape", "libellé", "nombre:integer"), rows)
 
 
-def _rejections(r: dict[str, Any]) -> Table:
-    rows = [(x["file"], x["line"], x["field"] or None, x["reason"], x["message"])
-            for x in r["data_quality"]["rejections"]]
+def _rejections(r: Assessment) -> Table:
+    rows = [(x.file, x.line, x.field or None, x.reason, x.message) for x in r.data_quality.rejections]
     return Table("rejets", "traces rejetées", _cols("fichier", "ligne:integer", "champ", "motif", "message"), rows)
 
 
-def tables(result: dict[str, Any]) -> list[Table]:
+def tables(result: Assessment) -> list[Table]:
     """Every part of the bilan, in the order of the report."""
     parts = (_decision, _dossier, _doctors, _registration, _operations, _prerequisites, _satisfaction, _anomalies,
              _quality, _rejections)

@@ -19,6 +19,7 @@ from typing import Any
 
 from preserie import french as fr
 from preserie.adapters.export_tables import Cell, Table, tables
+from preserie.domain.results import Assessment
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SUMMARY = "sommaire.csv"
@@ -57,7 +58,7 @@ def _rows_label(n: int) -> str:
     return fr.count(n, "ligne")
 
 
-def write_csv(result: dict[str, Any], out: Path) -> list[Path]:
+def write_csv(result: Assessment, out: Path) -> list[Path]:
     """One CSV per table: `;` between cells, decimal comma, UTF-8 with a BOM (Excel in French opens it as is),
     and `sommaire.csv`: each file, what it holds, its number of rows."""
     out.mkdir(parents=True, exist_ok=True)
@@ -103,7 +104,7 @@ def _sheet(workbook: Any, table: Table) -> None:
     footer.font = Font(italic=True)
 
 
-def write_xlsx(result: dict[str, Any], out: Path) -> list[Path]:
+def write_xlsx(result: Assessment, out: Path) -> list[Path]:
     """One workbook, a sheet per table: real numbers, dates and percentages, a bold frozen header with a filter,
     and the number of rows under each table, outside the filtered range."""
     from openpyxl import Workbook  # only this export needs it
@@ -113,7 +114,7 @@ def write_xlsx(result: dict[str, Any], out: Path) -> list[Path]:
     workbook.remove(workbook.active)
     for table in tables(result):
         _sheet(workbook, table)
-    path = out / f"bilan-{_safe(result['pilot'])}.xlsx"
+    path = out / f"bilan-{_safe(result.pilot)}.xlsx"
     workbook.save(path)
     return [path]
 
@@ -122,5 +123,5 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
-def write(result: dict[str, Any], out: Path, kind: str) -> Sequence[Path]:
+def write(result: Assessment, out: Path, kind: str) -> Sequence[Path]:
     return write_xlsx(result, out) if kind == "xlsx" else write_csv(result, out)

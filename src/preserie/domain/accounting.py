@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from preserie.domain.inputs import FileIssue
 from preserie.domain.trace_contract import REJECTION_REASONS
 
 
@@ -60,7 +61,7 @@ class DataQuality:
     counts: dict[str, int]
     rejections: tuple[Rejection, ...] = ()
     conflicts: tuple[dict[str, object], ...] = ()
-    file_issues: tuple[dict[str, object], ...] = ()
+    file_issues: tuple[FileIssue, ...] = ()
 
     def __post_init__(self) -> None:
         missing = set(STEP_NAMES) - set(self.counts)
@@ -70,6 +71,14 @@ class DataQuality:
     @property
     def events_read(self) -> int:
         return sum(self.counts[name] for name in STEP_NAMES)
+
+    def count(self, step: str) -> int:
+        """The records of one step, or all of them ("events_read")."""
+        return self.events_read if step == "events_read" else self.counts[step]
+
+    @property
+    def rejected(self) -> int:
+        return self.counts[Step.REJECTED]
 
     def as_dict(self) -> dict[str, object]:
         by_reason: dict[str, int] = {}
@@ -81,5 +90,5 @@ class DataQuality:
             "rejections_by_reason": dict(sorted(by_reason.items())),
             "rejections": [r.as_dict() for r in self.rejections],
             "conflict_details": list(self.conflicts),
-            "file_issues": list(self.file_issues),
+            "file_issues": [i.as_dict() for i in self.file_issues],
         }

@@ -19,6 +19,7 @@ from preserie.domain.reference import Reference
 from preserie.domain.results import (
     BlockingAnomaly,
     BlockingIssue,
+    KnownAnswer,
     OperationResult,
     Operations,
     Prerequisites,
@@ -176,4 +177,13 @@ def satisfaction(users: Sequence[Practitioner], answers: Sequence[SurveyAnswer],
                         responses=len(counted), mean_overall=mean, threshold=policy.satisfaction_min,
                         blocking_issues=blocking, missing=missing, mean_scores=scores,
                         ignored_answers=sum(1 for a in answers if a.practitioner not in user_ids),
-                        after_as_of_answers=len(later))
+                        after_as_of_answers=len(later), answers=_known(user_ids, answers, day, latest))
+
+
+def _known(user_ids: list[str], answers: Sequence[SurveyAnswer], day: dt.date | None,
+           latest: dict[str, SurveyAnswer]) -> tuple[KnownAnswer, ...]:
+    """The users' answers known at the date, by doctor then date (the sort is stable: the file's order on a tie,
+    so that a doctor's last one is the one C5 counted), each marked counted or replaced."""
+    known = sorted((a for a in answers if a.practitioner in user_ids and (day is None or a.submitted_on <= day)),
+                   key=lambda a: (user_ids.index(a.practitioner), a.submitted_on))
+    return tuple(KnownAnswer(a, counted=a is latest[a.practitioner]) for a in known)

@@ -7,12 +7,15 @@ whose keys are the attribute names, in this order. Rates are plain fractions; id
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from preserie.domain.accounting import DataQuality
 from preserie.domain.dossier import CheckResult
 from preserie.domain.policy import Policy
+
+if TYPE_CHECKING:  # pydantic's import is left to overlap with the reading of the traces (services/assess.py)
+    from preserie.domain.feedback import SurveyAnswer
 
 SCHEMA = "preserie.assessment/1"
 DEPLOY, EXTEND = "deploy", "extend"
@@ -102,6 +105,10 @@ class OperationResult:
     open_blocking_anomalies: tuple[BlockingAnomaly, ...]
     met: bool
 
+    def count(self, result: str) -> int:
+        """The calls of one result: "ok" or an error class."""
+        return self.ok if result == "ok" else self.errors[result]
+
     def as_dict(self) -> dict[str, Any]:
         return {"calls": self.calls, "ok": self.ok, **self.errors, "software_error_rate": self.software_error_rate,
                 "open_blocking_anomalies": [a.as_dict() for a in self.open_blocking_anomalies], "met": self.met}
@@ -112,6 +119,14 @@ class Operations:
     met: bool
     threshold: float
     operations: Mapping[str, OperationResult]  # create, consult, search
+
+    @property
+    def open_blocking_anomalies(self) -> tuple[BlockingAnomaly, ...]:
+        """Every open blocking anomaly once (one may block several operations), in the operations' order."""
+        seen: list[BlockingAnomaly] = []
+        for op in self.operations.values():
+            seen += [a for a in op.open_blocking_anomalies if a not in seen]
+        return tuple(seen)
 
     def as_dict(self) -> dict[str, Any]:
         return {"met": self.met, "threshold": self.threshold,
@@ -159,6 +174,18 @@ class BlockingIssue:
 
 
 @dataclass(frozen=True)
+class KnownAnswer:
+    answer: SurveyAnswer
+    counted: bool  # False: a later answer of the same doctor replaced it
+
+    @property
+    def has_words(self) -> bool:
+        """A comment or a blocking issue: something the doctor said, not only scores."""
+        a = self.answer
+        return bool(a.comment or a.blocking_issue_text or a.blocking_issue)
+
+
+@dataclass(frozen=True)
 class Satisfaction:
     met: bool
     expected: int
@@ -170,6 +197,9 @@ class Satisfaction:
     mean_scores: Mapping[str, float]
     ignored_answers: int
     after_as_of_answers: int
+    # Not in the JSON: the users' answers known at the date, by doctor then date (the file's order on a tie),
+    # each with whether it is the one counted (a doctor's latest), for a report to quote the doctors' words.
+    answers: tuple[KnownAnswer, ...] = field(default=(), repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"met": self.met, "expected": self.expected, "responses": self.responses,
@@ -232,6 +262,10 @@ class Assessment:
     @property
     def is_deploy(self) -> bool:
         return self.decision == DEPLOY
+
+    def check(self, check_id: str) -> CheckResult | None:
+        """The dossier check of that id; None in an assessment made before the check existed."""
+        return next((c for c in self.dossier if c.check == check_id), None)
 
     def as_dict(self) -> dict[str, Any]:
         """The `preserie.assessment/1` object."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from html import escape
 
 from preserie import french as fr
+from preserie.domain.results import WeekCounts
 
 COLOURS = {"ok": "#2e7d32", "software": "#c62828", "authentication": "#6a1b9a", "not_found": "#8d6e63",
            "teleservice": "#ef6c00", "network": "#546e7a"}
@@ -31,7 +32,7 @@ def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 11, 
             f'font-weight="{weight}">{escape(text)}</text>')
 
 
-def weekly_rate(practitioner: str, weeks: Sequence[dict[str, int | str]], threshold: float) -> str:
+def weekly_rate(practitioner: str, weeks: Sequence[WeekCounts], threshold: float) -> str:
     """One doctor's weekly share of e-prescriptions, with the threshold line."""
     width, height, left, right, top, bottom = 300, 130, 36, 22, 20, 24
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -47,12 +48,12 @@ def weekly_rate(practitioner: str, weeks: Sequence[dict[str, int | str]], thresh
     step = plot_w / max(len(weeks) - 1, 1)
     for i, week in enumerate(weeks):
         x = left + i * step if len(weeks) > 1 else left + plot_w / 2
-        total = int(week["total"])
+        total = week.total
         if total:
-            rate = int(week["digital"]) / total
+            rate = week.digital / total
             points.append((x, top + plot_h * (1 - rate)))
         if i == 0 or i == len(weeks) - 1 or len(weeks) <= 8:
-            body.append(_text(x, height - 8, fr.short_date(str(week["week"]))[:5], anchor="middle", size=9))
+            body.append(_text(x, height - 8, fr.short_date(week.week)[:5], anchor="middle", size=9))
     if points:
         path = " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
         body.append(f'<polyline points="{path}" fill="none" stroke="{ACCENT}" stroke-width="2"/>')

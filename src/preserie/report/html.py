@@ -6,8 +6,6 @@ generation in it; the only moment shown is `as_of`).
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -18,6 +16,7 @@ from preserie import labels
 from preserie.domain.criteria import CRITERIA
 from preserie.domain.feedback import SurveyAnswer
 from preserie.domain.pilot import PilotDeclaration
+from preserie.domain.results import Assessment
 from preserie.report import charts
 
 MAX_REJECTIONS_SHOWN = 500
@@ -31,48 +30,39 @@ def _environment() -> Environment:
     return env
 
 
-def _charts(result: dict[str, Any]) -> dict[str, Any]:
-    criteria = result["criteria"]
-    usage = criteria["usage_rate"]
-    weekly = [charts.weekly_rate(row["id"], row["weekly"], usage["threshold"]) for row in usage["practitioners"]]
-    reg = criteria["registration_rate"]
-    funnel_items = [("créées", reg["created"], "#1565c0"), ("enregistrées", reg["registered"], "#2e7d32")]
-    if reg["source"] == "registrations":
-        funnel_items += [("rejetées", reg["rejected"], "#c62828"), ("inconnues du registre", reg["unknown"], "#90a4ae")]
+def _charts(result: Assessment) -> dict[str, Any]:
+    criteria = result.criteria
+    usage = criteria.usage_rate
+    weekly = [charts.weekly_rate(row.id, row.weekly, usage.threshold) for row in usage.practitioners]
+    reg = criteria.registration_rate
+    funnel_items: list[tuple[str, int, str]] = [("créées", reg.created, "#1565c0"),
+                                                ("enregistrées", reg.registered, "#2e7d32")]
+    if reg.source == "registrations":  # both counted then (never None)
+        funnel_items += [("rejetées", reg.rejected or 0, "#c62828"),
+                         ("inconnues du registre", reg.unknown or 0, "#90a4ae")]
     funnel = charts.bars("Ordonnances numériques créées et enregistrées", funnel_items,
-                         max(reg["created"], 1), [fr.integer(v) for _, v, _ in funnel_items])
+                         max(reg.created, 1), [fr.integer(v) for _, v, _ in funnel_items])
     results, operations = labels.call_result_labels(), labels.operation_labels()
-    rows = [(operations.get(name, name), [(c, op[c]) for c in results])
-            for name, op in criteria["operations"]["operations"].items()]
+    rows = [(operations.get(name, name), [(c, op.count(c)) for c in results])
+            for name, op in criteria.operations.operations.items()]
     calls = charts.stacked("Appels au téléservice par résultat", rows, results)
-    scores, names = criteria["satisfaction"]["mean_scores"], labels.score_labels()
+    scores, names = criteria.satisfaction.mean_scores, labels.score_labels()
     survey = charts.bars("Notes moyennes du questionnaire (sur 5)",
                          [(names[k], v, "#1565c0" if k != "overall" else "#2e7d32") for k, v in scores.items()],
                          5, [fr.decimal(v) for v in scores.values()],
-                         marker=criteria["satisfaction"]["threshold"]) if scores else ""
+                         marker=criteria.satisfaction.threshold) if scores else ""
     return {"weekly": weekly, "funnel": funnel, "operations": calls, "survey": survey}
 
 
-def _comments(result: dict[str, Any], answers: Sequence[SurveyAnswer]) -> list[tuple[SurveyAnswer, bool]]:
+def _comments(result: Assessment) -> list[tuple[SurveyAnswer, bool]]:
     """The users' answers known at the date of the bilan that say something in words (comment or blocking
-    issue), by doctor then date, each with whether a later answer replaced it (C5 counts a doctor's latest;
-    the stable sort keeps the file's order on a tie, as C5 does)."""
-    users = [row["id"] for row in result["criteria"]["usage_rate"]["practitioners"]]
-    day = dt.date.fromisoformat(result["as_of"][:10]) if result["as_of"] else None
-    known = sorted((a for a in answers if a.practitioner in users and (day is None or a.submitted_on <= day)),
-                   key=lambda a: (users.index(a.practitioner), a.submitted_on))
-    latest = {a.practitioner: i for i, a in enumerate(known)}
-    return [(a, latest[a.practitioner] != i) for i, a in enumerate(known)
-            if a.comment or a.blocking_issue_text or a.blocking_issue]
+    issue), by doctor then date, each with whether a later answer replaced it: as C5 decided."""
+    return [(known.answer, not known.counted) for known in result.criteria.satisfaction.answers if known.has_words]
 
 
-def _policy_check(result: dict[str, Any]) -> dict[str, str] | None:
-    return next((c for c in result["dossier"] if c["check"] == "policy_overrides"), None)
-
-
-def render_html(result: dict[str, Any], pilot: PilotDeclaration, answers: Sequence[SurveyAnswer] = ()) -> str:
+def render_html(result: Assessment, pilot: PilotDeclaration) -> str:
     """The report as one HTML document (UTF-8 text), in French typography (no-break spaces before « : ; »)."""
-    quality = result["data_quality"]
+    quality = result.data_quality
     page = _environment().get_template("report.html.j2").render(
         r=result, pilot=pilot, criteria={c.id: c for c in CRITERIA}, charts=_charts(result),
         steps=[(k, v) for k, v in labels.step_labels().items() if k != "events_read"],
@@ -81,9 +71,9 @@ def render_html(result: dict[str, Any], pilot: PilotDeclaration, answers: Sequen
         field_labels=labels.field_labels(), value_label=labels.configuration_value,
         source_labels=labels.source_labels(), level_labels=labels.level_labels(),
         audience=labels.audience_labels().get(pilot.software.audience.value, pilot.software.audience.value),
-        policy_check=_policy_check(result), comments=_comments(result, answers),
-        rejections=quality["rejections"][:MAX_REJECTIONS_SHOWN],
-        hidden_rejections=max(0, len(quality["rejections"]) - MAX_REJECTIONS_SHOWN), version=preserie.__version__,
+        policy_check=result.check("policy_overrides"), comments=_comments(result),
+        rejections=quality.rejections[:MAX_REJECTIONS_SHOWN],
+        hidden_rejections=max(0, len(quality.rejections) - MAX_REJECTIONS_SHOWN), version=preserie.__version__,
     )
     style, body = page.split("</style>", 1)  # the style sheet keeps its own syntax
     return style + "</style>" + fr.typography(body)

@@ -48,8 +48,7 @@ class AssessmentRun:
 
     @property
     def has_input_problems(self) -> bool:
-        rejected = self.assessment.data_quality.counts["rejected"]
-        return bool(rejected) or any(i.level == ERROR for i in self.issues)
+        return bool(self.assessment.data_quality.rejected) or any(i.level == ERROR for i in self.issues)
 
 
 Progress = Callable[[str], None]  # told, in French, what the assessment is doing (a terminal shows it)
@@ -125,7 +124,7 @@ def assess_pilot(source: PilotSource, *, as_of: dt.datetime | None = None, test_
                             has_registrations=source.registrations_file() is not None)
     issues = in_reading_order([*discovery_issues, *reading_issues, *_side_issues("anomalies.csv", anomalies),
                                *_side_issues("survey.csv", survey)])
-    quality = replace(quality, file_issues=tuple(i.as_dict() for i in issues))
+    quality = replace(quality, file_issues=tuple(issues))
     from preserie.domain.assessment import Evidence, assess
 
     unreadable = tuple(sorted({i.file for i in issues if i.level == ERROR and i.file.startswith("traces/")}))

@@ -13,9 +13,7 @@ def write_report(folder: Path, html_path: Path, *, pdf_path: Path | None = None,
                  run: AssessmentRun | None = None) -> AssessmentRun:
     """Assess the folder (unless `run` is given) and write the report; returns the assessment."""
     run = run or assess_folder(folder, as_of=as_of)
-    from preserie.adapters.pilot_folder import read_survey
-
-    html = render_html(run.result, run.pilot, read_survey(folder).rows)  # the doctors' comments, in their words
+    html = render_html(run.assessment, run.pilot)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(html, encoding="utf-8")
     if pdf_path is not None:
