@@ -233,3 +233,21 @@ def test_a_csv_header_with_quotes_and_sql_in_it_is_read_and_the_rest_kept(pilot:
     (pilot / "traces" / "2025-02.csv").write_text(f"{header},\"{evil}\"\n{row}\n")
     code, out, _ = assess_json(pilot)
     assert code == 0 and out["data_quality"]["used"] == 156 and out["data_quality"]["rejected"] == 0
+
+
+def test_report_shows_file_issues_instead_of_crashing_on_them(pilot: Path, tmp_path: Path) -> None:
+    (pilot / "traces" / "notes.txt").write_text("à lire\n")
+    (pilot / "traces" / "2025-02.parquet").write_text('{"event_id": "x"}\n')
+    (pilot / "traces" / "2025-03.jsonl.gz").write_text('{"event_id": "y"}\n')
+    (pilot / "traces" / "2025-04.csv").write_text("event_id,practitioner\nz,331012344\n")
+    with (pilot / "survey.csv").open("a") as handle:
+        handle.write("331012344,2025-02-30,4,4,4,4,4,4,false,,\n")
+    done = preserie("report", str(pilot), "-o", str(tmp_path / "report.html"), "--as-of", "2025-03-03")
+    assert done.returncode == 1, done.stderr  # the decision cannot rest on unread files
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    section = html[html.index("<h3>Fichiers</h3>"):]
+    for name in ("traces/notes.txt", "traces/2025-02.parquet", "traces/2025-03.jsonl.gz", "traces/2025-04.csv"):
+        assert name in section
+    assert "signature PAR1 absente" in section and "extension attendue" in section
+    assert "colonnes absentes de l&#39;en-tête : ts" in section
+    assert "survey.csv, ligne 7, champ submitted_on" in section
