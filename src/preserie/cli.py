@@ -51,8 +51,14 @@ def _assess_or_exit(folder: Path, as_of: str | None, *, test_identities: bool = 
         with Console(stderr=True).status("bilan de la présérie…") as status:
             return assess_folder(folder, as_of=moment, test_identities=test_identities, progress=status.update)
     except UnusableInput as error:
-        typer.echo(f"erreur : {error}", err=True)
+        _say_unusable(error)
         raise typer.Exit(EXIT_UNUSABLE) from error
+
+
+def _say_unusable(error: UnusableInput) -> None:
+    """Every problem of an unusable folder, one line each, so that all are fixed in one go."""
+    for problem in error.problems:
+        typer.echo(f"erreur : {problem}", err=True)
 
 
 def _exit_with_decision(run: AssessmentRun) -> NoReturn:

@@ -251,3 +251,34 @@ def test_report_shows_file_issues_instead_of_crashing_on_them(pilot: Path, tmp_p
     assert "signature PAR1 absente" in section and "extension attendue" in section
     assert "colonnes absentes de l&#39;en-tête : ts" in section
     assert "survey.csv, ligne 7, champ submitted_on" in section
+
+
+@pytest.mark.parametrize("impossible", ["2025-02-30", "2024-13-01"])
+def test_an_impossible_date_in_the_declaration_names_its_line_and_field(pilot: Path, impossible: str) -> None:
+    path = pilot / "pilot.yaml"
+    text = path.read_text()
+    number = next(i for i, line in enumerate(text.splitlines(), start=1) if "installed_on:" in line)
+    path.write_text(text.replace("installed_on: 2025-01-13", f"installed_on: {impossible}", 1))
+    code, _, err = assess_json(pilot)
+    assert code == 2, err
+    assert err == (f"erreur : pilot.yaml, ligne {number}, champ practitioners[0].installed_on : date impossible "
+                   f"« {impossible} » : ce jour n'existe pas au calendrier\n")
+
+
+def test_every_error_of_the_declaration_is_shown_at_once_each_with_its_line_and_field(pilot: Path) -> None:
+    path = pilot / "pilot.yaml"
+    lines = path.read_text().splitlines()
+
+    def line_of(text: str) -> int:
+        return next(i for i, line in enumerate(lines, start=1) if text in line)
+
+    expected = [(line_of("audience:"), "software.audience"), (line_of("planned_weeks:"), "planned_weeks"),
+                (line_of("installed_on:"), "practitioners[0].installed_on")]
+    path.write_text(path.read_text().replace("audience: liberal", "audience: hospital")
+                    .replace("planned_weeks: 6", "planned_weeks: six")
+                    .replace("installed_on: 2025-01-13", "installed_on: le 13", 1))
+    code, _, err = assess_json(pilot)
+    assert code == 2
+    shown = err.splitlines()
+    assert len(shown) == 3 and all(line.startswith("erreur : pilot.yaml, ligne ") for line in shown)
+    assert [line.split(" : ")[1] for line in shown] == [f"pilot.yaml, ligne {n}, champ {f}" for n, f in expected]

@@ -10,7 +10,8 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -48,32 +49,95 @@ class FileIssue:
         return data
 
 
+def unreadable(error: OSError) -> str:
+    """Why a file or folder could not be read, in French (the system's own words otherwise)."""
+    if isinstance(error, PermissionError):
+        return "permission refusée (droits de lecture à vérifier)"
+    if isinstance(error, IsADirectoryError):
+        return "c'est un dossier, un fichier est attendu"
+    return str(error.strerror or error)
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why something at `path` that was expected to be a file is none (a folder, a named pipe, a broken link),
+    or None when it is a regular file or nothing at all. Such a thing is never opened: reading a pipe waits
+    for ever."""
+    if path.is_symlink() and not path.exists():
+        return "lien symbolique cassé : fichier introuvable"
+    if not path.exists() or path.is_file():
+        return None
+    if path.is_dir():
+        return "c'est un dossier, un fichier est attendu"
+    return "ce n'est pas un fichier ordinaire (tube nommé, socket ou périphérique) : non lu"
+
+
+def _walk(traces: Path, issues: list[FileIssue], folder: Path) -> list[Path]:
+    """Every entry below `traces/` but its folders; an unreadable folder is an error, never an empty one
+    (pathlib's rglob skips it silently). Linked folders are followed once."""
+    def refused(error: OSError) -> None:
+        where = Path(error.filename).relative_to(folder).as_posix() + "/"
+        issues.append(FileIssue(where, "error", f"dossier illisible : {unreadable(error)} ; ses traces ne sont "
+                                "pas lues"))
+
+    seen: set[str] = set()
+    entries: list[Path] = []
+    for root, dirs, files in os.walk(traces, onerror=refused, followlinks=True):
+        seen.add(os.path.realpath(root))
+        dirs[:] = [d for d in dirs if os.path.realpath(os.path.join(root, d)) not in seen]
+        entries.extend(Path(root, name) for name in files)
+    return entries
+
+
 def discover(folder: Path) -> tuple[list[TraceFile], list[FileIssue]]:
     """The trace files of a pilot folder in byte order of their names (SPEC §5), and the files skipped."""
     traces = folder / "traces"
     if not traces.is_dir():
-        return [], []
+        odd = not_a_file(traces) if traces.is_symlink() or traces.exists() else None
+        if odd or traces.exists():
+            return [], [FileIssue("traces/", "error", "ce n'est pas un dossier : aucune trace lue")]
+        return [], [FileIssue("traces/", "warning", "dossier absent : aucune trace de poste")]
     found: list[TraceFile] = []
     issues: list[FileIssue] = []
-    for path in sorted(traces.rglob("*"), key=lambda p: p.relative_to(folder).as_posix().encode()):
-        if not path.is_file():
-            continue
+    for path in sorted(_walk(traces, issues, folder), key=lambda p: os.fsencode(p.relative_to(folder))):
         name = path.relative_to(folder).as_posix()
         if path.name.startswith("."):
             continue
         suffix = next((s for s in FORMATS if path.name.endswith(s)), None)
-        if suffix is None:
-            issues.append(FileIssue(name, "warning", "fichier ignoré : extension attendue .jsonl, .jsonl.gz, "
-                                    ".csv ou .parquet"))
-            continue
-        found.append(TraceFile(path, name, FORMATS[suffix], suffix.endswith(".gz")))
+        problem = _cannot_be_read(path, name)
+        if problem and suffix:
+            issues.append(FileIssue(problem[0], "error", problem[1]))
+        elif suffix is None:
+            issues.append(FileIssue(problem[0] if problem else name, "warning", "fichier ignoré : extension "
+                                    "attendue .jsonl, .jsonl.gz, .csv ou .parquet"))
+        else:
+            found.append(TraceFile(path, name, FORMATS[suffix], suffix.endswith(".gz")))
     return found, issues
+
+
+def _cannot_be_read(path: Path, name: str) -> tuple[str, str] | None:
+    """(name as shown, why) for an entry that cannot be read as a trace file, or None."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 in the name: shown with replacement characters
+        shown = os.fsencode(name).decode("utf-8", "replace")
+        return shown, "nom de fichier illisible (caractères hors UTF-8) : le renommer"
+    odd = not_a_file(path)
+    if odd:
+        return name, odd
+    try:
+        path.stat()
+    except OSError as error:
+        return name, f"fichier illisible : {unreadable(error)}"
+    return None
 
 
 def check_signature(trace_file: TraceFile) -> str | None:
     """Why a file is not what its extension says, or None when its first bytes fit."""
-    with trace_file.path.open("rb") as handle:
-        head = handle.read(4)
+    try:
+        with trace_file.path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError as error:
+        return unreadable(error)
     if not head:
         return None
     if trace_file.compressed and not head.startswith(GZIP_MAGIC):
@@ -92,11 +156,30 @@ def open_text(trace_file: TraceFile) -> BinaryIO:
     return trace_file.path.open("rb")
 
 
-def read_csv_header(trace_file: TraceFile) -> list[str] | None:
+def read_csv_header(trace_file: TraceFile, delimiter: str = ",") -> list[str] | None:
     with open_text(trace_file) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace",
                                                         newline="") as text:
-        row = next(csv.reader(text), None)
+        row = next(csv.reader(text, delimiter=delimiter), None)
     return None if row is None else [cell.strip() for cell in row]
+
+
+def found_columns(header: Sequence[str], limit: int = 12) -> str:
+    """The columns a header holds, for a message (a few, and how many more)."""
+    shown = ", ".join(f"« {name} »" for name in header[:limit]) or "aucune"
+    return shown + (f" et {len(header) - limit} autres" if len(header) > limit else "")
+
+
+def sniff_delimiter(path: Path, expected: Sequence[str]) -> str:
+    """The delimiter of a side CSV file: `;` when its header line holds more of the `expected` columns split on
+    `;` than on `,` (French Excel writes `;`, and so do our own exports), else `,` (SPEC §4)."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        first = handle.readline(1 << 16)  # a header, not a whole file on one line
+
+    def found(delimiter: str) -> int:
+        cells = next(csv.reader([first], delimiter=delimiter), [])
+        return len(set(expected).intersection(cell.strip() for cell in cells))
+
+    return ";" if found(";") > found(",") else ","
 
 
 def _json_text(name: str, value: Any) -> str | None:
@@ -138,11 +221,11 @@ def careful_json_rows(trace_file: TraceFile, file_idx: int) -> Iterator[dict[str
             yield row
 
 
-def careful_csv_rows(trace_file: TraceFile, file_idx: int) -> Iterator[dict[str, Any]]:
+def careful_csv_rows(trace_file: TraceFile, file_idx: int, delimiter: str = ",") -> Iterator[dict[str, Any]]:
     """Each data row of a CSV file parsed on its own: a row with the wrong number of cells is rejected."""
     with open_text(trace_file) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace",
                                                         newline="") as text:
-        reader = csv.reader(text)
+        reader = csv.reader(text, delimiter=delimiter)
         header = [cell.strip() for cell in next(reader, [])]
         ordinal = 0
         start = reader.line_num + 1
@@ -162,7 +245,7 @@ def careful_csv_rows(trace_file: TraceFile, file_idx: int) -> Iterator[dict[str,
             yield row
 
 
-def physical_lines(trace_file: TraceFile, ordinals: set[int]) -> dict[int, int]:
+def physical_lines(trace_file: TraceFile, ordinals: set[int], delimiter: str = ",") -> dict[int, int]:
     """Line numbers in the file of the given records (blank lines and CSV multi-line cells counted)."""
     found: dict[int, int] = {}
     if not ordinals:
@@ -179,7 +262,7 @@ def physical_lines(trace_file: TraceFile, ordinals: set[int]) -> dict[int, int]:
                     if ordinal >= last:
                         break
     elif trace_file.format == "csv":
-        for row in careful_csv_rows(trace_file, 0):
+        for row in careful_csv_rows(trace_file, 0, delimiter):
             if row["ordinal"] in ordinals:
                 found[row["ordinal"]] = row["line"]
             if row["ordinal"] >= last:
@@ -187,5 +270,5 @@ def physical_lines(trace_file: TraceFile, ordinals: set[int]) -> dict[int, int]:
     return found
 
 
-__all__ = ["FileIssue", "TraceFile", "careful_csv_rows", "careful_json_rows",
-           "check_signature", "discover", "physical_lines", "read_csv_header"]
+__all__ = ["FileIssue", "TraceFile", "careful_csv_rows", "careful_json_rows", "check_signature", "discover",
+           "found_columns", "not_a_file", "physical_lines", "read_csv_header", "sniff_delimiter", "unreadable"]

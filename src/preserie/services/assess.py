@@ -48,8 +48,6 @@ def _quiet(_: str) -> None:
 
 def _read_traces(store: DuckdbTraceStore, folder: Path, trace_files: list[TraceFile], progress: Progress) -> bool:
     """Load every trace file and the registry extract; says whether registrations.csv exists."""
-    if not (folder / "traces").is_dir():
-        store.file_issues.append(FileIssue("traces/", "warning", "dossier absent : aucune trace de poste"))
     store.load_traces(trace_files, progress)
     registrations = folder / "registrations.csv"
     if registrations.is_file():
