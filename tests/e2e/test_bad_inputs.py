@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import json
 from pathlib import Path
 
@@ -282,3 +283,27 @@ def test_every_error_of_the_declaration_is_shown_at_once_each_with_its_line_and_
     shown = err.splitlines()
     assert len(shown) == 3 and all(line.startswith("erreur : pilot.yaml, ligne ") for line in shown)
     assert [line.split(" : ")[1] for line in shown] == [f"pilot.yaml, ligne {n}, champ {f}" for n, f in expected]
+
+
+def test_things_that_are_not_files_are_named_never_opened_and_the_rest_kept(pilot: Path) -> None:
+    # As root chmod does not stop a read: a folder, a named pipe (opening it would wait for ever) and a broken
+    # link stand where files are expected (tests/integration/test_unreadable_files.py forces PermissionError).
+    (pilot / "survey.csv").unlink()
+    (pilot / "survey.csv").mkdir()
+    (pilot / "anomalies.csv").unlink()
+    (pilot / "anomalies.csv").symlink_to(pilot / "nowhere.csv")
+    (pilot / "registrations.csv").unlink()
+    (pilot / "registrations.csv").mkdir()
+    os.mkfifo(pilot / "traces" / "2025-02.jsonl")
+    done = preserie("assess", str(pilot), "--json", "--as-of", "2025-03-03", timeout=60)
+    out = json.loads(done.stdout)
+    assert done.returncode == 1
+    issues = {i["file"]: (i["level"], i["message"]) for i in out["data_quality"]["file_issues"]}
+    assert issues["survey.csv"] == ("error", "c'est un dossier, un fichier est attendu")
+    assert issues["registrations.csv"] == ("error", "c'est un dossier, un fichier est attendu")
+    assert issues["anomalies.csv"] == ("error", "lien symbolique cassé : fichier introuvable")
+    assert issues["traces/2025-02.jsonl"][0] == "error" and "tube nommé" in issues["traces/2025-02.jsonl"][1]
+    failed = {c["check"] for c in out["dossier"] if c["status"] == "fail"}
+    assert {"traces_readable", "input_rows"} <= failed
+    assert out["data_quality"]["used"] == 155
+    assert "erreur : survey.csv : c'est un dossier" in done.stderr

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
 from preserie.adapters.errors import UnusableInput
-from preserie.adapters.trace_files import FileIssue, TraceFile, discover
+from preserie.adapters.trace_files import FileIssue, TraceFile, discover, not_a_file, unreadable
 from preserie.data import load_default_policy, load_reference
 from preserie.domain.policy import PolicyError
 
@@ -50,9 +50,17 @@ def _read_traces(store: DuckdbTraceStore, folder: Path, trace_files: list[TraceF
     """Load every trace file and the registry extract; says whether registrations.csv exists."""
     store.load_traces(trace_files, progress)
     registrations = folder / "registrations.csv"
+    odd = not_a_file(registrations)
+    if odd:  # there, but not a file: the registry's verdicts are missing, not to be deduced from the traces
+        store.file_issues.append(FileIssue("registrations.csv", "error", odd))
+        return True
     if registrations.is_file():
         progress("lecture du registre : registrations.csv")
-        store.file_issues.extend(store.load_registrations(registrations))
+        try:
+            store.file_issues.extend(store.load_registrations(registrations))
+        except OSError as error:
+            store.file_issues.append(FileIssue("registrations.csv", "error",
+                                               f"fichier illisible : {unreadable(error)}"))
         return True
     store.file_issues.append(FileIssue("registrations.csv", "warning", "fichier absent : les ordonnances "
                                        "enregistrées sont déduites des appels « créer » réussis (traces)"))
@@ -98,7 +106,8 @@ def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identi
     from preserie.domain.assessment import Evidence, assess
 
     unreadable = tuple(sorted({i.file for i in issues if i.level == "error" and i.file.startswith("traces/")}))
-    dropped = tuple(f"{i.file} ligne {i.line}" for i in anomalies.issues + survey.issues if i.level == "error")
+    dropped = tuple(f"{i.file} ligne {i.line}" if i.line else f"{i.file} (illisible)"
+                    for i in anomalies.issues + survey.issues if i.level == "error")
     evidence = Evidence(pilot=pilot, policy=policy, reference=reference, as_of=used_as_of, data_quality=quality,
                         facts=facts, anomalies=anomalies.rows, answers=survey.rows,
                         allow_test_identities=test_identities, unreadable_files=unreadable, dropped_rows=dropped)
