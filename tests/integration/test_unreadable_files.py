@@ -68,8 +68,10 @@ def test_unreadable_side_files_and_trace_file_are_each_named_and_the_rest_kept(
                                     "fichier illisible : permission refusée (droits de lecture à vérifier)")
     assert run.result["data_quality"]["used"] == 155  # the copy of the unreadable file is read
     checks = {c["check"]: c for c in run.result["dossier"]}
-    assert checks["traces_readable"]["status"] == "fail" and "traces/2025-01.jsonl" in checks["traces_readable"]["detail"]
-    assert checks["input_rows"]["status"] == "fail" and "survey.csv (illisible)" in checks["input_rows"]["detail"]
+    assert checks["traces_readable"]["status"] == "fail"
+    assert "traces/2025-01.jsonl" in checks["traces_readable"]["detail"]
+    assert checks["input_rows"]["status"] == "fail"
+    assert "survey.csv (illisible)" in checks["input_rows"]["detail"]
     assert run.decision == "extend"
 
 
