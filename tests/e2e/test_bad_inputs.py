@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -307,3 +308,28 @@ def test_things_that_are_not_files_are_named_never_opened_and_the_rest_kept(pilo
     assert {"traces_readable", "input_rows"} <= failed
     assert out["data_quality"]["used"] == 155
     assert "erreur : survey.csv : c'est un dossier" in done.stderr
+
+
+def test_side_files_saved_with_semicolons_by_french_excel_are_read_like_the_originals(pilot: Path) -> None:
+    _, before, _ = assess_json(pilot)
+    for name in ("survey.csv", "anomalies.csv", "registrations.csv"):
+        path = pilot / name
+        with path.open(newline="") as handle:
+            rows = list(csv.reader(handle))
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:  # as Excel in French saves them
+            csv.writer(handle, delimiter=";", lineterminator="\r\n").writerows(rows)
+    code, after, err = assess_json(pilot)
+    assert code == 0 and err == ""
+    assert after == before
+    assert after["criteria"]["registration_rate"]["registered"] == 60
+
+
+def test_a_side_file_still_missing_columns_says_the_delimiter_and_columns_it_found(pilot: Path) -> None:
+    (pilot / "survey.csv").write_text("médecin;date;note\n331012344;2025-02-28;4\n")
+    (pilot / "registrations.csv").write_text("id,medecin\nRX1,331012344\n")
+    _, out, _ = assess_json(pilot)
+    issues = {i["file"]: i["message"] for i in out["data_quality"]["file_issues"]}
+    assert issues["survey.csv"] == ("colonnes absentes de l'en-tête : practitioner, submitted_on, overall, "
+                                    "blocking_issue (séparateur « ; » ; colonnes trouvées : « médecin », « date », "
+                                    "« note »)")
+    assert "séparateur « , » ; colonnes trouvées : « id », « medecin »" in issues["registrations.csv"]

@@ -171,13 +171,14 @@ def found_columns(header: Sequence[str], limit: int = 12) -> str:
 
 def sniff_delimiter(path: Path, expected: Sequence[str]) -> str:
     """The delimiter of a side CSV file: `;` when its header line holds more of the `expected` columns split on
-    `;` than on `,` (French Excel writes `;`, and so do our own exports), else `,` (SPEC §4)."""
+    `;` than on `,` (French Excel writes `;`, and so do our own exports), or as many but more cells; else `,`
+    (SPEC §4)."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         first = handle.readline(1 << 16)  # a header, not a whole file on one line
 
-    def found(delimiter: str) -> int:
+    def found(delimiter: str) -> tuple[int, int]:
         cells = next(csv.reader([first], delimiter=delimiter), [])
-        return len(set(expected).intersection(cell.strip() for cell in cells))
+        return len(set(expected).intersection(cell.strip() for cell in cells)), len(cells)
 
     return ";" if found(";") > found(",") else ","
 
