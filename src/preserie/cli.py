@@ -110,15 +110,59 @@ def export(
     folder: FolderArgument,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="csv (un fichier par tableau) ou xlsx (un "
                                               "classeur).")] = ExportFormat.csv,
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Dossier de sortie (défaut : FOLDER/export).")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Destination : pour csv, un dossier (un fichier "
+                                             "par tableau) ; pour xlsx, le classeur lui-même (nom finissant par "
+                                             ".xlsx) ou un dossier où écrire bilan-<id>.xlsx ; défaut : "
+                                             "FOLDER/export. Un fichier existant n'est remplacé qu'avec "
+                                             "--force.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Remplacer les fichiers d'export déjà présents.")] = False,
     as_of: AsOfOption = None,
 ) -> None:
     """Exporter le tableau par médecin, la qualité des données et les rejets (CSV ou Excel)."""
-    from preserie.adapters.exports import write
+    from preserie.adapters.exports import destinations, write
 
+    target = out or folder / "export"
+    _check_export_target(target, fmt.value)  # before the assessment, which can take seconds
     run = _assess_or_exit(folder, as_of)
-    for path in write(run.result, out or folder / "export", fmt.value):
+    existing = [path for path in destinations(run.result, target, fmt.value) if path.exists()]
+    if existing and not force:
+        for path in existing:
+            typer.echo(f"erreur : {path} existe déjà ; --force pour le remplacer", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    try:
+        written = write(run.result, target, fmt.value)
+    except OSError as error:
+        typer.echo(f"erreur : export impossible dans {target} : {_os_reason(error)}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    for path in written:
         typer.echo(str(path))
+
+
+def _check_export_target(target: Path, kind: str) -> None:
+    """Exit 2 when `target` cannot be what -o names for this format (see the option's help)."""
+    problem = None
+    is_workbook_name = target.suffix.lower() == ".xlsx"
+    if kind == "csv" and target.suffix.lower() in (".csv", ".xlsx") and not target.is_dir():
+        problem = "pour csv, -o nomme un dossier (un fichier par tableau)" + (
+            " ; pour un classeur Excel : --format xlsx" if is_workbook_name else "")
+    elif target.exists() and not target.is_dir() and not (kind == "xlsx" and is_workbook_name):
+        problem = "existe et n'est pas un dossier" + (
+            " ; pour écrire le classeur lui-même, un nom finissant par .xlsx" if kind == "xlsx" else "")
+    elif kind == "xlsx" and is_workbook_name and target.is_dir():
+        problem = "est un dossier ; le classeur attendu est un fichier (le supprimer, ou choisir un autre nom)"
+    if problem:
+        typer.echo(f"erreur : -o {target} : {problem}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+
+
+def _os_reason(error: OSError) -> str:
+    if isinstance(error, PermissionError):
+        return "permission refusée"
+    if isinstance(error, NotADirectoryError | FileExistsError):
+        return "un élément du chemin est un fichier, pas un dossier"
+    if isinstance(error, IsADirectoryError):
+        return "un dossier porte le nom d'un fichier à écrire"
+    return str(error.strerror or error)
 
 
 @app.command()

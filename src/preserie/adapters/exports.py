@@ -18,6 +18,7 @@ from preserie.domain.accounting import STEPS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 Cell = str | int | float | None
+TABLE_NAMES = ("medecins", "qualite-des-donnees", "rejets")  # file stems and sheet names, in order
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,12 @@ def tables(result: dict[str, Any]) -> list[Table]:
     counts += [(name, label, quality[name]) for name, label in STEPS]
     rejections = [(r["file"], r["line"], r["field"] or None, r["reason"], r["message"])
                   for r in quality["rejections"]]
+    medecins, qualite, rejets = TABLE_NAMES
     return [
-        Table("medecins", ("médecin", "depuis", "numériques", "total", "taux", "IC 95 % bas", "IC 95 % haut",
-                           "faible volume", "atteint"), doctors),
-        Table("qualite-des-donnees", ("étape", "libellé", "nombre"), counts),
-        Table("rejets", ("fichier", "ligne", "champ", "motif", "message"), rejections),
+        Table(medecins, ("médecin", "depuis", "numériques", "total", "taux", "IC 95 % bas", "IC 95 % haut",
+                         "faible volume", "atteint"), doctors),
+        Table(qualite, ("étape", "libellé", "nombre"), counts),
+        Table(rejets, ("fichier", "ligne", "champ", "motif", "message"), rejections),
     ]
 
 
@@ -87,10 +89,12 @@ def write_csv(result: dict[str, Any], out: Path) -> list[Path]:
 
 
 def write_xlsx(result: dict[str, Any], out: Path) -> list[Path]:
-    """One workbook, a sheet per table, numbers kept as numbers."""
+    """One workbook, a sheet per table, numbers kept as numbers: the file `out` when it ends in .xlsx, else
+    bilan-<pilot>.xlsx in the folder `out`."""
     from openpyxl import Workbook  # only this export needs it
 
-    out.mkdir(parents=True, exist_ok=True)
+    path = destinations(result, out, "xlsx")[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables(result):
@@ -99,13 +103,19 @@ def write_xlsx(result: dict[str, Any], out: Path) -> list[Path]:
         for row in table.rows:
             sheet.append([neutralise(c) for c in row])
         sheet.append(_footer(table))
-    path = out / f"bilan-{_safe(result['pilot'])}.xlsx"
     workbook.save(path)
     return [path]
 
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def destinations(result: dict[str, Any], out: Path, kind: str) -> list[Path]:
+    """The files `write` writes: a CSV per table in the folder `out`; for xlsx, see `write_xlsx`."""
+    if kind == "xlsx":
+        return [out if out.suffix.lower() == ".xlsx" else out / f"bilan-{_safe(result['pilot'])}.xlsx"]
+    return [out / f"{name}.csv" for name in TABLE_NAMES]
 
 
 def write(result: dict[str, Any], out: Path, kind: str) -> Sequence[Path]:
