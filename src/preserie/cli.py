@@ -22,8 +22,19 @@ app = typer.Typer(help="preserie : conduire et juger la présérie de l'ordonnan
 EXIT_DEPLOY, EXIT_EXTEND, EXIT_UNUSABLE = 0, 1, 2
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        import preserie
+
+        typer.echo(f"preserie {preserie.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Afficher la version de preserie et quitter.")] = False,
+) -> None:
     """preserie : conduire et juger la présérie de l'ordonnance numérique."""
 
 
@@ -180,6 +191,52 @@ def report(
     if pdf:
         typer.echo(str(pdf))
     _exit_with_decision(run)
+
+
+@app.command()
+def init(folder: Annotated[Path, typer.Argument(help="Dossier à créer : nouveau ou vide.")]) -> None:
+    """Écrire un dossier de présérie à remplir : pilot.yaml commenté, fichiers annexes (en-têtes seuls), traces/.
+
+    Code de sortie 2 si FOLDER n'est pas vide : rien n'est remplacé."""
+    from preserie.adapters.pilot_template import write_new_pilot
+
+    try:
+        written = write_new_pilot(folder)
+    except UnusableInput as error:
+        _say_unusable(error)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    except OSError as error:
+        typer.echo(f"erreur : {folder} : écriture impossible : {_os_reason(error)}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    for path in written:
+        typer.echo(f"{path}{'/' if path.is_dir() else ''}")
+    typer.echo(f"\nÀ faire : remplacer les valeurs d'exemple de {folder / 'pilot.yaml'} (le format : "
+               f"docs/pilot-folder.md), puis : {_program()} check {folder}")
+
+
+@app.command()
+def check(
+    folder: FolderArgument,
+    as_json: Annotated[bool, typer.Option("--json", help="Imprimer la vérification en JSON.")] = False,
+    test_identities: Annotated[bool, typer.Option("--test-identities", help="Accepter les identités de test "
+                                                  "(département 99…), en le signalant.")] = False,
+) -> None:
+    """Vérifier un dossier avant l'envoi : le dossier de la présérie et les fichiers, sans lire les traces.
+
+    Code de sortie : 0 prêt, 1 un point du dossier non conforme ou un fichier en erreur, 2 données
+    inutilisables."""
+    from preserie.services.check import check_pilot, describe
+
+    try:
+        result = check_pilot(folder, test_identities=test_identities)
+    except UnusableInput as error:
+        _say_unusable(error)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        typer.echo("\n".join(describe(result)))
+    raise typer.Exit(EXIT_EXTEND if result.failed else EXIT_DEPLOY)
 
 
 DEMO_MARKER = ".preserie-demo"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from preserie.adapters.trace_sql import TEXT_FIELDS
+from preserie.adapters.trace_sql import COMMON_FIELDS, TEXT_FIELDS
 
 FORMATS: dict[str, str] = {".jsonl.gz": "jsonl", ".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 GZIP_MAGIC = b"\x1f\x8b"
@@ -150,6 +150,31 @@ def check_signature(trace_file: TraceFile) -> str | None:
     return None
 
 
+def first_look(trace_file: TraceFile) -> FileIssue | None:
+    """What can be told of a trace file without reading its records (`preserie check`): empty, unreadable, not
+    what its extension says, or a CSV header without the contract's columns; None when nothing shows."""
+    try:
+        if trace_file.path.stat().st_size == 0:
+            return FileIssue(trace_file.name, "warning", "fichier vide (0 octet) : aucune trace")
+        mismatch = check_signature(trace_file)
+        header = read_csv_header(trace_file) if not mismatch and trace_file.format == "csv" else None
+    except OSError as error:
+        return FileIssue(trace_file.name, "error", f"fichier illisible : {unreadable(error)}")
+    if mismatch:
+        return FileIssue(trace_file.name, "error", f"fichier illisible : {mismatch}")
+    if trace_file.format != "csv":
+        return None
+    if not header or not set(TEXT_FIELDS).intersection(header):
+        semicolons = header is not None and len(header) == 1 and ";" in header[0]
+        return FileIssue(trace_file.name, "error", "fichier illisible : " + (
+            "séparateur « ; » détecté, la virgule est attendue" if semicolons
+            else "l'en-tête CSV ne contient aucune colonne attendue (event_id, ts, …)"))
+    absent = [name for name in COMMON_FIELDS if name not in header]
+    if absent:
+        return FileIssue(trace_file.name, "warning", f"colonnes absentes de l'en-tête : {', '.join(absent)}")
+    return None
+
+
 def open_text(trace_file: TraceFile) -> BinaryIO:
     if trace_file.compressed:
         return gzip.open(trace_file.path, "rb")  # type: ignore[return-value]
@@ -272,4 +297,5 @@ def physical_lines(trace_file: TraceFile, ordinals: set[int], delimiter: str = "
 
 
 __all__ = ["FileIssue", "TraceFile", "careful_csv_rows", "careful_json_rows", "check_signature", "discover",
-           "found_columns", "not_a_file", "physical_lines", "read_csv_header", "sniff_delimiter", "unreadable"]
+           "first_look", "found_columns", "not_a_file", "physical_lines", "read_csv_header", "sniff_delimiter",
+           "unreadable"]
