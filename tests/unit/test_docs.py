@@ -24,8 +24,7 @@ def test_docs_cli_md_is_generated_from_the_commands() -> None:
 def test_the_cli_reference_has_every_command_and_option() -> None:
     reference = cli_reference.render()
     for command in ("assess", "export", "report", "init", "check", "demo", "simulate", "teleservice serve",
-                    "teleservice token",
-                    "teleservice export-registrations"):
+                    "teleservice token", "teleservice export-registrations"):
         assert f"## `preserie {command}`" in reference
     for option in ("--as-of", "--json", "--strict", "--test-identities", "--faults", "--workers", "--teleservice"):
         assert f"`{option}" in reference
