@@ -333,3 +333,11 @@ def test_a_side_file_still_missing_columns_says_the_delimiter_and_columns_it_fou
                                     "blocking_issue (séparateur « ; » ; colonnes trouvées : « médecin », « date », "
                                     "« note »)")
     assert "séparateur « , » ; colonnes trouvées : « id », « medecin »" in issues["registrations.csv"]
+
+
+def test_a_missing_declaration_points_to_the_format_in_the_project_and_to_init(tmp_path: Path) -> None:
+    code, _, err = assess_json(tmp_path)
+    assert code == 2
+    assert err == (f"erreur : pilot.yaml : fichier manquant dans {tmp_path} : la déclaration de la présérie est "
+                   "obligatoire : voir docs/pilot-folder.md, ou `preserie init` pour en écrire un\n")
+    assert (Path(__file__).parents[2] / "docs" / "pilot-folder.md").is_file()

@@ -228,10 +228,15 @@ def _parse_rows(reader: csv.DictReader[str], name: str, model: type[Row], requir
     return SideFile(rows, issues, present=True)
 
 
+# The columns without which a side file's header is refused as a whole (without another, each row that needs
+# a value there is an error).
+ANOMALY_HEADER = ("id", "opened_on", "severity", "origin")
+SURVEY_HEADER = ("practitioner", "submitted_on", "overall", "blocking_issue")
+
+
 def read_anomalies(folder: Path) -> SideFile:
-    return _read_rows(folder, "anomalies.csv", Anomaly, ("id", "opened_on", "severity", "origin"))
+    return _read_rows(folder, "anomalies.csv", Anomaly, ANOMALY_HEADER)
 
 
 def read_survey(folder: Path) -> SideFile:
-    return _read_rows(folder, "survey.csv", SurveyAnswer, ("practitioner", "submitted_on", "overall",
-                                                           "blocking_issue"))
+    return _read_rows(folder, "survey.csv", SurveyAnswer, SURVEY_HEADER)
