@@ -81,8 +81,9 @@ _Loader.yaml_implicit_resolvers = {
 
 def _parse(text: str) -> tuple[Any, yaml.Node | None]:
     """The YAML document and its node tree (for the lines of the model's errors)."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # refuses a character YAML does not allow (NUL…) at once
         root = loader.get_single_node()
         return (loader.construct_document(root) if root is not None else None), root
     except yaml.YAMLError as error:
@@ -93,7 +94,8 @@ def _parse(text: str) -> tuple[Any, yaml.Node | None]:
     except RecursionError as error:
         raise UnusableInput(PILOT_FILE, "YAML invalide : imbrication trop profonde") from error
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_declaration(folder: Path) -> PilotDeclaration:

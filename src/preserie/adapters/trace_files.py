@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import os
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,6 +209,14 @@ def sniff_delimiter(path: Path, expected: Sequence[str]) -> str:
     return ";" if found(";") > found(",") else ","
 
 
+def _lines(handle: BinaryIO) -> Iterator[bytes]:
+    """The lines of a file; a damaged gzip stream is an OSError like a truncated one (zlib raises its own)."""
+    try:
+        yield from handle
+    except zlib.error as error:
+        raise OSError(f"flux gzip endommagé ({error})") from error
+
+
 def _json_text(name: str, value: Any) -> str | None:
     """A JSON value as the fast reader normalizes it (types kept where they matter)."""
     if value is None:
@@ -231,7 +240,7 @@ def careful_json_rows(trace_file: TraceFile, file_idx: int) -> Iterator[dict[str
     """Each non-blank line of a JSON Lines file, parsed on its own: a broken line is a rejected record."""
     ordinal = 0
     with open_text(trace_file) as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(_lines(handle), start=1):
             if not raw.strip():
                 continue
             ordinal += 1
@@ -280,7 +289,7 @@ def physical_lines(trace_file: TraceFile, ordinals: set[int], delimiter: str = "
     if trace_file.format == "jsonl":
         ordinal = 0
         with open_text(trace_file) as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in enumerate(_lines(handle), start=1):
                 if raw.strip():
                     ordinal += 1
                     if ordinal in ordinals:
