@@ -341,3 +341,15 @@ def test_a_missing_declaration_points_to_the_format_in_the_project_and_to_init(t
     assert err == (f"erreur : pilot.yaml : fichier manquant dans {tmp_path} : la déclaration de la présérie est "
                    "obligatoire : voir docs/pilot-folder.md, ou `preserie init` pour en écrire un\n")
     assert (Path(__file__).parents[2] / "docs" / "pilot-folder.md").is_file()
+
+
+def test_a_damaged_gzip_stream_is_an_unreadable_file_and_the_rest_kept(pilot: Path) -> None:
+    packed = bytearray(gzip.compress((pilot / "traces" / "2025-01.jsonl").read_bytes(), mtime=0))
+    packed[20] ^= 0xFF  # inside the deflate stream: zlib's own error, not an OSError
+    (pilot / "traces" / "2025-02.jsonl.gz").write_bytes(bytes(packed))
+    code, out, err = assess_json(pilot)
+    assert code == 1
+    issue = next(i for i in out["data_quality"]["file_issues"] if i["file"] == "traces/2025-02.jsonl.gz")
+    assert issue["level"] == "error" and "flux gzip endommagé" in issue["message"]
+    assert out["data_quality"]["used"] == 155 and out["data_quality"]["events_read"] == 155
+    assert "Traceback" not in err
