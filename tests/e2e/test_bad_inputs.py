@@ -353,3 +353,12 @@ def test_a_damaged_gzip_stream_is_an_unreadable_file_and_the_rest_kept(pilot: Pa
     assert issue["level"] == "error" and "flux gzip endommagé" in issue["message"]
     assert out["data_quality"]["used"] == 155 and out["data_quality"]["events_read"] == 155
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["!!int abc", "!!timestamp x", "!!timestamp 2025-02-30", "!!float x"])
+def test_an_explicit_yaml_tag_that_cannot_be_read_names_its_line(pilot: Path, value: str) -> None:
+    path = pilot / "pilot.yaml"
+    path.write_text(path.read_text().replace("vendor: LogiMed SAS", f"vendor: {value}"))
+    code, _, err = assess_json(pilot)
+    assert code == 2
+    assert err.startswith("erreur : pilot.yaml, ligne 3 : YAML invalide : valeur « ") and "Traceback" not in err

@@ -67,7 +67,9 @@ class _Loader(yaml.SafeLoader):
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, OverflowError) as error:  # an explicit tag: !!int abc, !!timestamp …
+        except yaml.YAMLError:
+            raise
+        except Exception as error:  # an explicit tag PyYAML cannot follow: !!int abc, !!timestamp x (any error)
             raise yaml.constructor.ConstructorError(
                 None, None, f"valeur « {node.value} » illisible ({node.tag.rsplit(':', 1)[-1]})",
                 node.start_mark) from error
