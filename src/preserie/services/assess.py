@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
 from preserie.adapters.errors import UnusableInput
-from preserie.adapters.trace_files import FileIssue, TraceFile, discover, not_a_file, unreadable
+from preserie.adapters.trace_files import FileIssue, TraceFile, discover, not_a_file
+from preserie.adapters.trace_files import unreadable as why_unreadable
 from preserie.data import load_default_policy, load_reference
 from preserie.domain.policy import PolicyError
 
@@ -60,7 +61,7 @@ def _read_traces(store: DuckdbTraceStore, folder: Path, trace_files: list[TraceF
             store.file_issues.extend(store.load_registrations(registrations))
         except OSError as error:
             store.file_issues.append(FileIssue("registrations.csv", "error",
-                                               f"fichier illisible : {unreadable(error)}"))
+                                               f"fichier illisible : {why_unreadable(error)}"))
         return True
     store.file_issues.append(FileIssue("registrations.csv", "warning", "fichier absent : les ordonnances "
                                        "enregistrées sont déduites des appels « créer » réussis (traces)"))
