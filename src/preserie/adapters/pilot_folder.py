@@ -70,9 +70,9 @@ class _Loader(yaml.SafeLoader):
         except yaml.YAMLError:
             raise
         except Exception as error:  # an explicit tag PyYAML cannot follow: !!int abc, !!timestamp x (any error)
+            value = _shown(node.value) if isinstance(node, yaml.ScalarNode) else "…"
             raise yaml.constructor.ConstructorError(
-                None, None, f"valeur « {node.value} » illisible ({node.tag.rsplit(':', 1)[-1]})",
-                node.start_mark) from error
+                None, None, f"valeur « {value} » illisible ({node.tag.rsplit(':', 1)[-1]})", node.start_mark) from error
 
 
 _Loader.yaml_implicit_resolvers = {
