@@ -24,8 +24,19 @@ app = typer.Typer(help="preserie : conduire et juger la présérie de l'ordonnan
 EXIT_DEPLOY, EXIT_EXTEND, EXIT_UNUSABLE = 0, 1, 2
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        import preserie
+
+        typer.echo(f"preserie {preserie.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Afficher la version de preserie et quitter.")] = False,
+) -> None:
     """preserie : conduire et juger la présérie de l'ordonnance numérique."""
 
 
@@ -54,11 +65,28 @@ def _assess_or_exit(folder: Path, as_of: str | None, *, test_identities: bool = 
         with Console(stderr=True).status("bilan de la présérie…") as status:
             return assess_folder(folder, as_of=moment, test_identities=test_identities, progress=status.update)
     except UnusableInput as error:
-        typer.echo(f"erreur : {error}", err=True)
+        _say_unusable(error)
         raise typer.Exit(EXIT_UNUSABLE) from error
 
 
+def _say_unusable(error: UnusableInput) -> None:
+    """Every problem of an unusable folder, one line each, so that all are fixed in one go."""
+    for problem in error.problems:
+        typer.echo(f"erreur : {problem}", err=True)
+
+
+def _exit_if_unreadable(run: AssessmentRun) -> None:
+    """Exit 2 when an input could not be opened at all (permissions, a folder or a pipe in place of a file): what
+    was written stands for what could be read, but no bilan stands on a file nobody could read."""
+    unreadable = sorted({i.file for i in run.issues if i.unreadable})
+    if unreadable:
+        typer.echo(f"erreur : illisible(s) : {', '.join(unreadable)} ; corriger les droits ou le chemin, puis "
+                   "relancer (code de sortie 2)", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+
+
 def _exit_with_decision(run: AssessmentRun) -> NoReturn:
+    _exit_if_unreadable(run)
     raise typer.Exit(EXIT_DEPLOY if run.decision == "deploy" else EXIT_EXTEND)
 
 
@@ -74,7 +102,8 @@ def assess(
     details: Annotated[bool, typer.Option("--details", help="Imprimer tous les tableaux du bilan (par médecin, "
                                           "par opération…), pas seulement le résumé.")] = False,
 ) -> None:
-    """Établir le bilan d'une présérie. Code de sortie : 0 déploiement, 1 prolongation, 2 données inutilisables."""
+    """Établir le bilan d'une présérie. Code de sortie : 0 déploiement, 1 prolongation, 2 données inutilisables
+    (pilot.yaml hors contrat, fichier ou dossier illisible : le bilan de ce qui a pu être lu est quand même écrit)."""
     err = typer.echo
     run = _assess_or_exit(folder, as_of, test_identities=test_identities)
     if as_json:
@@ -109,17 +138,61 @@ def export(
     folder: FolderArgument,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="csv (un fichier par tableau) ou xlsx (un "
                                               "classeur).")] = ExportFormat.csv,
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Dossier de sortie (défaut : "
-                                             "DOSSIER/export).")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Destination : pour csv, un dossier (un fichier "
+                                             "par tableau) ; pour xlsx, le classeur lui-même (nom finissant par "
+                                             ".xlsx) ou un dossier où écrire bilan-<id>.xlsx ; défaut : "
+                                             "DOSSIER/export. Un fichier existant n'est remplacé qu'avec "
+                                             "--force.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Remplacer les fichiers d'export déjà présents.")] = False,
     as_of: AsOfOption = None,
 ) -> None:
     """Exporter le bilan partie par partie (décision, dossier, C1 à C5, anomalies, données, rejets) : CSV ou
     Excel."""
-    from preserie.adapters.exports import write
+    from preserie.adapters.exports import destinations, write
 
+    target = out or folder / "export"
+    _check_export_target(target, fmt.value)  # before the assessment, which can take seconds
     run = _assess_or_exit(folder, as_of)
-    for path in write(run.assessment, out or folder / "export", fmt.value):
+    existing = [path for path in destinations(run.assessment, target, fmt.value) if path.exists()]
+    if existing and not force:
+        for path in existing:
+            typer.echo(f"erreur : {path} existe déjà ; --force pour le remplacer", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    try:
+        written = write(run.assessment, target, fmt.value)
+    except OSError as error:
+        typer.echo(f"erreur : export impossible dans {target} : {_os_reason(error)}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    for path in written:
         typer.echo(str(path))
+    _exit_if_unreadable(run)
+
+
+def _check_export_target(target: Path, kind: str) -> None:
+    """Exit 2 when `target` cannot be what -o names for this format (see the option's help)."""
+    problem = None
+    is_workbook_name = target.suffix.lower() == ".xlsx"
+    if kind == "csv" and target.suffix.lower() in (".csv", ".xlsx") and not target.is_dir():
+        problem = "pour csv, -o nomme un dossier (un fichier par tableau)" + (
+            " ; pour un classeur Excel : --format xlsx" if is_workbook_name else "")
+    elif target.exists() and not target.is_dir() and not (kind == "xlsx" and is_workbook_name):
+        problem = "existe et n'est pas un dossier" + (
+            " ; pour écrire le classeur lui-même, un nom finissant par .xlsx" if kind == "xlsx" else "")
+    elif kind == "xlsx" and is_workbook_name and target.is_dir():
+        problem = "est un dossier ; le classeur attendu est un fichier (le supprimer, ou choisir un autre nom)"
+    if problem:
+        typer.echo(f"erreur : -o {target} : {problem}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+
+
+def _os_reason(error: OSError) -> str:
+    if isinstance(error, PermissionError):
+        return "permission refusée"
+    if isinstance(error, NotADirectoryError | FileExistsError):
+        return "un élément du chemin est un fichier, pas un dossier"
+    if isinstance(error, IsADirectoryError):
+        return "un dossier porte le nom d'un fichier à écrire"
+    return str(error.strerror or error)
 
 
 @app.command()
@@ -137,6 +210,54 @@ def report(
     if pdf:
         typer.echo(str(pdf))
     _exit_with_decision(run)
+
+
+@app.command()
+def init(folder: Annotated[Path, typer.Argument(help="Dossier à créer : nouveau ou vide.")]) -> None:
+    """Écrire un dossier de présérie à remplir : pilot.yaml commenté, fichiers annexes (en-têtes seuls), traces/.
+
+    Code de sortie 2 si FOLDER n'est pas vide : rien n'est remplacé."""
+    from preserie.adapters.pilot_template import write_new_pilot
+
+    try:
+        written = write_new_pilot(folder)
+    except UnusableInput as error:
+        _say_unusable(error)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    except OSError as error:
+        typer.echo(f"erreur : {folder} : écriture impossible : {_os_reason(error)}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    for path in written:
+        typer.echo(f"{path}{'/' if path.is_dir() else ''}")
+    typer.echo(f"\nÀ faire : remplacer les valeurs d'exemple de {folder / 'pilot.yaml'} (le format : "
+               f"docs/pilot-folder.md), puis : {_program()} check {folder}")
+
+
+@app.command()
+def check(
+    folder: FolderArgument,
+    as_json: Annotated[bool, typer.Option("--json", help="Imprimer la vérification en JSON.")] = False,
+    test_identities: Annotated[bool, typer.Option("--test-identities", help="Accepter les identités de test "
+                                                  "(département 99…), en le signalant.")] = False,
+) -> None:
+    """Vérifier un dossier avant l'envoi : le dossier de la présérie et les fichiers, sans lire les traces.
+
+    Code de sortie : 0 prêt, 1 un point du dossier non conforme ou un fichier en erreur, 2 données
+    inutilisables (pilot.yaml hors contrat, fichier ou dossier illisible)."""
+    from preserie.services.check import check_pilot, describe
+
+    try:
+        result = check_pilot(folder, test_identities=test_identities)
+    except UnusableInput as error:
+        _say_unusable(error)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        typer.echo("\n".join(describe(result)))
+    if any(i.unreadable for i in result.issues):  # as for assess: fix the permissions or the path first
+        raise typer.Exit(EXIT_UNUSABLE)
+    raise typer.Exit(EXIT_EXTEND if result.failed else EXIT_DEPLOY)
 
 
 DEMO_MARKER = ".preserie-demo"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -233,3 +235,133 @@ def test_a_csv_header_with_quotes_and_sql_in_it_is_read_and_the_rest_kept(pilot:
     (pilot / "traces" / "2025-02.csv").write_text(f"{header},\"{evil}\"\n{row}\n")
     code, out, _ = assess_json(pilot)
     assert code == 0 and out["data_quality"]["used"] == 156 and out["data_quality"]["rejected"] == 0
+
+
+def test_report_shows_file_issues_instead_of_crashing_on_them(pilot: Path, tmp_path: Path) -> None:
+    (pilot / "traces" / "notes.txt").write_text("à lire\n")
+    (pilot / "traces" / "2025-02.parquet").write_text('{"event_id": "x"}\n')
+    (pilot / "traces" / "2025-03.jsonl.gz").write_text('{"event_id": "y"}\n')
+    (pilot / "traces" / "2025-04.csv").write_text("event_id,practitioner\nz,331012344\n")
+    with (pilot / "survey.csv").open("a") as handle:
+        handle.write("331012344,2025-02-30,4,4,4,4,4,4,false,,\n")
+    done = preserie("report", str(pilot), "-o", str(tmp_path / "report.html"), "--as-of", "2025-03-03")
+    assert done.returncode == 1, done.stderr  # the decision cannot rest on unread files
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    section = html[html.index("<h3>Fichiers</h3>"):].replace("\xa0", " ").replace("\u202f", " ")  # typography
+    for name in ("traces/notes.txt", "traces/2025-02.parquet", "traces/2025-03.jsonl.gz", "traces/2025-04.csv"):
+        assert name in section
+    assert "signature PAR1 absente" in section and "extension attendue" in section
+    assert "colonnes absentes de l&#39;en-tête : ts" in section
+    assert "survey.csv, ligne 7, champ submitted_on" in section
+
+
+@pytest.mark.parametrize("impossible", ["2025-02-30", "2024-13-01"])
+def test_an_impossible_date_in_the_declaration_names_its_line_and_field(pilot: Path, impossible: str) -> None:
+    path = pilot / "pilot.yaml"
+    text = path.read_text()
+    number = next(i for i, line in enumerate(text.splitlines(), start=1) if "installed_on:" in line)
+    path.write_text(text.replace("installed_on: 2025-01-13", f"installed_on: {impossible}", 1))
+    code, _, err = assess_json(pilot)
+    assert code == 2, err
+    assert err == (f"erreur : pilot.yaml, ligne {number}, champ practitioners[0].installed_on : date impossible "
+                   f"« {impossible} » : ce jour n'existe pas au calendrier\n")
+
+
+def test_every_error_of_the_declaration_is_shown_at_once_each_with_its_line_and_field(pilot: Path) -> None:
+    path = pilot / "pilot.yaml"
+    lines = path.read_text().splitlines()
+
+    def line_of(text: str) -> int:
+        return next(i for i, line in enumerate(lines, start=1) if text in line)
+
+    expected = [(line_of("audience:"), "software.audience"), (line_of("planned_weeks:"), "planned_weeks"),
+                (line_of("installed_on:"), "practitioners[0].installed_on")]
+    path.write_text(path.read_text().replace("audience: liberal", "audience: hospital")
+                    .replace("planned_weeks: 6", "planned_weeks: six")
+                    .replace("installed_on: 2025-01-13", "installed_on: le 13", 1))
+    code, _, err = assess_json(pilot)
+    assert code == 2
+    shown = err.splitlines()
+    assert len(shown) == 3 and all(line.startswith("erreur : pilot.yaml, ligne ") for line in shown)
+    assert [line.split(" : ")[1] for line in shown] == [f"pilot.yaml, ligne {n}, champ {f}" for n, f in expected]
+
+
+def test_things_that_are_not_files_are_named_never_opened_and_the_rest_kept(pilot: Path) -> None:
+    # As root chmod does not stop a read: a folder, a named pipe (opening it would wait for ever) and a broken
+    # link stand where files are expected (tests/integration/test_unreadable_files.py forces PermissionError).
+    (pilot / "survey.csv").unlink()
+    (pilot / "survey.csv").mkdir()
+    (pilot / "anomalies.csv").unlink()
+    (pilot / "anomalies.csv").symlink_to(pilot / "nowhere.csv")
+    (pilot / "registrations.csv").unlink()
+    (pilot / "registrations.csv").mkdir()
+    os.mkfifo(pilot / "traces" / "2025-02.jsonl")
+    done = preserie("assess", str(pilot), "--json", "--as-of", "2025-03-03", timeout=60)
+    out = json.loads(done.stdout)  # the bilan of what could be read is still written...
+    assert done.returncode == 2  # ...but none stands on files nobody could open
+    assert "erreur : illisible(s) : anomalies.csv, registrations.csv, survey.csv, traces/2025-02.jsonl" in done.stderr
+    issues = {i["file"]: (i["level"], i["message"]) for i in out["data_quality"]["file_issues"]}
+    assert all(i["unreadable"] for i in out["data_quality"]["file_issues"] if i["file"] in issues and
+               i["level"] == "error" and i["file"] != "traces/")
+    assert issues["survey.csv"] == ("error", "c'est un dossier, un fichier est attendu")
+    assert issues["registrations.csv"] == ("error", "c'est un dossier, un fichier est attendu")
+    assert issues["anomalies.csv"] == ("error", "lien symbolique cassé : fichier introuvable")
+    assert issues["traces/2025-02.jsonl"][0] == "error" and "tube nommé" in issues["traces/2025-02.jsonl"][1]
+    failed = {c["check"] for c in out["dossier"] if c["status"] == "fail"}
+    assert {"traces_readable", "input_rows"} <= failed
+    assert out["data_quality"]["used"] == 155
+    assert "erreur : survey.csv : c'est un dossier" in done.stderr
+
+
+def test_side_files_saved_with_semicolons_by_french_excel_are_read_like_the_originals(pilot: Path) -> None:
+    _, before, _ = assess_json(pilot)
+    for name in ("survey.csv", "anomalies.csv", "registrations.csv"):
+        path = pilot / name
+        with path.open(newline="") as handle:
+            rows = list(csv.reader(handle))
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:  # as Excel in French saves them
+            csv.writer(handle, delimiter=";", lineterminator="\r\n").writerows(rows)
+    code, after, err = assess_json(pilot)
+    assert code == 0 and err == ""
+    assert after == before
+    assert after["criteria"]["registration_rate"]["registered"] == 60
+
+
+def test_a_side_file_still_missing_columns_says_the_delimiter_and_columns_it_found(pilot: Path) -> None:
+    (pilot / "survey.csv").write_text("médecin;date;note\n331012344;2025-02-28;4\n")
+    (pilot / "registrations.csv").write_text("id,medecin\nRX1,331012344\n")
+    _, out, _ = assess_json(pilot)
+    issues = {i["file"]: i["message"] for i in out["data_quality"]["file_issues"]}
+    assert issues["survey.csv"] == ("colonnes absentes de l'en-tête : practitioner, submitted_on, overall, "
+                                    "blocking_issue (séparateur « ; » ; colonnes trouvées : « médecin », « date », "
+                                    "« note »)")
+    assert "séparateur « , » ; colonnes trouvées : « id », « medecin »" in issues["registrations.csv"]
+
+
+def test_a_missing_declaration_points_to_the_format_in_the_project_and_to_init(tmp_path: Path) -> None:
+    code, _, err = assess_json(tmp_path)
+    assert code == 2
+    assert err == (f"erreur : pilot.yaml : fichier manquant dans {tmp_path} : la déclaration de la présérie est "
+                   "obligatoire : voir docs/pilot-folder.md, ou `preserie init` pour en écrire un\n")
+    assert (Path(__file__).parents[2] / "docs" / "pilot-folder.md").is_file()
+
+
+def test_a_damaged_gzip_stream_is_an_unreadable_file_and_the_rest_kept(pilot: Path) -> None:
+    packed = bytearray(gzip.compress((pilot / "traces" / "2025-01.jsonl").read_bytes(), mtime=0))
+    packed[20] ^= 0xFF  # inside the deflate stream: zlib's own error, not an OSError
+    (pilot / "traces" / "2025-02.jsonl.gz").write_bytes(bytes(packed))
+    code, out, err = assess_json(pilot)
+    assert code == 1
+    issue = next(i for i in out["data_quality"]["file_issues"] if i["file"] == "traces/2025-02.jsonl.gz")
+    assert issue["level"] == "error" and "flux gzip endommagé" in issue["message"]
+    assert out["data_quality"]["used"] == 155 and out["data_quality"]["events_read"] == 155
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["!!int abc", "!!timestamp x", "!!timestamp 2025-02-30", "!!float x"])
+def test_an_explicit_yaml_tag_that_cannot_be_read_names_its_line(pilot: Path, value: str) -> None:
+    path = pilot / "pilot.yaml"
+    path.write_text(path.read_text().replace("vendor: LogiMed SAS", f"vendor: {value}"))
+    code, _, err = assess_json(pilot)
+    assert code == 2
+    assert err.startswith("erreur : pilot.yaml, ligne 3 : YAML invalide : valeur « ") and "Traceback" not in err

@@ -79,3 +79,29 @@ def test_xlsx_export_has_a_typed_sheet_per_part_of_the_bilan(pilot: Path, tmp_pa
 
 def test_unknown_export_format_is_refused() -> None:
     assert preserie("export", str(NOMINAL), "--format", "ods").returncode == 2
+
+
+def test_export_onto_an_existing_file_is_refused_in_french_and_the_file_kept(tmp_path: Path) -> None:
+    taken = tmp_path / "bilan"
+    taken.write_text("à garder\n")
+    done = preserie("export", str(NOMINAL), "-o", str(taken), "--as-of", "2025-03-03")
+    assert done.returncode == 2
+    assert done.stderr == f"erreur : -o {taken} : existe et n'est pas un dossier\n"
+    assert taken.read_text() == "à garder\n"
+    done = preserie("export", str(NOMINAL), "-o", str(tmp_path / "bilan.csv"), "--as-of", "2025-03-03")
+    assert done.returncode == 2 and "pour csv, -o nomme un dossier" in done.stderr
+    assert not (tmp_path / "bilan.csv").exists()
+
+
+def test_export_xlsx_to_a_name_ending_in_xlsx_writes_that_workbook_and_replaces_it_only_with_force(
+        tmp_path: Path) -> None:
+    workbook = tmp_path / "rendu" / "bilan.xlsx"
+    args = ("export", str(NOMINAL), "--format", "xlsx", "-o", str(workbook), "--as-of", "2025-03-03")
+    done = preserie(*args)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{workbook}\n" and workbook.is_file()
+    assert load_workbook(workbook).sheetnames == SHEETS
+    again = preserie(*args)
+    assert again.returncode == 2
+    assert again.stderr == f"erreur : {workbook} existe déjà ; --force pour le remplacer\n"
+    assert preserie(*args, "--force").returncode == 0

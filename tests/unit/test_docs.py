@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from preserie import cli_reference, docs
+import pytest
+
+from preserie import cli_reference, docs, folder_contract, folder_docs
 from preserie.domain.criteria import CRITERIA
 from preserie.domain.dossier import CHECKS
 
@@ -23,8 +25,8 @@ def test_docs_cli_md_is_generated_from_the_commands() -> None:
 
 def test_the_cli_reference_has_every_command_and_option() -> None:
     reference = cli_reference.render()
-    for command in ("assess", "export", "report", "demo", "simulate", "teleservice serve", "teleservice token",
-                    "teleservice export-registrations"):
+    for command in ("assess", "export", "report", "init", "check", "demo", "simulate", "teleservice serve",
+                    "teleservice token", "teleservice export-registrations"):
         assert f"## `preserie {command}`" in reference
     for option in ("--as-of", "--json", "--strict", "--test-identities", "--faults", "--workers", "--teleservice"):
         assert f"`{option}" in reference
@@ -56,3 +58,39 @@ def test_every_dossier_check_has_a_french_label() -> None:
     from preserie.domain.dossier import CHECK_LABELS
 
     assert {check.__name__ for check in CHECKS} == set(CHECK_LABELS)
+
+
+def test_docs_pilot_folder_md_is_generated_from_the_models() -> None:
+    assert (ROOT / "docs" / "pilot-folder.md").read_text() == folder_docs.render(), \
+        "run: python -m preserie.folder_docs > docs/pilot-folder.md"
+
+
+def test_every_field_of_the_pilot_folder_has_a_meaning_and_every_meaning_a_field(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    meanings = dict(folder_contract.MEANINGS)
+    monkeypatch.setattr(folder_contract, "MEANINGS", {**meanings, "practitioners[].email": "a field never read"})
+    with pytest.raises(KeyError, match=r"practitioners\[\]\.email"):
+        folder_docs.render()
+    del meanings["software.audience"]
+    monkeypatch.setattr(folder_contract, "MEANINGS", meanings)
+    with pytest.raises(KeyError, match=r"software\.audience"):
+        folder_docs.render()
+
+
+def test_the_complete_example_of_the_pilot_folder_is_assessed_with_every_record_used(tmp_path: Path) -> None:
+    from preserie.adapters.pilot_template import template_text
+    from preserie.domain.as_of import parse_as_of
+    from preserie.services.assess import assess_folder
+
+    (tmp_path / "traces").mkdir()
+    (tmp_path / "pilot.yaml").write_text(template_text(), encoding="utf-8")
+    for name, content in folder_contract.EXAMPLE_FILES.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    run = assess_folder(tmp_path, as_of=parse_as_of("2025-02-28"))  # after the survey's answers
+    quality = run.result["data_quality"]
+    assert quality["events_read"] == quality["used"] == 9
+    assert run.issues == [] and quality["rejections"] == []
+    assert run.result["criteria"]["satisfaction"]["responses"] == 2
+    assert run.result["criteria"]["registration_rate"]["registered"] == 2
+    document = (ROOT / "docs" / "pilot-folder.md").read_text()
+    assert all(content in document for content in [template_text(), *folder_contract.EXAMPLE_FILES.values()])

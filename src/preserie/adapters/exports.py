@@ -106,21 +106,30 @@ def _sheet(workbook: Any, table: Table) -> None:
 
 def write_xlsx(result: Assessment, out: Path) -> list[Path]:
     """One workbook, a sheet per table: real numbers, dates and percentages, a bold frozen header with a filter,
-    and the number of rows under each table, outside the filtered range."""
+    and the number of rows under each table, outside the filtered range. The file is `out` when its name ends in
+    .xlsx, else bilan-<pilot>.xlsx in the folder `out`."""
     from openpyxl import Workbook  # only this export needs it
 
-    out.mkdir(parents=True, exist_ok=True)
+    path = destinations(result, out, "xlsx")[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables(result):
         _sheet(workbook, table)
-    path = out / f"bilan-{_safe(result.pilot)}.xlsx"
     workbook.save(path)
     return [path]
 
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def destinations(result: Assessment, out: Path, kind: str) -> list[Path]:
+    """The files `write` writes: a CSV per table and the summary in the folder `out`; for xlsx, see
+    `write_xlsx`."""
+    if kind == "xlsx":
+        return [out if out.suffix.lower() == ".xlsx" else out / f"bilan-{_safe(result.pilot)}.xlsx"]
+    return [*(out / f"{table.name}.csv" for table in tables(result)), out / SUMMARY]
 
 
 def write(result: Assessment, out: Path, kind: str) -> Sequence[Path]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from preserie.adapters.trace_files import discover
 from preserie.domain.feedback import Anomaly, SurveyAnswer
-from preserie.domain.inputs import WARNING, FileIssue, SideRows, TraceFile
+from preserie.domain.inputs import FileIssue, SideRows, TraceFile
 from preserie.domain.pilot import PilotDeclaration
 
 
@@ -34,14 +34,12 @@ class FolderPilotSource:
         return load_declaration(self.folder)
 
     def trace_files(self) -> tuple[Sequence[TraceFile], Sequence[FileIssue]]:
-        files, issues = discover(self.folder)
-        if not (self.folder / "traces").is_dir():
-            issues = [*issues, FileIssue("traces/", WARNING, "dossier absent : aucune trace de poste")]
-        return files, issues
+        return discover(self.folder)
 
     def registrations_file(self) -> Path | None:
+        """registrations.csv when something is there (a file, or what the reader will refuse in French)."""
         path = self.folder / "registrations.csv"
-        return path if path.is_file() else None
+        return path if path.exists() or path.is_symlink() else None
 
     def anomalies(self) -> SideRows[Anomaly]:
         from preserie.adapters.pilot_folder import read_anomalies

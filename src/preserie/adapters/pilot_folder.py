@@ -6,6 +6,7 @@ The trace files and registrations.csv, which can be large, are read by the trace
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from preserie.adapters.errors import UnusableInput
-from preserie.adapters.trace_files import FileIssue
+from preserie.adapters.errors import Problem, UnusableInput
+from preserie.adapters.trace_files import FileIssue, found_columns, not_a_file, sniff_delimiter, unreadable
 from preserie.domain.feedback import Anomaly, SurveyAnswer
 from preserie.domain.pilot import PilotDeclaration
 
@@ -56,34 +57,75 @@ def check_folder(folder: Path) -> None:
         raise UnusableInput(str(folder), "ce n'est pas un dossier de présérie")
     if not (folder / PILOT_FILE).is_file():
         raise UnusableInput(PILOT_FILE, f"fichier manquant dans {folder} : la déclaration de la présérie est "
-                            "obligatoire (voir SPEC §4)")
+                            "obligatoire : voir docs/pilot-folder.md, ou `preserie init` pour en écrire un")
 
 
-def load_declaration(folder: Path) -> PilotDeclaration:
-    check_folder(folder)
-    path = folder / PILOT_FILE
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a date stays text for the model to read: PyYAML itself turns 2025-02-30 into a
+    bare ValueError (no line, no field), where the model's error names the field, and so its line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except Exception as error:  # an explicit tag PyYAML cannot follow: !!int abc, !!timestamp x (any error)
+            value = _shown(node.value) if isinstance(node, yaml.ScalarNode) else "…"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"valeur « {value} » illisible ({node.tag.rsplit(':', 1)[-1]})", node.start_mark) from error
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _parse(text: str) -> tuple[Any, yaml.Node | None]:
+    """The YAML document and its node tree (for the lines of the model's errors)."""
+    loader = None
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UnusableInput(PILOT_FILE, f"fichier illisible ({error})") from error
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
+        loader = _Loader(text)  # refuses a character YAML does not allow (NUL…) at once
+        root = loader.get_single_node()
+        return (loader.construct_document(root) if root is not None else None), root
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
         raise UnusableInput(PILOT_FILE, f"YAML invalide : {problem}",
                             line=mark.line + 1 if mark else None) from error
+    except RecursionError as error:
+        raise UnusableInput(PILOT_FILE, "YAML invalide : imbrication trop profonde") from error
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def load_declaration(folder: Path) -> PilotDeclaration:
+    """The declaration, or `UnusableInput` with every problem of it at once (file, line, field)."""
+    check_folder(folder)
+    path = folder / PILOT_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UnusableInput(PILOT_FILE, f"fichier illisible : {unreadable(error)}") from error
+    except UnicodeDecodeError as error:
+        raise UnusableInput(PILOT_FILE, "fichier illisible : encodage UTF-8 attendu (octet invalide à la "
+                            f"position {error.start})") from error
+    data, root = _parse(text)
     if not isinstance(data, dict):
         raise UnusableInput(PILOT_FILE, "un objet YAML (clé: valeur) est attendu", line=1)
     try:
         return PilotDeclaration.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        loc = [k for k in first["loc"] if isinstance(k, int | str)]
-        more = len(error.errors()) - 1
-        message = _explain(first) + (f" (et {more} autre(s) erreur(s))" if more else "")
-        raise UnusableInput(PILOT_FILE, message, line=_node_line(root, loc), field=_field_path(loc)) from error
+        raise UnusableInput.of(sorted(_problems(error, root), key=lambda p: p.line or 0)) from error
+
+
+def _problems(error: ValidationError, root: yaml.Node | None) -> list[Problem]:
+    problems = []
+    for each in error.errors():
+        loc = [k for k in each["loc"] if isinstance(k, int | str)]
+        problems.append(Problem(PILOT_FILE, _explain(each), line=_node_line(root, loc), field=_field_path(loc)))
+    return problems
 
 
 def _explain(error: Any) -> str:
@@ -93,7 +135,13 @@ def _explain(error: Any) -> str:
     if kind == "literal_error" and error["loc"] == ("schema",):
         return "schéma attendu : preserie.pilot/1"
     if kind == "enum":
-        return f"valeur inconnue « {error.get('input')} » ; valeurs possibles : {error['ctx']['expected']}"
+        expected = error["ctx"]["expected"].replace("' or '", "', '")
+        return f"valeur inconnue « {_shown(error.get('input'))} » ; valeurs possibles : {expected}"
+    if kind.startswith("date_") and isinstance(error.get("input"), str):
+        value = error["input"]
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return f"date impossible « {value} » : ce jour n'existe pas au calendrier"
+        return f"date attendue (AAAA-MM-JJ), pas « {_shown(value)} »"
     if kind == "missing":
         return "champ obligatoire manquant"
     if kind == "extra_forbidden":
@@ -101,6 +149,12 @@ def _explain(error: Any) -> str:
     if kind == "value_error" and "error" in error.get("ctx", {}):
         return str(error["ctx"]["error"])
     return _FRENCH.get(kind, "{msg}").format(msg=message, **error.get("ctx", {}))
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """A value from the file, short enough for a message."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 _FRENCH = {
@@ -134,20 +188,34 @@ class SideFile:
 
 
 def _read_rows(folder: Path, name: str, model: type[Row], required: Sequence[str]) -> SideFile:
+    """The valid rows of a side CSV file (`,` or `;`), every other row an issue with its line."""
     path = folder / name
+    odd = not_a_file(path)
+    if odd:
+        return SideFile([], [FileIssue(name, "error", odd, unreadable=True)], present=True)
     if not path.is_file():
         return SideFile([], [], present=False)
+    try:
+        delimiter = sniff_delimiter(path, [*required, *model.model_fields])
+        with path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:  # Excel writes a BOM
+            return _parse_rows(csv.DictReader(handle, delimiter=delimiter), name, model, required)
+    except OSError as error:
+        return SideFile([], [FileIssue(name, "error", f"fichier illisible : {unreadable(error)}", unreadable=True)],
+                        present=True)
+
+
+def _parse_rows(reader: csv.DictReader[str], name: str, model: type[Row], required: Sequence[str]) -> SideFile:
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in required if c not in header]
+    if missing:
+        return SideFile([], [FileIssue(name, "error", f"colonnes absentes de l'en-tête : {', '.join(missing)} "
+                                       f"(séparateur « {reader.reader.dialect.delimiter} » ; colonnes trouvées : "
+                                       f"{found_columns(header)})", line=1)], present=True)
+    reader.fieldnames = header
     rows: list[Row] = []
     issues: list[FileIssue] = []
-    with path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:  # Excel writes a BOM
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in reader.fieldnames or []]
-        missing = [c for c in required if c not in header]
-        if missing:
-            return SideFile([], [FileIssue(name, "error", f"colonnes absentes de l'en-tête : {', '.join(missing)}",
-                                           line=1)], present=True)
-        reader.fieldnames = header
-        start = 2
+    start = reader.line_num + 1
+    try:
         for record in reader:
             line, start = start, reader.line_num + 1
             if None in record:
@@ -159,13 +227,21 @@ def _read_rows(folder: Path, name: str, model: type[Row], required: Sequence[str
                 first = error.errors()[0]
                 field = ".".join(str(k) for k in first["loc"])
                 issues.append(FileIssue(name, "error", f"{_explain(first)} ; ligne ignorée", line=line, field=field))
+    except csv.Error as error:  # the reader cannot go on past such a line
+        issues.append(FileIssue(name, "error", f"ligne illisible ({error}) ; la suite du fichier est ignorée",
+                                line=start))
     return SideFile(rows, issues, present=True)
 
 
+# The columns without which a side file's header is refused as a whole (without another, each row that needs
+# a value there is an error).
+ANOMALY_HEADER = ("id", "opened_on", "severity", "origin")
+SURVEY_HEADER = ("practitioner", "submitted_on", "overall", "blocking_issue")
+
+
 def read_anomalies(folder: Path) -> SideFile:
-    return _read_rows(folder, "anomalies.csv", Anomaly, ("id", "opened_on", "severity", "origin"))
+    return _read_rows(folder, "anomalies.csv", Anomaly, ANOMALY_HEADER)
 
 
 def read_survey(folder: Path) -> SideFile:
-    return _read_rows(folder, "survey.csv", SurveyAnswer, ("practitioner", "submitted_on", "overall",
-                                                           "blocking_issue"))
+    return _read_rows(folder, "survey.csv", SurveyAnswer, SURVEY_HEADER)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import duckdb
 
-from preserie.adapters.trace_files import FileIssue, TraceFile, physical_lines, read_csv_header
+from preserie.adapters.trace_files import (
+    FileIssue,
+    TraceFile,
+    found_columns,
+    physical_lines,
+    read_csv_header,
+    sniff_delimiter,
+)
 from preserie.adapters.trace_sql import literal, read_csv
 
 COLUMNS = ("prescription_id", "practitioner", "registered_at", "status", "reject_code")
@@ -15,19 +22,23 @@ READ = ("prescription_id", "status")
 NAME = "registrations.csv"
 
 
-def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileIssue]:
-    """Make `registrations` the valid rows of the file; each invalid row is reported with its line."""
+def load_registrations(con: duckdb.DuckDBPyConnection, path: Path, delimiter: str | None = None) -> list[FileIssue]:
+    """Make `registrations` the valid rows of the file; each invalid row is reported with its line. The delimiter
+    is `,` or `;` (default: the one the header line uses)."""
     as_file = TraceFile(path=path, name=NAME, format="csv", compressed=False)
     if path.stat().st_size == 0:
         return [FileIssue(NAME, "warning", "fichier vide : aucune ordonnance enregistrée")]
-    header = read_csv_header(as_file) or []
+    delimiter = delimiter or sniff_delimiter(path, COLUMNS)
+    header = read_csv_header(as_file, delimiter) or []
     missing = [c for c in ("prescription_id", "status") if c not in header]
     if missing:
         return [FileIssue(NAME, "error", f"colonnes obligatoires absentes de l'en-tête : {', '.join(missing)} "
-                          f"(en-tête attendu : {','.join(COLUMNS)})")]
+                          f"(en-tête attendu : {','.join(COLUMNS)} ; séparateur « {delimiter} » ; "
+                          f"colonnes trouvées : {found_columns(header)})")]
     select = ", ".join(f"nullif(trim(\"{c}\"), '') AS {c}" for c in READ)
     try:
-        con.execute(f"CREATE TABLE registrations_raw AS SELECT {select} FROM {read_csv(literal(str(path)), header)}")
+        source = read_csv(literal(str(path)), header, delimiter=delimiter)
+        con.execute(f"CREATE TABLE registrations_raw AS SELECT {select} FROM {source}")
     except duckdb.Error as error:
         return [FileIssue(NAME, "error", f"fichier illisible : {str(error).splitlines()[0]}")]
     con.execute("DROP TABLE registrations")
@@ -41,7 +52,7 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path) -> list[FileI
         ORDER BY ordinal""").fetchall()
     if not bad:
         return []
-    lines = physical_lines(as_file, {ordinal for ordinal, _ in bad})
+    lines = physical_lines(as_file, {ordinal for ordinal, _ in bad}, delimiter)
     return [
         FileIssue(NAME, "error",
                   ("identifiant manquant" if field == "prescription_id" else "registered ou rejected attendu")

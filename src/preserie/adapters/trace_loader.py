@@ -21,8 +21,8 @@ from preserie.adapters.trace_files import (
     TraceFile,
     careful_csv_rows,
     careful_json_rows,
-    check_signature,
     read_csv_header,
+    signature_issue,
 )
 from preserie.domain.reference import Reference
 
@@ -164,9 +164,9 @@ class DuckdbTraceLoader:
         if trace_file.path.stat().st_size == 0:
             self.issues.append(FileIssue(trace_file.name, "warning", "fichier vide (0 octet) : aucune trace"))
             return False
-        mismatch = check_signature(trace_file)
-        if mismatch:
-            self.issues.append(FileIssue(trace_file.name, "error", f"fichier illisible : {mismatch}"))
+        issue = signature_issue(trace_file)
+        if issue:
+            self.issues.append(issue)
             return False
         return True
 

@@ -52,11 +52,12 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def read_csv(paths: str, header: list[str], options: str = "") -> str:
+def read_csv(paths: str, header: list[str], options: str = "", delimiter: str = ",") -> str:
     """The engine's reading of CSV files with this header, every cell as text, exactly as SPEC §4 writes CSV
-    (comma, double quotes, a row of the wrong width refused rather than guessed)."""
+    (comma, or the `;` a side file may have; double quotes; a row of the wrong width refused, not guessed)."""
     columns = ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header)  # names come from the file: literals
-    return (f"read_csv({paths}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',', "
+    return (f"read_csv({paths}, header = true, columns = {{{columns}}}, auto_detect = false, "
+            f"delim = {literal(delimiter)}, "
             f"quote = '\"', escape = '\"', strict_mode = true, max_line_size = 134217728{options})")
 
 

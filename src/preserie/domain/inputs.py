@@ -27,6 +27,9 @@ class FileIssue:
     message: str
     line: int | None = None
     field: str | None = None
+    # The file or folder could not be opened at all (permissions, a folder or a pipe where a file is expected): the
+    # environment is to fix before a bilan can stand on it, so the run ends with exit status 2 (unusable input).
+    unreadable: bool = False
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"file": self.file, "level": self.level, "message": self.message}
@@ -34,6 +37,8 @@ class FileIssue:
             data["line"] = self.line
         if self.field is not None:
             data["field"] = self.field
+        if self.unreadable:
+            data["unreadable"] = True
         return data
 
     @property

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
 from preserie.adapters.errors import UnusableInput
+from preserie.adapters.trace_files import not_a_file
+from preserie.adapters.trace_files import unreadable as why_unreadable
 from preserie.data import load_default_policy, load_reference
 from preserie.domain.as_of import default_as_of
 from preserie.domain.inputs import ERROR, WARNING, FileIssue, SideRows, TraceFile, in_reading_order
@@ -63,9 +65,16 @@ def _read_traces(store: DuckdbTraceStore, trace_files: Sequence[TraceFile], regi
     """Load every trace file and the registry extract into the store; the problems met on the way."""
     store.load_traces(list(trace_files), progress)
     issues = list(store.file_issues)
-    if registrations is not None:
+    odd = not_a_file(registrations) if registrations is not None else None
+    if odd:  # there, but not a file: the registry's verdicts are missing, not to be deduced from the traces
+        issues.append(FileIssue("registrations.csv", ERROR, odd, unreadable=True))
+    elif registrations is not None:
         progress(f"lecture du registre : {registrations.name}")
-        issues.extend(store.load_registrations(registrations))
+        try:
+            issues.extend(store.load_registrations(registrations))
+        except OSError as error:
+            issues.append(FileIssue("registrations.csv", ERROR, f"fichier illisible : {why_unreadable(error)}",
+                                    unreadable=True))
     else:
         issues.append(FileIssue("registrations.csv", WARNING, "fichier absent : les ordonnances enregistrées sont "
                                 "déduites des appels « créer » réussis (traces)"))
@@ -128,7 +137,8 @@ def assess_pilot(source: PilotSource, *, as_of: dt.datetime | None = None, test_
     from preserie.domain.assessment import Evidence, assess
 
     unreadable = tuple(sorted({i.file for i in issues if i.level == ERROR and i.file.startswith("traces/")}))
-    dropped = tuple(f"{i.file} ligne {i.line}" for i in [*anomalies.issues, *survey.issues] if i.level == ERROR)
+    dropped = tuple(f"{i.file} ligne {i.line}" if i.line else f"{i.file} (illisible)"
+                    for i in [*anomalies.issues, *survey.issues] if i.level == ERROR)
     evidence = Evidence(pilot=pilot, policy=policy, reference=reference, as_of=moment, data_quality=quality,
                         facts=facts, anomalies=anomalies.rows, answers=survey.rows,
                         allow_test_identities=test_identities, unreadable_files=unreadable, dropped_rows=dropped)

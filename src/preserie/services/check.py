@@ -1,0 +1,109 @@
+"""Use case: check a pilot folder before it is sent (`preserie check`).
+
+The dossier checks that the declaration alone decides, and the problems of the input files: the declaration,
+every row of the small side files, the header of registrations.csv and of each trace file. No trace record is
+read, so that it takes a moment whatever the size of the traces; what needs them is left to `assess`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from preserie.adapters import pilot_folder
+from preserie.adapters.errors import UnusableInput
+from preserie.adapters.trace_files import FileIssue, discover, first_look, not_a_file, unreadable
+from preserie.data import load_default_policy, load_reference
+from preserie.domain.dossier import CHECK_LABELS, CHECKS, FAIL, CheckResult, DossierContext
+from preserie.domain.pilot import PilotDeclaration
+from preserie.domain.policy import PolicyError
+
+TRACE_CHECKS = ("traces_received", "duration")  # decided by the trace records: left to `assess`
+STATUS_LABELS = {"pass": "conforme", "fail": "non conforme", "warn": "à surveiller"}
+
+
+@dataclass(frozen=True)
+class FolderCheck:
+    pilot: PilotDeclaration
+    dossier: list[CheckResult]
+    issues: list[FileIssue]
+
+    @property
+    def failed(self) -> bool:
+        """A dossier check fails or a file has an error: not ready to be sent."""
+        return any(c.status == FAIL for c in self.dossier) or any(i.level == "error" for i in self.issues)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pilot": self.pilot.id, "ready": not self.failed, "dossier": [c.as_dict() for c in self.dossier],
+                "not_checked": list(TRACE_CHECKS), "file_issues": [i.as_dict() for i in self.issues]}
+
+
+def check_pilot(folder: Path, *, test_identities: bool = False) -> FolderCheck:
+    """Check a pilot folder; raises `UnusableInput` when it could not be assessed at all."""
+    pilot = pilot_folder.load_declaration(folder)
+    try:
+        load_default_policy().with_overrides(pilot.policy)
+    except PolicyError as error:
+        raise UnusableInput(pilot_folder.PILOT_FILE, str(error), field="policy") from error
+    trace_files, issues = discover(folder)
+    issues += [issue for trace_file in trace_files if (issue := first_look(trace_file))]
+    issues += _registrations(folder)
+    dropped = []
+    for name, side in (("anomalies.csv", pilot_folder.read_anomalies(folder)),
+                       ("survey.csv", pilot_folder.read_survey(folder))):
+        issues += side.issues if side.present else [FileIssue(name, "warning", "fichier absent")]
+        dropped += [f"{i.file} ligne {i.line}" if i.line else f"{i.file} (illisible)"
+                    for i in side.issues if i.level == "error"]
+    unreadable_files = tuple(sorted({i.file for i in issues if i.level == "error" and i.file.startswith("traces/")}))
+    context = DossierContext(reference=load_reference(), as_of=None, earliest_window_start=None,
+                             active_users=frozenset(), allow_test_identities=test_identities,
+                             unreadable_files=unreadable_files, dropped_rows=tuple(dropped))
+    dossier = [_as_checked(check(pilot, context)) for check in CHECKS if check.__name__ not in TRACE_CHECKS]
+    return FolderCheck(pilot, dossier, issues)
+
+
+def _as_checked(result: CheckResult) -> CheckResult:
+    """The check's detail as this first look can say it: the trace files were opened, not read."""
+    if result.check == "traces_readable" and result.status != FAIL:
+        return CheckResult(result.check, result.status, "chaque fichier de traces s'ouvre et a la forme attendue "
+                           "(ses lignes sont lues par preserie assess)")
+    return result
+
+
+def _registrations(folder: Path) -> list[FileIssue]:
+    """registrations.csv read as `assess` reads it (by the engine: it can hold millions of rows)."""
+    path = folder / "registrations.csv"
+    odd = not_a_file(path)
+    if odd:
+        return [FileIssue(path.name, "error", odd, unreadable=True)]
+    if not path.is_file():
+        return [FileIssue(path.name, "warning", "fichier absent : les ordonnances enregistrées sont déduites des "
+                          "appels « créer » réussis (traces)")]
+    from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
+
+    try:
+        with DuckdbTraceStore(load_reference()) as store:
+            return store.load_registrations(path)
+    except OSError as error:
+        return [FileIssue(path.name, "error", f"fichier illisible : {unreadable(error)}", unreadable=True)]
+
+
+def describe(result: FolderCheck) -> list[str]:
+    """The check in French, one line each, for a terminal."""
+    lines = [f"Vérification du dossier de la présérie {result.pilot.id} ({result.pilot.vendor})", ""]
+    width = max(len(label) for label in STATUS_LABELS.values())
+    lines += [f"  {STATUS_LABELS[c.status]:<{width}}  {CHECK_LABELS[c.check]} — {c.detail}" for c in result.dossier]
+    lines += ["", "Non vérifiés ici, faute de lire les traces (preserie assess) : "
+              + ", ".join(CHECK_LABELS[name] for name in TRACE_CHECKS) + "."]
+    if result.issues:
+        lines += ["", "Fichiers :"]
+        for issue in result.issues:
+            where = issue.file + (f", ligne {issue.line}" if issue.line else "") + (
+                f", champ {issue.field}" if issue.field else "")
+            lines.append(f"  {'erreur' if issue.level == 'error' else 'attention'} : {where} : {issue.message}")
+    failed = sum(c.status == FAIL for c in result.dossier)
+    errors = sum(i.level == "error" for i in result.issues)
+    verdict = ("prêt à être envoyé" if not result.failed
+               else f"{failed} point(s) non conforme(s), {errors} erreur(s) de fichier : à corriger avant l'envoi")
+    return [*lines, "", f"Résultat : {verdict}."]
