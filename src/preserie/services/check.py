@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preserie.adapters import pilot_folder
 from preserie.adapters.errors import UnusableInput
-from preserie.adapters.trace_files import FileIssue, discover, first_look, not_a_file, unreadable
+from preserie.adapters.trace_files import FileIssue, first_look, not_a_file, unreadable
 from preserie.data import load_default_policy, load_reference
 from preserie.domain.dossier import CHECK_LABELS, CHECKS, FAIL, CheckResult, DossierContext
 from preserie.domain.pilot import PilotDeclaration
 from preserie.domain.policy import PolicyError
+
+if TYPE_CHECKING:
+    from preserie.domain.source import PilotSource
 
 TRACE_CHECKS = ("traces_received", "duration")  # decided by the trace records: left to `assess`
 STATUS_LABELS = {"pass": "conforme", "fail": "non conforme", "warn": "à surveiller"}
@@ -41,24 +44,31 @@ class FolderCheck:
 
 def check_pilot(folder: Path, *, test_identities: bool = False) -> FolderCheck:
     """Check a pilot folder; raises `UnusableInput` when it could not be assessed at all."""
-    pilot = pilot_folder.load_declaration(folder)
+    from preserie.adapters.folder_source import FolderPilotSource
+
+    return check_source(FolderPilotSource(folder), test_identities=test_identities)
+
+
+def check_source(source: PilotSource, *, test_identities: bool = False) -> FolderCheck:
+    """The dossier checks and the inputs' problems of a pilot, without reading its trace records."""
+    source.check()
+    pilot = source.declaration()
     try:
-        load_default_policy().with_overrides(pilot.policy)
+        policy = load_default_policy().with_overrides(pilot.policy)
     except PolicyError as error:
         raise UnusableInput(pilot_folder.PILOT_FILE, str(error), field="policy") from error
-    trace_files, issues = discover(folder)
-    issues += [issue for trace_file in trace_files if (issue := first_look(trace_file))]
-    issues += _registrations(folder)
+    trace_files, found = source.trace_files()
+    issues = [*found, *(issue for trace_file in trace_files if (issue := first_look(trace_file)))]
+    issues += _registrations(source.registrations_file())
     dropped = []
-    for name, side in (("anomalies.csv", pilot_folder.read_anomalies(folder)),
-                       ("survey.csv", pilot_folder.read_survey(folder))):
+    for name, side in (("anomalies.csv", source.anomalies()), ("survey.csv", source.survey())):
         issues += side.issues if side.present else [FileIssue(name, "warning", "fichier absent")]
         dropped += [f"{i.file} ligne {i.line}" if i.line else f"{i.file} (illisible)"
                     for i in side.issues if i.level == "error"]
     unreadable_files = tuple(sorted({i.file for i in issues if i.level == "error" and i.file.startswith("traces/")}))
     context = DossierContext(reference=load_reference(), as_of=None, earliest_window_start=None,
                              active_users=frozenset(), allow_test_identities=test_identities,
-                             unreadable_files=unreadable_files, dropped_rows=tuple(dropped))
+                             unreadable_files=unreadable_files, dropped_rows=tuple(dropped), policy=policy)
     dossier = [_as_checked(check(pilot, context)) for check in CHECKS if check.__name__ not in TRACE_CHECKS]
     return FolderCheck(pilot, dossier, issues)
 
@@ -71,15 +81,14 @@ def _as_checked(result: CheckResult) -> CheckResult:
     return result
 
 
-def _registrations(folder: Path) -> list[FileIssue]:
+def _registrations(path: Path | None) -> list[FileIssue]:
     """registrations.csv read as `assess` reads it (by the engine: it can hold millions of rows)."""
-    path = folder / "registrations.csv"
+    if path is None:
+        return [FileIssue("registrations.csv", "warning", "fichier absent : les ordonnances enregistrées sont "
+                          "déduites des appels « créer » réussis (traces)")]
     odd = not_a_file(path)
     if odd:
         return [FileIssue(path.name, "error", odd, unreadable=True)]
-    if not path.is_file():
-        return [FileIssue(path.name, "warning", "fichier absent : les ordonnances enregistrées sont déduites des "
-                          "appels « créer » réussis (traces)")]
     from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
 
     try:
