@@ -43,7 +43,7 @@ def test_report_opens_offline_without_any_network_request(report: Path, tmp_path
         page.goto(report.as_uri())
         page.wait_for_load_state("networkidle")
         assert page.title() == "Bilan de la présérie logimed-2025-01"
-        assert page.locator(".decision.extend strong").inner_text() == "Décision : prolongation de la présérie"
+        assert page.locator(".decision.extend strong").inner_text() == "Décision\u00a0: prolongation de la présérie"
         assert page.locator("svg").count() == 8
         assert page.locator("svg").first.bounding_box()["width"] > 100  # charts are drawn, not empty
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
