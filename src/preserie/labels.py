@@ -9,6 +9,7 @@ from __future__ import annotations
 from preserie.data import load_reference
 from preserie.domain.accounting import STEPS
 from preserie.domain.dossier import CHECK_LABELS, THRESHOLD_LABELS
+from preserie.domain.pilot import AUDIENCE_LABELS, SITUATION_LABELS
 from preserie.domain.reference import Reference
 
 
@@ -72,11 +73,11 @@ def score_labels() -> dict[str, str]:
 
 
 def situation_labels() -> dict[str, str]:
-    return {"liberal": "libéral", "health_center": "centre de santé"}
+    return {str(k): v for k, v in SITUATION_LABELS.items()}
 
 
 def audience_labels() -> dict[str, str]:
-    return {**situation_labels(), "mixed": "mixte"}
+    return {str(k): v for k, v in AUDIENCE_LABELS.items()}
 
 
 def severity_labels() -> dict[str, str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from preserie import french as fr
 from preserie.domain.identifiers import IdentifierCheck, check_am, check_finess, check_rpps
-from preserie.domain.pilot import Audience, PilotDeclaration, Situation
+from preserie.domain.pilot import AUDIENCE_LABELS, Audience, PilotDeclaration, Situation
 from preserie.domain.policy import Policy
 from preserie.domain.reference import Reference
 
@@ -133,10 +133,11 @@ def situations(p: PilotDeclaration, c: DossierContext) -> CheckResult:
     audience = p.software.audience
     allowed = {Situation.LIBERAL, Situation.HEALTH_CENTER} if audience == Audience.MIXED else {Situation(audience)}
     wrong = [pr.id for pr in p.practitioners if pr.situation not in allowed]
+    label = AUDIENCE_LABELS[audience]
     if wrong:
-        return CheckResult("situations", FAIL,
-                           f"situation d'exercice non prévue par l'audience « {audience.value} » : {_names(wrong)}")
-    return CheckResult("situations", PASS, f"situations d'exercice conformes à l'audience « {audience.value} »")
+        return CheckResult("situations", FAIL, f"situation d'exercice non prévue par l'audience « {label} » : "
+                           f"{_names(wrong)}")
+    return CheckResult("situations", PASS, f"situations d'exercice conformes à l'audience « {label} »")
 
 
 def identifiers(p: PilotDeclaration, c: DossierContext) -> CheckResult:

@@ -25,6 +25,11 @@ class Situation(StrEnum):
     HEALTH_CENTER = "health_center"
 
 
+# The seed's words for them, on screens and in the dossier's details.
+SITUATION_LABELS: dict[str, str] = {Situation.LIBERAL: "libéral", Situation.HEALTH_CENTER: "centre de santé"}
+AUDIENCE_LABELS: dict[str, str] = {**SITUATION_LABELS, Audience.MIXED: "mixte"}
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
