@@ -47,6 +47,7 @@ class DuckdbTraceStore:
         self.con.execute(f"SET memory_limit = {sql.literal(memory)}")
         self.con.execute(sql.CREATE_TABLES)
         self._loader = DuckdbTraceLoader(self.con, reference)
+        self._repeats_found = False
 
     def close(self) -> None:
         self.con.close()
@@ -86,12 +87,25 @@ class DuckdbTraceStore:
 
     # -- accounting ---------------------------------------------------------------------------------------
 
+    def _find_repeats(self) -> None:
+        """Steps 2 and 3, once all the files are read (the `repeats` side table)."""
+        if not self._repeats_found:
+            self.con.execute(sql.CREATE_REPEATS)
+            self._repeats_found = True
+
+    def latest_kept_ts(self) -> dt.datetime | None:
+        """The latest ts among the records that pass steps 1 to 3 (SPEC §5: as_of by default); None when none
+        does. Call it once every file is read."""
+        self._find_repeats()
+        row = self.con.execute(sql.LATEST_TS).fetchone()
+        return row[0] if row else None
+
     def account(self, as_of: dt.datetime | None) -> tuple[dt.datetime | None, DataQuality]:
-        """Steps 1 to 8 of SPEC §5. Returns the as_of used and the eight counts with their evidence."""
-        self.con.execute(sql.CREATE_REPEATS)
+        """Steps 1 to 8 of SPEC §5 at `as_of` (None: `latest_kept_ts`). Returns the as_of used and the eight
+        counts with their evidence."""
+        self._find_repeats()
         if as_of is None:
-            row = self.con.execute(sql.LATEST_TS).fetchone()
-            as_of = row[0] if row else None
+            as_of = self.latest_kept_ts()
         self.con.execute("INSERT INTO evaluation VALUES (?::TIMESTAMPTZ)",
                          [as_of or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)])
         self.con.execute(sql.CREATE_ACCOUNTED)
