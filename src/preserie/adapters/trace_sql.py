@@ -85,11 +85,26 @@ FROM records WHERE reason IS NULL AND {declared} IS DISTINCT FROM situation
 """
 
 
+def _http_status_checks(*, call: bool) -> str:
+    """The WHENs of the http_status rules, last of step 1 (a call's status must also agree with its outcome)."""
+    checks = """
+            WHEN http_status IS NULL THEN NULL
+            WHEN NOT regexp_full_match(http_status, '^-?[0-9]{1,9}$') THEN 'http_status_not_integer'
+            WHEN http_status::INTEGER NOT BETWEEN 100 AND 599 THEN 'http_status_out_of_range'"""
+    if call:
+        checks += """
+            WHEN outcome = 'error' AND http_status::INTEGER < 400 THEN 'error_below_400'
+            WHEN outcome = 'ok' AND http_status::INTEGER >= 400 THEN 'ok_at_400'"""
+    return checks
+
+
 def validate_select(source: str, categories: list[str], operations: list[str]) -> str:
     """Step 1 of SPEC §5: the first broken rule of each normalized record, as a reason code.
 
     `source` yields the normalized text columns of TEXT_FIELDS plus file_idx, line, parse_error. Records keep
     the order of their file (insertion order is preserved), so a record's `rowid` orders it among all records.
+    The rules are tested in SPEC order, each type's own ones only on the records of that type (one CASE per
+    type: testing the type in every rule cost 20 % more), then the http_status ones.
     """
     cats = ", ".join(f"'{c}'" for c in categories)
     ops = ", ".join(f"'{o}'" for o in operations)
@@ -102,23 +117,23 @@ SELECT file_idx, line,
         WHEN length(event_id) > 128 THEN 'event_id_too_long'
         WHEN NOT regexp_full_match(ts, '{ISO_WITH_OFFSET}') OR ts_value IS NULL
             THEN CASE WHEN regexp_full_match(ts, '{ISO_WITHOUT_OFFSET}') THEN 'ts_no_offset' ELSE 'ts_not_iso' END
-        WHEN type NOT IN ('prescription', 'call', 'workstation') THEN 'unknown_type'
-        WHEN type = 'prescription' AND {_missing("category")} THEN 'missing_category'
-        WHEN type = 'prescription' AND category NOT IN ({cats}) THEN 'unknown_category'
-        WHEN type = 'prescription' AND digital IS NULL THEN 'missing_digital'
-        WHEN type = 'prescription' AND digital NOT IN ('true', 'false') THEN 'digital_not_boolean'
-        WHEN type = 'prescription' AND digital = 'true' AND {_missing("prescription_id")}
-            THEN 'missing_prescription_id'
-        WHEN type = 'call' AND {_missing("operation")} THEN 'missing_operation'
-        WHEN type = 'call' AND operation NOT IN ({ops}) THEN 'unknown_operation'
-        WHEN type = 'call' AND {_missing("outcome")} THEN 'missing_outcome'
-        WHEN type = 'call' AND outcome NOT IN ('ok', 'error') THEN 'unknown_outcome'
-        WHEN http_status IS NOT NULL AND NOT regexp_full_match(http_status, '^-?[0-9]{{1,9}}$')
-            THEN 'http_status_not_integer'
-        WHEN http_status IS NOT NULL AND http_status::INTEGER NOT BETWEEN 100 AND 599
-            THEN 'http_status_out_of_range'
-        WHEN type = 'call' AND outcome = 'error' AND http_status::INTEGER < 400 THEN 'error_below_400'
-        WHEN type = 'call' AND outcome = 'ok' AND http_status::INTEGER >= 400 THEN 'ok_at_400'
+        WHEN type = 'prescription' THEN CASE
+            WHEN {_missing("category")} THEN 'missing_category'
+            WHEN category NOT IN ({cats}) THEN 'unknown_category'
+            WHEN digital IS NULL THEN 'missing_digital'
+            WHEN digital NOT IN ('true', 'false') THEN 'digital_not_boolean'
+            WHEN digital = 'true' AND {_missing("prescription_id")}
+                THEN 'missing_prescription_id'{_http_status_checks(call=False)}
+        END
+        WHEN type = 'call' THEN CASE
+            WHEN {_missing("operation")} THEN 'missing_operation'
+            WHEN operation NOT IN ({ops}) THEN 'unknown_operation'
+            WHEN {_missing("outcome")} THEN 'missing_outcome'
+            WHEN outcome NOT IN ('ok', 'error') THEN 'unknown_outcome'{_http_status_checks(call=True)}
+        END
+        WHEN type <> 'workstation' THEN 'unknown_type'
+        ELSE CASE{_http_status_checks(call=False)}
+        END
     END AS reason,
     event_id, ts_value AS ts, practitioner, situation, workstation, software_version,
     type, category, try_cast(digital AS BOOLEAN) AS digital, nullif(prescription_id, '') AS prescription_id,
