@@ -4,9 +4,12 @@ in the messages, and a line longer than those buffers is still read (SPEC §4: t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pytest
 
+from preserie.adapters import registrations
 from preserie.adapters.registrations import SPLIT_LINE, load_registrations
 
 HEADER = "prescription_id,practitioner,registered_at,status,reject_code\n"
@@ -24,8 +27,17 @@ def _load(path: Path) -> tuple[list[tuple[int | None, str | None, str]], int]:
     return [(i.line, i.field, i.level) for i in issues], row[0] if row else 0
 
 
-def test_bad_rows_of_a_file_longer_than_the_buffers_keep_their_lines(tmp_path: Path) -> None:
-    rows = 3 * SPLIT_LINE // len(_row(0)) + 1000  # more than three buffers
+def test_bad_rows_of_a_file_longer_than_the_buffers_keep_their_lines(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[int] = []
+    real = registrations.read_csv
+
+    def read_csv(*args: Any, longest_line: int) -> str:
+        reads.append(longest_line)
+        return real(*args, longest_line=longest_line)
+
+    monkeypatch.setattr(registrations, "read_csv", read_csv)
+    rows = 6 * SPLIT_LINE // len(_row(0)) + 1000  # more than three buffers
     bad = {10: "lost", rows // 2: "", rows - 5: "maybe"}
     path = tmp_path / "registrations.csv"
     path.write_text(HEADER + "".join(_row(n, bad.get(n, "registered")) for n in range(rows)))
@@ -33,6 +45,7 @@ def test_bad_rows_of_a_file_longer_than_the_buffers_keep_their_lines(tmp_path: P
     # the header is line 1, row n is line n + 2
     assert issues == [(n + 2, "status", "error") for n in sorted(bad)]
     assert kept == rows - len(bad)
+    assert reads == [SPLIT_LINE]  # read once, by the engine's parallel reader
 
 
 def test_a_line_longer_than_the_buffers_is_read(tmp_path: Path) -> None:

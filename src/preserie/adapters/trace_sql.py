@@ -50,10 +50,11 @@ LONGEST_LINE = 128 * 1024 * 1024  # the longest CSV line the engine reads
 def read_csv(paths: str, header: list[str], options: str = "", *, longest_line: int = LONGEST_LINE) -> str:
     """The engine's reading of CSV files with this header, every cell as text, exactly as SPEC §4 writes CSV
     (comma, double quotes, a row of the wrong width refused rather than guessed). The engine's buffer must be
-    longer than the longest line, and a file no longer than the buffer is read by one thread: a shorter
-    `longest_line` spreads a file over both cores."""
+    as long as the longest line, and a file no longer than the buffer is read by one thread: a shorter
+    `longest_line` spreads a file over both cores (buffers of twice its length: an odd size made the engine's
+    parallel reader refuse files)."""
     columns = ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header)  # names come from the file: literals
-    buffer = "" if longest_line == LONGEST_LINE else f", buffer_size = {longest_line + 1}"
+    buffer = "" if longest_line == LONGEST_LINE else f", buffer_size = {2 * longest_line}"
     return (f"read_csv({paths}, header = true, columns = {{{columns}}}, auto_detect = false, delim = ',', "
             f"quote = '\"', escape = '\"', strict_mode = true, max_line_size = {longest_line}{buffer}{options})")
 
