@@ -1,7 +1,7 @@
 """Baseline for `assess_scale.py`: the C1, C2 and C3 counts of a pilot folder the way an analyst of 2026 would
-write them instead of pandas: one lazy Polars query plan over `scan_ndjson` with an explicit schema (only the
-columns the counts need), filters, de-duplication, joins and `group_by`; the valid records are collected once,
-then every count from them in one `collect_all`.
+write them instead of pandas: lazy Polars plans over `scan_ndjson` with an explicit schema (only the columns the
+counts need), filters, de-duplication, joins and `group_by`; the valid records are collected once, then every
+count from them in one `collect_all`.
 
 Same reading of SPEC §5 as `baseline_duckdb.py`, with the same simplifications (types enforced by the reader,
 unparseable lines not handled, duplicates and conflicts not told apart, C1-C3 counts only).
