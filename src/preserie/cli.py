@@ -453,7 +453,7 @@ def teleservice_export_registrations(
     practitioners: Annotated[list[str] | None, typer.Option("--practitioner", help="Seulement ce prescripteur "
                                                             "(option répétable).")] = None,
 ) -> None:
-    """Écrire registrations.csv (SPEC §4) depuis la base du bac à sable.
+    """Écrire registrations.csv (docs/pilot-folder.md) depuis la base du bac à sable.
 
     Chaque ordonnance qu'une création acceptée (201) y a stockée y figure : enregistrée, ou rejetée avec un code
     quand le profil de pannes du bac à sable le demande. Code de sortie 2 si la base est introuvable ou

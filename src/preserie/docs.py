@@ -31,7 +31,7 @@ def render() -> str:
     lines += [f"| `{c.id}` | {c.code} | {c.label} | « {c.seed} » |" for c in CRITERIA]
     lines += ["", "## Dossier checks", "", "| id | rule |", "|---|---|"]
     lines += [f"| `{check.__name__}` | {_doc(check)} |" for check in CHECKS]
-    lines += ["", "## Accounting of trace records (SPEC §5)", "", "| step | meaning |", "|---|---|"]
+    lines += ["", "## Accounting of trace records", "", "| step | meaning |", "|---|---|"]
     lines += [f"| `{name}` | {label} |" for name, label in STEPS]
     lines += ["", "### Rejection reasons (step 1)", "", "| reason | field | message |", "|---|---|---|"]
     lines += [f"| `{code}` | {field or '—'} | {message} |" for code, (field, message) in REJECTION_REASONS.items()]

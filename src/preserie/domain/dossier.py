@@ -216,7 +216,7 @@ def duration(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def traces_readable(p: PilotDeclaration, c: DossierContext) -> CheckResult:
-    """Pass when every trace file could be read (beyond SPEC: a decision never rests on unread files)."""
+    """Pass when every trace file could be read (beyond the Assurance Maladie's rules: a decision never rests on unread files)."""
     if c.unreadable_files:
         files = _names(list(c.unreadable_files))
         return CheckResult("traces_readable", FAIL, f"fichiers de traces illisibles : {files}")
@@ -224,7 +224,7 @@ def traces_readable(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def input_rows(p: PilotDeclaration, c: DossierContext) -> CheckResult:
-    """Pass when every row of anomalies.csv and survey.csv is valid (beyond SPEC: a dropped row could hide
+    """Pass when every row of anomalies.csv and survey.csv is valid (beyond the Assurance Maladie's rules: a dropped row could hide
     a blocking issue)."""
     if c.dropped_rows:
         return CheckResult("input_rows", FAIL, f"lignes inutilisables : {_names(list(c.dropped_rows))}")
