@@ -44,8 +44,8 @@ them between quotes (`"331012344"`, `"05"`), since YAML would read a number and 
 these tables is refused (a typo would otherwise go unnoticed). Every error of the file is shown at once, each with
 its line and field."""
 
-POLICY_INTRO = """Overrides of the thresholds of the assessment (docs/assessment.md), by name; `{}` or absent: the defaults
-below. An unknown name is refused. The report says which thresholds the pilot changed."""
+POLICY_INTRO = """Overrides of the thresholds of the assessment (docs/assessment.md), by name; `{}` or absent: the
+defaults below. An unknown name is refused. The report says which thresholds the pilot changed."""
 
 TRACES_INTRO = """The workstations' traces, in files named {formats}, anywhere under `traces/`. Files are read in
 the byte order of their paths, records in file order; hidden files are skipped, other files are named as ignored.

@@ -216,7 +216,8 @@ def duration(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def traces_readable(p: PilotDeclaration, c: DossierContext) -> CheckResult:
-    """Pass when every trace file could be read (beyond the Assurance Maladie's rules: a decision never rests on unread files)."""
+    """Pass when every trace file could be read (beyond the Assurance Maladie's rules: a decision never rests on
+    unread files)."""
     if c.unreadable_files:
         files = _names(list(c.unreadable_files))
         return CheckResult("traces_readable", FAIL, f"fichiers de traces illisibles : {files}")
@@ -224,8 +225,8 @@ def traces_readable(p: PilotDeclaration, c: DossierContext) -> CheckResult:
 
 
 def input_rows(p: PilotDeclaration, c: DossierContext) -> CheckResult:
-    """Pass when every row of anomalies.csv and survey.csv is valid (beyond the Assurance Maladie's rules: a dropped row could hide
-    a blocking issue)."""
+    """Pass when every row of anomalies.csv and survey.csv is valid (beyond the Assurance Maladie's rules: a
+    dropped row could hide a blocking issue)."""
     if c.dropped_rows:
         return CheckResult("input_rows", FAIL, f"lignes inutilisables : {_names(list(c.dropped_rows))}")
     return CheckResult("input_rows", PASS, "toutes les lignes des fichiers anomalies et questionnaire sont valides")
