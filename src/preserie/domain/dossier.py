@@ -249,8 +249,9 @@ def _threshold(name: str, value: float | int | bool) -> str:
 
 
 def policy_overrides(p: PilotDeclaration, c: DossierContext) -> CheckResult:
-    """Pass when the pilot keeps the default thresholds; warn for each one it changes under `policy:` (beyond
-    SPEC: a verdict reached with other thresholds says so where the verdict is read)."""
+    """Pass when the pilot keeps the default thresholds; warn for each one it changes under `policy:`
+    (beyond the Assurance Maladie's rules: a verdict reached with other thresholds says so where the verdict
+    is read)."""
     policy = c.policy
     defaults = dict(policy.defaults) if policy else {}
     changed = [(name, getattr(policy, name), defaults[name]) for name in Policy.threshold_names()

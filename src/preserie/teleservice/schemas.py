@@ -82,7 +82,8 @@ class ConsentsCreate(_In):
 
 class PrescriptionCreate(_In):
     category: str = Field(max_length=32, json_schema_extra=CATEGORY_ENUM,
-                          description="Catégorie du périmètre (SPEC §3) ; imaging et transport sont refusées.")
+                          description="Catégorie du périmètre de l'ordonnance numérique ; imaging et transport sont "
+                                      "refusées.")
     patient_nir: str = Field(max_length=32, json_schema_extra={"pattern": NIR_PATTERN},
                              description="NIR du patient, 15 caractères, clé contrôlée.")
     lines: list[LineCreate] = Field(min_length=1, max_length=50)
