@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,12 @@ def test_the_complete_example_of_the_pilot_folder_is_assessed_with_every_record_
     assert run.result["criteria"]["registration_rate"]["registered"] == 2
     document = (ROOT / "docs" / "pilot-folder.md").read_text()
     assert all(content in document for content in [template_text(), *folder_contract.EXAMPLE_FILES.values()])
+
+
+def test_the_user_documentation_never_sends_a_user_outside_the_project() -> None:
+    # the product's spec and the house notes live beside the project, not in it: a clone does not have them
+    outside = re.compile(r"\.\./shared|\bSPEC\b|STACK\.md|STYLE\.md")
+    docs = [ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").rglob("*.md")]
+    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in docs
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if outside.search(line)]
+    assert offenders == []
