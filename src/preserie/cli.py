@@ -116,9 +116,7 @@ def assess(
         render(run.assessment, Console(), details=details)
     for issue in run.issues:
         if issue.level == "error":
-            where = issue.file + (f", ligne {issue.line}" if issue.line else "") + (
-                f", champ {issue.field}" if issue.field else "")
-            err(f"erreur : {where} : {issue.message}", err=True)
+            err(f"erreur : {issue.where} : {issue.message}", err=True)
     rejected = run.assessment.data_quality.rejected
     if rejected:
         err(f"attention : {rejected} trace(s) rejetée(s) ; détail dans data_quality.rejections", err=True)

@@ -24,7 +24,7 @@ from preserie.domain.facts import (
     TraceFacts,
     UsageCounts,
 )
-from preserie.domain.inputs import in_reading_order
+from preserie.domain.inputs import ERROR, REGISTRATIONS_ABSENT, REGISTRATIONS_FILE, WARNING, in_reading_order
 from preserie.domain.reference import Reference
 
 # The engine's memory before it spills to disk. 10M records: 11.7 s and 2.1 GiB peak at 2GB, 10.2 s and 2.8 GiB
@@ -75,11 +75,22 @@ class DuckdbTraceStore:
         """Every file or row problem the store met while reading the trace files."""
         return self._loader.issues
 
-    def load_registrations(self, path: Path) -> list[FileIssue]:
-        """registrations.csv (SPEC §4), read by the engine: it can hold millions of rows."""
+    def load_registrations(self, path: Path | None) -> list[FileIssue]:
+        """registrations.csv, read by the engine (it can hold millions of rows), and what was wrong with it: absent
+        (None: the registered ones are deduced from the traces), not a file, unreadable, or bad rows."""
         from preserie.adapters.registrations import load_registrations
+        from preserie.adapters.trace_files import not_a_file, unreadable
 
-        return load_registrations(self.con, path)
+        if path is None:
+            return [FileIssue(REGISTRATIONS_FILE, WARNING, REGISTRATIONS_ABSENT)]
+        odd = not_a_file(path)
+        if odd:  # there, but not a file: the registry's verdicts are missing, not to be deduced from the traces
+            return [FileIssue(REGISTRATIONS_FILE, ERROR, odd, unreadable=True)]
+        try:
+            return load_registrations(self.con, path)
+        except OSError as error:
+            return [FileIssue(REGISTRATIONS_FILE, ERROR, f"fichier illisible : {unreadable(error)}",
+                              unreadable=True)]
 
     def apply_users(self, users: dict[str, str]) -> None:
         """Steps 4 and 5, once the records are read: `users` maps each equipped practitioner to their

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from preserie.adapters.trace_files import discover
 from preserie.domain.feedback import Anomaly, SurveyAnswer
@@ -44,13 +43,10 @@ class FolderPilotSource:
     def anomalies(self) -> SideRows[Anomaly]:
         from preserie.adapters.pilot_folder import read_anomalies
 
-        return _side_rows(read_anomalies(self.folder))
+        return read_anomalies(self.folder)
 
     def survey(self) -> SideRows[SurveyAnswer]:
         from preserie.adapters.pilot_folder import read_survey
 
-        return _side_rows(read_survey(self.folder))
+        return read_survey(self.folder)
 
-
-def _side_rows(side: Any) -> SideRows[Any]:
-    return SideRows(rows=tuple(side.rows), issues=tuple(side.issues), present=side.present)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,12 +17,12 @@ from pydantic import BaseModel, ValidationError
 from preserie.adapters.errors import Problem, UnusableInput
 from preserie.adapters.trace_files import FileIssue, found_columns, not_a_file, sniff_delimiter, unreadable
 from preserie.domain.feedback import Anomaly, SurveyAnswer
+from preserie.domain.inputs import PILOT_FILE, SideRows
 from preserie.domain.pilot import PilotDeclaration
 
 # libyaml when present (ten times faster than the Python parser: it runs while the traces are read)
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-PILOT_FILE = "pilot.yaml"
 Row = TypeVar("Row", bound=BaseModel)
 
 
@@ -183,35 +182,28 @@ _FRENCH = {
 }
 
 
-@dataclass(frozen=True)
-class SideFile:
-    rows: list[Any]
-    issues: list[FileIssue]
-    present: bool
-
-
-def _read_rows(folder: Path, name: str, model: type[Row], required: Sequence[str]) -> SideFile:
+def _read_rows(folder: Path, name: str, model: type[Row], required: Sequence[str]) -> SideRows[Row]:
     """The valid rows of a side CSV file (`,` or `;`), every other row an issue with its line."""
     path = folder / name
     odd = not_a_file(path)
     if odd:
-        return SideFile([], [FileIssue(name, "error", odd, unreadable=True)], present=True)
+        return SideRows((), (FileIssue(name, "error", odd, unreadable=True),), present=True)
     if not path.is_file():
-        return SideFile([], [], present=False)
+        return SideRows()
     try:
         delimiter = sniff_delimiter(path, [*required, *model.model_fields])
         with path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:  # Excel writes a BOM
             return _parse_rows(csv.DictReader(handle, delimiter=delimiter), name, model, required)
     except OSError as error:
-        return SideFile([], [FileIssue(name, "error", f"fichier illisible : {unreadable(error)}", unreadable=True)],
+        return SideRows((), (FileIssue(name, "error", f"fichier illisible : {unreadable(error)}", unreadable=True),),
                         present=True)
 
 
-def _parse_rows(reader: csv.DictReader[str], name: str, model: type[Row], required: Sequence[str]) -> SideFile:
+def _parse_rows(reader: csv.DictReader[str], name: str, model: type[Row], required: Sequence[str]) -> SideRows[Row]:
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in required if c not in header]
     if missing:
-        return SideFile([], [FileIssue(name, "error", f"colonnes absentes de l'en-tête : {', '.join(missing)} "
+        return SideRows((), [FileIssue(name, "error", f"colonnes absentes de l'en-tête : {', '.join(missing)} "
                                        f"(séparateur « {reader.reader.dialect.delimiter} » ; colonnes trouvées : "
                                        f"{found_columns(header)})", line=1)], present=True)
     reader.fieldnames = header
@@ -233,7 +225,7 @@ def _parse_rows(reader: csv.DictReader[str], name: str, model: type[Row], requir
     except csv.Error as error:  # the reader cannot go on past such a line
         issues.append(FileIssue(name, "error", f"ligne illisible ({error}) ; la suite du fichier est ignorée",
                                 line=start))
-    return SideFile(rows, issues, present=True)
+    return SideRows(tuple(rows), tuple(issues), present=True)
 
 
 # The columns without which a side file's header is refused as a whole (without another, each row that needs
@@ -242,9 +234,9 @@ ANOMALY_HEADER = ("id", "opened_on", "severity", "origin")
 SURVEY_HEADER = ("practitioner", "submitted_on", "overall", "blocking_issue")
 
 
-def read_anomalies(folder: Path) -> SideFile:
+def read_anomalies(folder: Path) -> SideRows[Anomaly]:
     return _read_rows(folder, "anomalies.csv", Anomaly, ANOMALY_HEADER)
 
 
-def read_survey(folder: Path) -> SideFile:
+def read_survey(folder: Path) -> SideRows[SurveyAnswer]:
     return _read_rows(folder, "survey.csv", SurveyAnswer, SURVEY_HEADER)

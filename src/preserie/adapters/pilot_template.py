@@ -7,9 +7,9 @@ from importlib import resources
 from pathlib import Path
 
 from preserie.adapters.errors import UnusableInput
-from preserie.adapters.pilot_folder import PILOT_FILE
 from preserie.adapters.registrations import COLUMNS as REGISTRATION_COLUMNS
 from preserie.domain.feedback import Anomaly, SurveyAnswer
+from preserie.domain.inputs import PILOT_FILE
 
 TEMPLATE = "pilot-template.yaml"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Row = TypeVar("Row")
 ERROR, WARNING = "error", "warning"
@@ -57,8 +57,27 @@ class SideRows(Generic[Row]):
     present: bool = False
 
 
+PILOT_FILE, REGISTRATIONS_FILE = "pilot.yaml", "registrations.csv"
 # Where the issues of files other than traces are listed, after those of the trace files.
-SIDE_FILE_ORDER: tuple[str, ...] = ("pilot.yaml", "registrations.csv", "anomalies.csv", "survey.csv")
+SIDE_FILE_ORDER: tuple[str, ...] = (PILOT_FILE, REGISTRATIONS_FILE, "anomalies.csv", "survey.csv")
+REGISTRATIONS_ABSENT = ("fichier absent : les ordonnances enregistrées sont déduites des appels « créer » réussis "
+                        "(traces)")
+
+
+def side_issues(name: str, side: SideRows[Any]) -> list[FileIssue]:
+    """A side file's issues, or that it is absent."""
+    return [*side.issues, *([] if side.present else [FileIssue(name, WARNING, "fichier absent")])]
+
+
+def unreadable_trace_files(issues: Sequence[FileIssue]) -> tuple[str, ...]:
+    """The trace files (or folders) an error kept from being read, for the `traces_readable` check."""
+    return tuple(sorted({i.file for i in issues if i.level == ERROR and i.file.startswith("traces/")}))
+
+
+def dropped_rows(issues: Sequence[FileIssue]) -> tuple[str, ...]:
+    """« survey.csv ligne 4 »: the side files' rows (or whole files) that could not be used, for `input_rows`."""
+    return tuple(f"{i.file} ligne {i.line}" if i.line else f"{i.file} (illisible)" for i in issues
+                 if i.level == ERROR)
 
 
 def in_reading_order(issues: Sequence[FileIssue]) -> list[FileIssue]:

@@ -17,11 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
 from preserie.adapters.errors import UnusableInput
-from preserie.adapters.trace_files import not_a_file
-from preserie.adapters.trace_files import unreadable as why_unreadable
 from preserie.data import load_default_policy, load_reference
 from preserie.domain.as_of import default_as_of
-from preserie.domain.inputs import ERROR, WARNING, FileIssue, SideRows, TraceFile, in_reading_order
+from preserie.domain.inputs import (
+    ERROR,
+    PILOT_FILE,
+    FileIssue,
+    TraceFile,
+    dropped_rows,
+    in_reading_order,
+    side_issues,
+    unreadable_trace_files,
+)
 from preserie.domain.policy import PolicyError
 
 if TYPE_CHECKING:  # pydantic's import is left to overlap with the reading of the traces (see assess_pilot)
@@ -29,8 +36,6 @@ if TYPE_CHECKING:  # pydantic's import is left to overlap with the reading of th
     from preserie.domain.pilot import PilotDeclaration
     from preserie.domain.results import Assessment
     from preserie.domain.source import PilotSource
-
-PILOT_FILE = "pilot.yaml"
 
 
 @dataclass(frozen=True)
@@ -64,25 +69,9 @@ def _read_traces(store: DuckdbTraceStore, trace_files: Sequence[TraceFile], regi
                  progress: Progress) -> list[FileIssue]:
     """Load every trace file and the registry extract into the store; the problems met on the way."""
     store.load_traces(list(trace_files), progress)
-    issues = list(store.file_issues)
-    odd = not_a_file(registrations) if registrations is not None else None
-    if odd:  # there, but not a file: the registry's verdicts are missing, not to be deduced from the traces
-        issues.append(FileIssue("registrations.csv", ERROR, odd, unreadable=True))
-    elif registrations is not None:
+    if registrations is not None:
         progress(f"lecture du registre : {registrations.name}")
-        try:
-            issues.extend(store.load_registrations(registrations))
-        except OSError as error:
-            issues.append(FileIssue("registrations.csv", ERROR, f"fichier illisible : {why_unreadable(error)}",
-                                    unreadable=True))
-    else:
-        issues.append(FileIssue("registrations.csv", WARNING, "fichier absent : les ordonnances enregistrées sont "
-                                "déduites des appels « créer » réussis (traces)"))
-    return issues
-
-
-def _side_issues(name: str, side: SideRows[Any]) -> list[FileIssue]:
-    return [*side.issues, *([] if side.present else [FileIssue(name, WARNING, "fichier absent")])]
+    return [*store.file_issues, *store.load_registrations(registrations)]
 
 
 def _side_days(anomalies: Sequence[Anomaly], answers: Sequence[SurveyAnswer]) -> Iterator[dt.date]:
@@ -110,9 +99,9 @@ def assess_pilot(source: PilotSource, *, as_of: dt.datetime | None = None, test_
     source.check()
     reference = load_reference()
     trace_files, discovery_issues = source.trace_files()
+    registrations = source.registrations_file()
     with DuckdbTraceStore(reference, memory_limit=memory_limit) as store, ThreadPoolExecutor(1) as pool:
-        reading: Future[list[FileIssue]] = pool.submit(_read_traces, store, trace_files,
-                                                       source.registrations_file(), progress)
+        reading: Future[list[FileIssue]] = pool.submit(_read_traces, store, trace_files, registrations, progress)
         try:
             pilot = source.declaration()
             try:
@@ -129,16 +118,14 @@ def assess_pilot(source: PilotSource, *, as_of: dt.datetime | None = None, test_
         moment = as_of or default_as_of(store.latest_kept_ts(), _side_days(anomalies.rows, survey.rows))
         quality = store.account(moment)[1]
         progress("calcul des critères")
-        facts = store.facts(count_out_of_scope=policy.count_out_of_scope,
-                            has_registrations=source.registrations_file() is not None)
-    issues = in_reading_order([*discovery_issues, *reading_issues, *_side_issues("anomalies.csv", anomalies),
-                               *_side_issues("survey.csv", survey)])
+        facts = store.facts(count_out_of_scope=policy.count_out_of_scope, has_registrations=registrations is not None)
+    issues = in_reading_order([*discovery_issues, *reading_issues, *side_issues("anomalies.csv", anomalies),
+                               *side_issues("survey.csv", survey)])
     quality = replace(quality, file_issues=tuple(issues))
     from preserie.domain.assessment import Evidence, assess
 
-    unreadable = tuple(sorted({i.file for i in issues if i.level == ERROR and i.file.startswith("traces/")}))
-    dropped = tuple(f"{i.file} ligne {i.line}" if i.line else f"{i.file} (illisible)"
-                    for i in [*anomalies.issues, *survey.issues] if i.level == ERROR)
+    unreadable = unreadable_trace_files(issues)
+    dropped = dropped_rows([*anomalies.issues, *survey.issues])
     evidence = Evidence(pilot=pilot, policy=policy, reference=reference, as_of=moment, data_quality=quality,
                         facts=facts, anomalies=anomalies.rows, answers=survey.rows,
                         allow_test_identities=test_identities, unreadable_files=unreadable, dropped_rows=dropped)

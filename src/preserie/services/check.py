@@ -11,11 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preserie.adapters import pilot_folder
+from preserie import labels
 from preserie.adapters.errors import UnusableInput
-from preserie.adapters.trace_files import FileIssue, first_look, not_a_file, unreadable
+from preserie.adapters.trace_files import first_look
 from preserie.data import load_default_policy, load_reference
 from preserie.domain.dossier import CHECK_LABELS, CHECKS, FAIL, CheckResult, DossierContext
+from preserie.domain.inputs import (
+    ERROR,
+    PILOT_FILE,
+    FileIssue,
+    dropped_rows,
+    side_issues,
+    unreadable_trace_files,
+)
 from preserie.domain.pilot import PilotDeclaration
 from preserie.domain.policy import PolicyError
 
@@ -23,7 +31,6 @@ if TYPE_CHECKING:
     from preserie.domain.source import PilotSource
 
 TRACE_CHECKS = ("traces_received", "duration")  # decided by the trace records: left to `assess`
-STATUS_LABELS = {"pass": "conforme", "fail": "non conforme", "warn": "à surveiller"}
 
 
 @dataclass(frozen=True)
@@ -56,19 +63,16 @@ def check_source(source: PilotSource, *, test_identities: bool = False) -> Folde
     try:
         policy = load_default_policy().with_overrides(pilot.policy)
     except PolicyError as error:
-        raise UnusableInput(pilot_folder.PILOT_FILE, str(error), field="policy") from error
+        raise UnusableInput(PILOT_FILE, str(error), field="policy") from error
     trace_files, found = source.trace_files()
     issues = [*found, *(issue for trace_file in trace_files if (issue := first_look(trace_file)))]
     issues += _registrations(source.registrations_file())
-    dropped = []
-    for name, side in (("anomalies.csv", source.anomalies()), ("survey.csv", source.survey())):
-        issues += side.issues if side.present else [FileIssue(name, "warning", "fichier absent")]
-        dropped += [f"{i.file} ligne {i.line}" if i.line else f"{i.file} (illisible)"
-                    for i in side.issues if i.level == "error"]
-    unreadable_files = tuple(sorted({i.file for i in issues if i.level == "error" and i.file.startswith("traces/")}))
+    anomalies, survey = source.anomalies(), source.survey()
+    issues += [*side_issues("anomalies.csv", anomalies), *side_issues("survey.csv", survey)]
     context = DossierContext(reference=load_reference(), as_of=None, earliest_window_start=None,
                              active_users=frozenset(), allow_test_identities=test_identities,
-                             unreadable_files=unreadable_files, dropped_rows=tuple(dropped), policy=policy)
+                             unreadable_files=unreadable_trace_files(issues),
+                             dropped_rows=dropped_rows([*anomalies.issues, *survey.issues]), policy=policy)
     dossier = [_as_checked(check(pilot, context)) for check in CHECKS if check.__name__ not in TRACE_CHECKS]
     return FolderCheck(pilot, dossier, issues)
 
@@ -83,34 +87,24 @@ def _as_checked(result: CheckResult) -> CheckResult:
 
 def _registrations(path: Path | None) -> list[FileIssue]:
     """registrations.csv read as `assess` reads it (by the engine: it can hold millions of rows)."""
-    if path is None:
-        return [FileIssue("registrations.csv", "warning", "fichier absent : les ordonnances enregistrées sont "
-                          "déduites des appels « créer » réussis (traces)")]
-    odd = not_a_file(path)
-    if odd:
-        return [FileIssue(path.name, "error", odd, unreadable=True)]
     from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
 
-    try:
-        with DuckdbTraceStore(load_reference()) as store:
-            return store.load_registrations(path)
-    except OSError as error:
-        return [FileIssue(path.name, "error", f"fichier illisible : {unreadable(error)}", unreadable=True)]
+    with DuckdbTraceStore(load_reference()) as store:
+        return store.load_registrations(path)
 
 
 def describe(result: FolderCheck) -> list[str]:
     """The check in French, one line each, for a terminal."""
     lines = [f"Vérification du dossier de la présérie {result.pilot.id} ({result.pilot.vendor})", ""]
-    width = max(len(label) for label in STATUS_LABELS.values())
-    lines += [f"  {STATUS_LABELS[c.status]:<{width}}  {CHECK_LABELS[c.check]} — {c.detail}" for c in result.dossier]
+    status = labels.status_labels()
+    width = max(len(label) for label in status.values())
+    lines += [f"  {status[c.status]:<{width}}  {CHECK_LABELS[c.check]} — {c.detail}" for c in result.dossier]
     lines += ["", "Non vérifiés ici, faute de lire les traces (preserie assess) : "
               + ", ".join(CHECK_LABELS[name] for name in TRACE_CHECKS) + "."]
     if result.issues:
         lines += ["", "Fichiers :"]
         for issue in result.issues:
-            where = issue.file + (f", ligne {issue.line}" if issue.line else "") + (
-                f", champ {issue.field}" if issue.field else "")
-            lines.append(f"  {'erreur' if issue.level == 'error' else 'attention'} : {where} : {issue.message}")
+            lines.append(f"  {'erreur' if issue.level == ERROR else 'attention'} : {issue.where} : {issue.message}")
     failed = sum(c.status == FAIL for c in result.dossier)
     errors = sum(i.level == "error" for i in result.issues)
     verdict = ("prêt à être envoyé" if not result.failed
