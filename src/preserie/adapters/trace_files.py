@@ -138,20 +138,16 @@ def check_signature(trace_file: TraceFile) -> str | None:
     return None
 
 
-def first_look(trace_file: TraceFile) -> FileIssue | None:
-    """What can be told of a trace file without reading its records (`preserie check`): empty, unreadable, not
-    what its extension says, or a CSV header without the contract's columns; None when nothing shows."""
-    try:
-        if trace_file.path.stat().st_size == 0:
-            return FileIssue(trace_file.name, "warning", "fichier vide (0 octet) : aucune trace")
-        refused = signature_issue(trace_file)
-        header = read_csv_header(trace_file) if not refused and trace_file.format == "csv" else None
-    except OSError as error:
-        return FileIssue(trace_file.name, "error", f"fichier illisible : {unreadable(error)}", unreadable=True)
-    if refused:
-        return refused
-    if trace_file.format != "csv":
-        return None
+def empty_issue(trace_file: TraceFile) -> FileIssue | None:
+    """The warning of an empty trace file (0 byte), or None."""
+    if trace_file.path.stat().st_size == 0:
+        return FileIssue(trace_file.name, "warning", "fichier vide (0 octet) : aucune trace")
+    return None
+
+
+def csv_header_issue(trace_file: TraceFile, header: list[str] | None) -> FileIssue | None:
+    """What is wrong with a CSV trace file's header: none of the contract's columns (an error: the file is not
+    read), or common fields missing (a warning: its records will be rejected); None when it is whole."""
     if not header or not set(TEXT_FIELDS).intersection(header):
         semicolons = header is not None and len(header) == 1 and ";" in header[0]
         return FileIssue(trace_file.name, "error", "fichier illisible : " + (
@@ -161,6 +157,19 @@ def first_look(trace_file: TraceFile) -> FileIssue | None:
     if absent:
         return FileIssue(trace_file.name, "warning", f"colonnes absentes de l'en-tête : {', '.join(absent)}")
     return None
+
+
+def first_look(trace_file: TraceFile) -> FileIssue | None:
+    """What can be told of a trace file without reading its records (`preserie check`): empty, unreadable, not
+    what its extension says, or a CSV header without the contract's columns; None when nothing shows. The
+    loader says the same, from the same functions, when it reads the file."""
+    try:
+        refused = empty_issue(trace_file) or signature_issue(trace_file)
+        if refused or trace_file.format != "csv":
+            return refused
+        return csv_header_issue(trace_file, read_csv_header(trace_file))
+    except OSError as error:
+        return FileIssue(trace_file.name, "error", f"fichier illisible : {unreadable(error)}", unreadable=True)
 
 
 def open_text(trace_file: TraceFile) -> BinaryIO:
