@@ -50,3 +50,19 @@ def test_report_opens_offline_without_any_network_request(report: Path, tmp_path
         browser.close()
     assert requested == [report.as_uri()]
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_report_never_scrolls_sideways_on_a_phone_or_a_desktop(report: Path, width: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(report.as_uri())
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        charts = page.evaluate("Math.max(...[...document.querySelectorAll('svg')]"
+                               ".map(s => s.getBoundingClientRect().right))")
+        browser.close()
+    assert page_width <= width  # wide tables scroll inside themselves on a phone
+    assert charts <= width
