@@ -24,7 +24,7 @@ from preserie.domain.facts import (
     TraceFacts,
     UsageCounts,
 )
-from preserie.domain.inputs import ERROR, REGISTRATIONS_ABSENT, REGISTRATIONS_FILE, WARNING, in_reading_order
+from preserie.domain.inputs import ERROR, REGISTRATIONS_ABSENT, REGISTRATIONS_FILE, WARNING
 from preserie.domain.reference import Reference
 
 # The engine's memory before it spills to disk. 10M records: 11.7 s and 2.1 GiB peak at 2GB, 10.2 s and 2.8 GiB
@@ -127,10 +127,6 @@ class DuckdbTraceStore:
             counts[step] = count
         return as_of, DataQuality(counts=counts, rejections=tuple(self._rejections()),
                                   conflicts=tuple(self._conflicts()))
-
-    def ordered_issues(self) -> list[FileIssue]:
-        """The store's file issues in reading order (see `domain.inputs.in_reading_order`)."""
-        return in_reading_order(self.file_issues)
 
     def _lines(self, wanted: list[tuple[int, int, int | None]]) -> dict[int, int]:
         """Line numbers of records given as (file_idx, rowid, line known or None), read from the files
