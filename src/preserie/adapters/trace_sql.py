@@ -24,8 +24,6 @@ from preserie.domain.trace_contract import Rejection as R
 PRESCRIPTION, CALL, WORKSTATION = (f"'{t}'" for t in RecordType)  # as SQL literals
 OK, ERROR = (f"'{o}'" for o in Outcome)
 
-__all__ = ["COMMON_FIELDS", "JSON_TYPED_FIELDS", "TEXT_FIELDS"]  # and the statements below
-
 # The contract's fields (domain.trace_contract), in the order of the staging table.
 TEXT_FIELDS: tuple[str, ...] = FIELDS
 JSON_TYPED_FIELDS: tuple[str, ...] = TYPED_FIELDS
