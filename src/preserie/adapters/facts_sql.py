@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from preserie.adapters.trace_sql import CALL, ERROR, OK, PRESCRIPTION, WORKSTATION  # the contract's values
+
 
 # C1: each user's window opens at their first digital prescription (seed: « à compter de la date
 # d'envoi des premières ordonnances numériques par le médecin ») and closes at as_of.
@@ -25,7 +27,7 @@ def prescription_weeks_select(in_scope: list[str], count_out_of_scope: bool) -> 
     return f"""
 WITH windows AS (
     SELECT practitioner, min(ts) AS window_start FROM used
-    WHERE type = 'prescription' AND digital GROUP BY practitioner
+    WHERE type = {PRESCRIPTION} AND digital GROUP BY practitioner
 ), hours AS (
     SELECT u.practitioner, w.window_start, u.ts >= w.window_start AS in_window,
            CASE WHEN u.ts >= TIMESTAMPTZ '1970-01-01 00:00:00+00' THEN epoch_us(u.ts) // 3600000000
@@ -34,7 +36,7 @@ WITH windows AS (
            count(*) FILTER (WHERE u.digital) AS digital,
            count(*) FILTER (WHERE {_counted(in_scope, count_out_of_scope)}) AS total
     FROM used u LEFT JOIN windows w ON w.practitioner = u.practitioner
-    WHERE u.type = 'prescription'
+    WHERE u.type = {PRESCRIPTION}
     GROUP BY ALL
 )
 SELECT practitioner, strftime(date_trunc('week', timezone('Europe/Paris', first_ts)), '%Y-%m-%d') AS week,
@@ -47,10 +49,10 @@ FROM hours GROUP BY ALL ORDER BY ALL
 # the national registry holds; with the registry's ids that match no kept e-prescription at all (orphans).
 # Both sides are grouped at once by id (one grouping of their union took 0.20 s for 1M records, where grouping
 # each side and joining the two took 0.22 s).
-REGISTRATION_FUNNEL = """
+REGISTRATION_FUNNEL = f"""
 WITH ids AS (
     SELECT prescription_id, is_used AS created, true AS kept, false AS registered, false AS rejected FROM kept
-    WHERE type = 'prescription' AND digital
+    WHERE type = {PRESCRIPTION} AND digital
     UNION ALL
     SELECT prescription_id, false, false, status = 'registered', status = 'rejected' FROM registrations
 ), merged AS (
@@ -67,13 +69,13 @@ FROM merged
 """
 
 # C2 without registrations.csv: an e-prescription is taken as registered when a create call for it succeeded.
-REGISTERED_FROM_TRACES = """
+REGISTERED_FROM_TRACES = f"""
 WITH created AS (
-    SELECT DISTINCT prescription_id FROM used WHERE type = 'prescription' AND digital
+    SELECT DISTINCT prescription_id FROM used WHERE type = {PRESCRIPTION} AND digital
 )
 SELECT count(*) AS created,
        count(*) FILTER (WHERE prescription_id IN (
-           SELECT prescription_id FROM used WHERE type = 'call' AND operation = 'create' AND outcome = 'ok'
+           SELECT prescription_id FROM used WHERE type = {CALL} AND operation = 'create' AND outcome = {OK}
        )) AS registered
 FROM created
 """
@@ -87,10 +89,10 @@ def operations_select(classes: dict[str, str]) -> str:
     counts = ", ".join(f"count(*) FILTER (WHERE error_class = '{name}') AS {name}" for name in classes)
     return f"""
 WITH calls AS (
-    SELECT practitioner, operation, outcome, CASE WHEN outcome = 'error' THEN {case} END AS error_class
-    FROM used WHERE type = 'call'
+    SELECT practitioner, operation, outcome, CASE WHEN outcome = {ERROR} THEN {case} END AS error_class
+    FROM used WHERE type = {CALL}
 )
-SELECT practitioner, operation, count(*) AS calls, count(*) FILTER (WHERE outcome = 'ok') AS ok, {counts}
+SELECT practitioner, operation, count(*) AS calls, count(*) FILTER (WHERE outcome = {OK}) AS ok, {counts}
 FROM calls GROUP BY practitioner, operation
 """
 
@@ -98,10 +100,10 @@ FROM calls GROUP BY practitioner, operation
 SNAPSHOT_FIELDS: tuple[str, ...] = ("os", "os_version", "card_reader", "card_kind", "network", "software_version")
 
 # C4: the latest snapshot of each workstation up to as_of.
-LATEST_SNAPSHOTS = """
+LATEST_SNAPSHOTS = f"""
 CREATE TABLE snapshots AS
 SELECT practitioner, workstation, ts, os, os_version, card_reader, card_kind, network, software_version
-FROM used WHERE type = 'workstation'
+FROM used WHERE type = {WORKSTATION}
 QUALIFY row_number() OVER (PARTITION BY practitioner, workstation ORDER BY ts DESC, rid DESC) = 1
 """
 
@@ -114,18 +116,18 @@ USERS_WITH_SNAPSHOT = "SELECT DISTINCT practitioner FROM snapshots"
 # C4 suspects: each create call carries the configuration its workstation last reported before it.
 # Workstations are numbered first (the as-of join then sorts integers, not two strings), calls are counted
 # per snapshot (a narrow join), and only then are the few snapshots spread into their values.
-CREATE_CALL_CONFIGURATIONS = """
+CREATE_CALL_CONFIGURATIONS = f"""
 WITH history AS (
-    SELECT rid, practitioner, workstation, ts FROM used WHERE type = 'workstation'
+    SELECT rid, practitioner, workstation, ts FROM used WHERE type = {WORKSTATION}
 ), stations AS (
     SELECT practitioner, workstation, row_number() OVER () AS station
     FROM (SELECT DISTINCT practitioner, workstation FROM history)
 ), snapshot_times AS (
     SELECT h.rid, s.station, h.ts FROM history h JOIN stations s USING (practitioner, workstation)
 ), calls AS (
-    SELECT s.station, c.ts, c.software_version, c.outcome = 'error' AS failed
+    SELECT s.station, c.ts, c.software_version, c.outcome = {ERROR} AS failed
     FROM used c LEFT JOIN stations s USING (practitioner, workstation)
-    WHERE c.type = 'call' AND c.operation = 'create'
+    WHERE c.type = {CALL} AND c.operation = 'create'
 ), per_snapshot AS (
     SELECT h.rid, c.software_version, count(*) AS calls, count(*) FILTER (WHERE c.failed) AS failures
     FROM calls c ASOF LEFT JOIN snapshot_times h ON c.station = h.station AND c.ts >= h.ts
