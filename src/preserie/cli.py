@@ -485,3 +485,9 @@ def teleservice_export_registrations(
 
 
 app.add_typer(teleservice_app, name="teleservice")
+
+from preserie import cli_registry  # noqa: E402  (the registry's commands, in a module of their own)
+
+app.command("serve")(cli_registry.serve)
+app.add_typer(cli_registry.accounts_app, name="accounts")
+app.add_typer(cli_registry.pilots_app, name="pilots")

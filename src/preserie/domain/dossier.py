@@ -113,6 +113,9 @@ def practitioner_count(p: PilotDeclaration, c: DossierContext) -> CheckResult:
     share = p.software.market_share_percent
     small = share is not None and share < rules["small_market"]["below_share_percent"]
     note = f" (part de marché {share} % < 1 % : minimum 3)" if small else ""
+    if p.reduced_minimum is not None:  # the Cnam decided it: its decision, not the market share, says
+        small = p.reduced_minimum
+        note = " (minimum réduit à 3 par décision de la Cnam)" if small else ""
     if p.software.audience == Audience.HEALTH_CENTER:
         hc = rules["health_center"]
         minimum = rules["small_market"]["min"] if small else hc["min_users"]

@@ -86,6 +86,9 @@ class PilotDeclaration(_Model):
     health_centers: list[HealthCenter] = []
     practitioners: list[Practitioner] = Field(min_length=1)
     policy: dict[str, Any] = {}
+    # « le nombre de PS minimum pourra être revu à 3 PS »: the Cnam's decision, recorded by the registry. Absent: the
+    # folder's rule (3 below 1 % market share); false: the usual minimum whatever the share; true: 3.
+    reduced_minimum: StrictBool | None = None
 
     @field_validator("technical_prerequisites", "health_centers", mode="before")
     @classmethod

@@ -1,0 +1,129 @@
+"""The registry's tables. A change here needs a migration (`migrations/versions/`): a test compares the two."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s", "pk": "pk_%(table_name)s"})
+_MOMENT = DateTime(timezone=True)
+
+
+def _required(name: str, kind: Any, **options: Any) -> Column[Any]:
+    return Column(name, kind, nullable=False, **options)
+
+
+def _pilot() -> Column[Any]:
+    return _required("pilot_id", ForeignKey("pilots.id", ondelete="CASCADE"), index=True)
+
+
+accounts = Table(
+    "accounts", metadata, Column("id", Integer, primary_key=True),
+    _required("role", String(16)), _required("name", String(200)),
+    Column("vendor", String(200)), Column("department", String(3)),
+    _required("created_at", _MOMENT))
+
+tokens = Table(
+    "tokens", metadata, Column("id", Integer, primary_key=True),
+    _required("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), index=True),
+    _required("digest", String(64), unique=True),  # HMAC-SHA256 of the token under the data directory's secret
+    _required("created_at", _MOMENT), _required("expires_at", _MOMENT), Column("revoked_at", _MOMENT))
+
+audit = Table(
+    "audit", metadata, Column("id", Integer, primary_key=True), _required("at", _MOMENT, index=True),
+    Column("account_id", Integer), Column("role", String(16)), _required("method", String(8)),
+    _required("route", String(200)), Column("pilot", String(32), index=True), _required("status", Integer))
+
+modules = Table(
+    "modules", metadata, Column("id", Integer, primary_key=True), _required("vendor", String(200)),
+    _required("name", String(200)), Column("description", Text),
+    UniqueConstraint("vendor", "name"))
+
+products = Table(
+    "products", metadata, Column("id", Integer, primary_key=True), _required("vendor", String(200)),
+    _required("name", String(200)), Column("module_id", ForeignKey("modules.id"), index=True),
+    _required("audience", String(16)),
+    # an integrator of a third-party e-prescription engine: the présérie of the engine's vendor does not cover it
+    _required("third_party_engine", Boolean),
+    UniqueConstraint("vendor", "name"))
+
+pilots = Table(
+    "pilots", metadata, Column("id", Integer, primary_key=True),
+    _required("key", String(32), unique=True),  # the public id, in URLs: opaque, not guessable from another's
+    _required("ref", String(32)),  # the vendor's own id of the pilot (pilot.yaml `id`)
+    _required("vendor", String(200), index=True), Column("module_id", ForeignKey("modules.id"), index=True),
+    _required("status", String(24)), _required("phase", Integer),
+    _required("declaration", JSON),  # pilot.yaml without its practitioners (they are rows of `practitioners`)
+    # « pourra être revu à 3 PS »: the Cnam's decision on the reduced minimum (None: not decided)
+    Column("reduced_minimum", Boolean),
+    _required("created_at", _MOMENT), _required("updated_at", _MOMENT))
+
+phases = Table(
+    "phases", metadata, _pilot(), Column("number", Integer, primary_key=True),
+    _required("software_version", String(100)), _required("opened_at", _MOMENT), Column("closed_at", _MOMENT))
+
+practitioners = Table(
+    "practitioners", metadata, Column("id", Integer, primary_key=True), _pilot(),
+    _required("phase", Integer), _required("ref", String(32)), _required("situation", String(16)),
+    Column("health_center", String(32)), Column("specialty", String(16)), Column("practice", String(16)),
+    _required("cpam", String(3), index=True), _required("equipped", Boolean),
+    Column("agreement_on", Date), Column("compatibility_checked_on", Date), Column("compatible", Boolean),
+    Column("compatibility_note", Text),
+    Column("planned_installation_on", Date), Column("planned_training_on", Date),
+    Column("installed_on", Date), Column("installed_by", Integer), Column("trained_on", Date),
+    Column("trained_by", Integer),
+    UniqueConstraint("pilot_id", "ref"))
+
+meetings = Table(
+    "meetings", metadata, Column("id", Integer, primary_key=True), _pilot(), _required("held_on", Date),
+    _required("participants", JSON), _required("recorded_by", Integer), _required("recorded_at", _MOMENT))
+
+workstations = Table(
+    "workstations", metadata, Column("id", Integer, primary_key=True), _pilot(),
+    _required("practitioner_id", ForeignKey("practitioners.id", ondelete="CASCADE"), index=True),
+    _required("phase", Integer), _required("enrolled_at", _MOMENT), _required("enrolled_by", Integer))
+
+anomalies = Table(
+    "anomalies", metadata, Column("id", Integer, primary_key=True), _pilot(), _required("phase", Integer),
+    _required("ref", String(64)), _required("opened_on", Date), _required("opened_by", Integer),
+    Column("operation", String(16)), _required("severity", String(16)), _required("origin", String(16)),
+    Column("practitioner", String(32)), _required("summary", Text),
+    Column("acknowledged_at", _MOMENT), Column("acknowledged_by", Integer),
+    Column("fixed_at", _MOMENT), Column("fixed_by", Integer), Column("fixed_in_version", String(100)),
+    Column("closed_on", Date), Column("closed_by", Integer),
+    UniqueConstraint("pilot_id", "ref"))
+
+survey_answers = Table(
+    "survey_answers", metadata, Column("id", Integer, primary_key=True), _pilot(), _required("phase", Integer),
+    _required("practitioner", String(32)), _required("submitted_on", Date),
+    *(_required(score, Integer) for score in ("ease", "speed", "integration", "training", "support", "overall")),
+    _required("blocking_issue", Boolean), Column("blocking_issue_text", Text), Column("comment", Text),
+    _required("recorded_by", Integer), _required("recorded_at", _MOMENT))
+
+decisions = Table(
+    "decisions", metadata, Column("id", Integer, primary_key=True), _pilot(), _required("phase", Integer),
+    _required("decision", String(16)), _required("decided_at", _MOMENT), _required("decided_by", Integer),
+    Column("justification", Text),
+    _required("assessment", Text),  # the preserie.assessment/1 JSON the decision rests on, exactly as computed
+    _required("assessment_sha256", String(64)))
+
+history = Table(
+    "history", metadata, Column("id", Integer, primary_key=True), _pilot(), _required("at", _MOMENT),
+    Column("account_id", Integer), _required("event", String(32)), Column("from_status", String(24)),
+    Column("to_status", String(24)), Column("detail", Text))

@@ -1,0 +1,115 @@
+"""The registry service: ``create_app(settings)`` wires the registry (built at start-up, nothing at import), the
+routes, the error catalogue and the audit log. `preserie serve` runs it with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from preserie.config import ServiceSettings
+from preserie.services.errors import ERRORS, RegistryError
+from preserie.services.registry import Registry
+
+log = logging.getLogger(__name__)
+MAX_DETAILS = 50
+
+DESCRIPTION = """Le registre de la présérie de l'ordonnance numérique : l'éditeur déclare et planifie, le GIE
+SESAM-Vitale et la Cnam reçoivent et acceptent, les CPAM suivent ce qui se passe dans leur zone, le bilan et la
+décision sont partagés.
+
+Authentification : `Authorization: Bearer <jeton>` (`preserie accounts create`). Une présérie que votre compte ne
+voit pas répond 404, comme une présérie qui n'existe pas. Erreurs : `{"code": ..., "message": ...}`, codes
+stables :
+
+""" + "\n".join(f"- `{code}` ({kind.status}) : {kind.message}" for code, kind in ERRORS.items())
+
+
+def _answer(error: RegistryError) -> JSONResponse:
+    return JSONResponse(error.as_dict(), status_code=error.status)
+
+
+async def _on_registry_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, RegistryError)
+    return _answer(error)
+
+
+async def _on_validation_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    problems = [{"field": ".".join(str(k) for k in p.get("loc", ())[1:]) or None, "message": p.get("msg", "")}
+                for p in error.errors()]
+    first = problems[0] if problems else {"field": None, "message": ""}
+    return _answer(RegistryError("INVALID_REQUEST", f"{first['field']} : {first['message']}" if first["field"]
+                                 else first["message"] or None, field=first["field"], details=problems[:MAX_DETAILS]))
+
+
+async def _on_http_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    code = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LARGE"}.get(error.status_code,
+                                                                                           "MALFORMED_REQUEST")
+    response = _answer(RegistryError(code))
+    if error.headers and "Allow" in error.headers:
+        response.headers["Allow"] = error.headers["Allow"]
+    return response
+
+
+async def _on_database_down(_request: Request, error: Exception) -> Response:
+    log.warning("base de données indisponible : %s", type(error).__name__)
+    return _answer(RegistryError("DATABASE_UNAVAILABLE"))
+
+
+def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -> FastAPI:
+    """The service's app. Its registry is built (and the database migrated) at start-up unless one is given."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if registry is None:
+            from preserie.bootstrap import build_registry
+
+            app.state.registry = await run_in_threadpool(build_registry, settings)
+        app.state.secret = await run_in_threadpool(settings.secret)
+        yield
+        if registry is None:
+            app.state.registry.repo.engine.dispose()
+
+    app = FastAPI(title="preserie — registre de la présérie", version="1", description=DESCRIPTION,
+                  lifespan=lifespan, redirect_slashes=False)
+    if registry is not None:
+        app.state.registry = registry
+    from preserie.api import bilan, follow_up, pilots, registry_routes
+
+    for module in (registry_routes, pilots, follow_up, bilan):
+        app.include_router(module.router)
+    app.add_exception_handler(RegistryError, _on_registry_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(OperationalError, _on_database_down)
+
+    @app.middleware("http")
+    async def audit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        caller = getattr(request.state, "caller", None)
+        if caller is not None:  # who read or changed what: the route's template, never a query value
+            route = request.scope.get("route")
+            entry: dict[str, Any] = {
+                "at": app.state.registry.now(), "account_id": caller.account_id, "role": caller.role.value,
+                "method": request.method, "route": getattr(route, "path", request.url.path)[:200],
+                "pilot": str(request.path_params.get("pilot", ""))[:32] or None, "status": response.status_code}
+            await run_in_threadpool(app.state.registry.repo.audit, **entry)
+        return response
+
+    return app
+
+
+def serve(settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 8800) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

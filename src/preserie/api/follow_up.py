@@ -1,0 +1,145 @@
+"""Routes: practitioners and planning, installations and trainings, anomalies, survey answers, trace files and
+the registry's extract."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from preserie.api.deps import CallerDep, RegistryDep
+from preserie.api.schemas import (
+    AnomalyClose,
+    AnomalyCreate,
+    AnomalyFix,
+    AnomalyPublic,
+    Done,
+    PractitionerPublic,
+    PractitionerUpdate,
+)
+from preserie.domain.access import Role, sees_practitioner
+from preserie.services import follow_up, pilots
+from preserie.services.errors import RegistryError
+
+router = APIRouter(prefix="/api/v1/pilots/{pilot}", tags=["suivi"])
+PractitionerRef = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,32}$", description="N° AM ou RPPS")]
+AnomalyRef = Annotated[str, Path(min_length=1, max_length=64)]
+MAX_TRACE_BYTES = 512 * 1024 * 1024
+MAX_SIDE_BYTES = 16 * 1024 * 1024
+
+
+def _raw(kind: str, description: str) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {kind: {"schema": {"type": "string",
+                                                                            "format": "binary"}}},
+                            "description": description}}
+
+
+async def _bytes(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RegistryError("REQUEST_TOO_LARGE", f"{limit // (1024 * 1024)} Mio au plus")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RegistryError("REQUEST_TOO_LARGE", f"{limit // (1024 * 1024)} Mio au plus")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.get("/practitioners", summary="Les médecins (une CPAM : ceux de sa zone), avec leur planning")
+def list_practitioners(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[PractitionerPublic]:
+    record = registry.visible(caller, pilot)
+    return [PractitionerPublic.of(p) for p in pilots.practitioners(registry, caller, record)]
+
+
+@router.post("/practitioners", status_code=201, summary="Ajouter un médecin (préparation, ou nouvelle phase)")
+def add_practitioner(pilot: str, body: dict[str, Any], registry: RegistryDep, caller: CallerDep) -> PractitionerPublic:
+    return PractitionerPublic.of(follow_up.add_practitioner(registry, caller, pilot, dict(body)))
+
+
+@router.patch("/practitioners/{ref}", summary="Accord de principe, compatibilité du poste, planning")
+def update_practitioner(pilot: str, ref: PractitionerRef, body: PractitionerUpdate, registry: RegistryDep,
+                        caller: CallerDep) -> PractitionerPublic:
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise RegistryError("INVALID_REQUEST", "aucun champ à modifier")
+    return PractitionerPublic.of(follow_up.update_practitioner(registry, caller, pilot, ref, changes))
+
+
+@router.post("/practitioners/{ref}/installation", summary="Installation faite (le poste est inscrit)")
+def installation(pilot: str, ref: PractitionerRef, body: Done, registry: RegistryDep,
+                 caller: CallerDep) -> PractitionerPublic:
+    return PractitionerPublic.of(follow_up.record_done(registry, caller, pilot, ref, "installation", body.on))
+
+
+@router.post("/practitioners/{ref}/training", summary="Formation faite")
+def training(pilot: str, ref: PractitionerRef, body: Done, registry: RegistryDep,
+             caller: CallerDep) -> PractitionerPublic:
+    return PractitionerPublic.of(follow_up.record_done(registry, caller, pilot, ref, "training", body.on))
+
+
+@router.get("/anomalies", summary="Les anomalies (une CPAM : celles de sa zone et celles sans médecin)")
+def list_anomalies(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[AnomalyPublic]:
+    record = registry.visible(caller, pilot)
+    zone = {p.ref: p.cpam for p in registry.repo.practitioners(record.id)}
+    return [AnomalyPublic.of(a) for a in registry.repo.anomalies(record.id)
+            if a.practitioner is None or sees_practitioner(caller, zone.get(a.practitioner, ""))]
+
+
+@router.post("/anomalies", status_code=201, summary="Ouvrir une anomalie")
+def open_anomaly(pilot: str, body: AnomalyCreate, registry: RegistryDep, caller: CallerDep) -> AnomalyPublic:
+    return AnomalyPublic.of(follow_up.open_anomaly(registry, caller, pilot, body.model_dump(mode="json")))
+
+
+@router.post("/anomalies/{ref}/acknowledge", summary="Prendre en compte une anomalie (éditeur)")
+def acknowledge(pilot: str, ref: AnomalyRef, registry: RegistryDep, caller: CallerDep) -> AnomalyPublic:
+    return AnomalyPublic.of(follow_up.anomaly_step(registry, caller, pilot, ref, "acknowledge"))
+
+
+@router.post("/anomalies/{ref}/fix", summary="Corriger une anomalie dans une version (éditeur)")
+def fix(pilot: str, ref: AnomalyRef, body: AnomalyFix, registry: RegistryDep, caller: CallerDep) -> AnomalyPublic:
+    return AnomalyPublic.of(follow_up.anomaly_step(registry, caller, pilot, ref, "fix",
+                                                   version=body.fixed_in_version))
+
+
+@router.post("/anomalies/{ref}/close", summary="Clore une anomalie (éditeur ou Cnam)")
+def close(pilot: str, ref: AnomalyRef, body: AnomalyClose, registry: RegistryDep, caller: CallerDep) -> AnomalyPublic:
+    return AnomalyPublic.of(follow_up.anomaly_step(registry, caller, pilot, ref, "close", on=body.closed_on))
+
+
+@router.post("/survey-answers", status_code=201, summary="Importer des réponses au questionnaire (survey.csv)",
+             openapi_extra=_raw("text/csv", "survey.csv, séparateur , ou ;"))
+async def survey_answers(pilot: str, request: Request, registry: RegistryDep, caller: CallerDep) -> dict[str, int]:
+    data = await _bytes(request, MAX_SIDE_BYTES)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RegistryError("MALFORMED_REQUEST", "survey.csv : encodage UTF-8 attendu") from None
+    return {"imported": follow_up.import_answers(registry, caller, pilot, text)}
+
+
+@router.get("/survey-answers", summary="Les réponses au questionnaire (une CPAM : celles de sa zone)")
+def list_answers(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[dict[str, Any]]:
+    record = registry.visible(caller, pilot)
+    zone = {p.ref: p.cpam for p in registry.repo.practitioners(record.id)}
+    hidden = {"id", "pilot_id", "recorded_by", "recorded_at"}
+    return [{k: v for k, v in a.items() if k not in hidden} for a in registry.repo.answers(record.id)
+            if sees_practitioner(caller, zone.get(a["practitioner"], ""))]
+
+
+@router.post("/traces", status_code=201, summary="Importer un fichier de traces (gardé tel quel)",
+             openapi_extra=_raw("application/octet-stream", "un fichier .jsonl, .jsonl.gz, .csv ou .parquet"))
+async def traces(pilot: str, request: Request, registry: RegistryDep, caller: CallerDep,
+                 name: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, str]:
+    data = await _bytes(request, MAX_TRACE_BYTES)
+    return {"segment": follow_up.import_traces(registry, caller, pilot, data, name)}
+
+
+@router.put("/registrations", status_code=204, summary="Déposer l'extrait du registre national (registrations.csv)",
+            openapi_extra=_raw("text/csv", "registrations.csv"))
+async def registrations(pilot: str, request: Request, registry: RegistryDep, caller: CallerDep) -> None:
+    if caller.role == Role.CPAM:
+        raise RegistryError("FORBIDDEN_ROLE")
+    data = await _bytes(request, MAX_TRACE_BYTES)
+    follow_up.put_registrations(registry, caller, pilot, data)

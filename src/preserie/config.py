@@ -1,0 +1,83 @@
+"""The registry service's one settings object (`preserie serve`, `preserie accounts`, `preserie pilots`).
+
+Everything lives in the data directory unless told otherwise: the SQLite database, the trace segments, the
+registrations extracts, and the secret under which tokens are hashed. The secret has no default: it is generated
+into the data directory on first start (readable by its owner only), never written in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA = Path("preserie-data")
+DATABASE_ENV, DATA_ENV, TOKEN_ENV = "PRESERIE_DATABASE", "PRESERIE_DATA", "PRESERIE_TOKEN"
+SECRET_FILE = "secret.key"
+DEFAULT_TOKEN_DAYS = 90
+
+
+class SettingsError(ValueError):
+    """The service cannot start with these settings (the message is French, for a person)."""
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    data: Path = DEFAULT_DATA
+    database: str | None = None  # a SQLAlchemy URL; None: SQLite in the data directory
+
+    @property
+    def database_url(self) -> str:
+        if self.database is None:
+            return f"sqlite:///{self.data / 'registry.db'}"
+        if "://" not in self.database:
+            return f"sqlite:///{self.database}"
+        if self.database.startswith("postgresql://"):  # the driver this project installs
+            return "postgresql+psycopg://" + self.database.removeprefix("postgresql://")
+        return self.database
+
+    @property
+    def segments(self) -> Path:
+        return self.data / "traces"
+
+    @property
+    def registrations(self) -> Path:
+        return self.data / "registrations"
+
+    @classmethod
+    def from_env(cls, *, data: Path | None = None, database: str | None = None,
+                 environ: os._Environ[str] | dict[str, str] = os.environ) -> ServiceSettings:
+        """Arguments first, then PRESERIE_DATA and PRESERIE_DATABASE."""
+        chosen = data or (Path(environ[DATA_ENV]) if environ.get(DATA_ENV) else DEFAULT_DATA)
+        return cls(data=chosen, database=database or environ.get(DATABASE_ENV) or None)
+
+    def prepare(self) -> None:
+        """Create the data directory (owner only) and check it can be written."""
+        try:
+            self.data.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.segments.mkdir(exist_ok=True)
+            self.registrations.mkdir(exist_ok=True)
+        except OSError as error:
+            raise SettingsError(f"dossier de données {self.data} : impossible de l'écrire "
+                                f"({error.strerror})") from error
+
+    def secret(self) -> bytes:
+        """The secret tokens are hashed under, generated on first use into the data directory."""
+        path = self.data / SECRET_FILE
+        try:
+            return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as error:
+            raise SettingsError(f"{path} : secret illisible ; le restaurer depuis la sauvegarde (les jetons en "
+                                "dépendent)") from error
+        self.prepare()
+        value = secrets.token_bytes(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: theirs is the one
+            return self.secret()
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(value.hex() + "\n")
+        return value

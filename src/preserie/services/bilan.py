@@ -1,0 +1,79 @@
+"""Use case: the bilan of a registered pilot, computed on demand by the same engine as `preserie assess`, through
+the `PilotSource` seam; and the pilot written out as a pilot folder (`preserie pilots export`) that assesses to
+the same JSON."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import yaml
+
+from preserie.adapters.errors import UnusableInput
+from preserie.adapters.registry_source import RegistryPilotSource
+from preserie.domain.access import Caller
+from preserie.domain.feedback import SCORES
+from preserie.domain.registry import PilotRecord
+from preserie.services.assess import AssessmentRun, assess_pilot
+from preserie.services.errors import RegistryError
+from preserie.services.pilots import declaration, phase_of
+from preserie.services.registry import Registry
+
+ANOMALY_COLUMNS = ("id", "opened_on", "closed_on", "operation", "severity", "origin", "practitioner", "summary")
+SURVEY_COLUMNS = ("practitioner", "submitted_on", *SCORES, "blocking_issue", "blocking_issue_text", "comment")
+
+
+def source(registry: Registry, pilot: PilotRecord, phase: int | None = None) -> RegistryPilotSource:
+    number = phase_of(pilot, phase)
+    return RegistryPilotSource(
+        label=f"présérie {pilot.ref} ({pilot.key}), phase {number}", declaration=declaration(registry, pilot, number),
+        trace_files=registry.segments.files(pilot.key, number),
+        registrations=registry.registrations_file(pilot, number),
+        anomalies=[a for a in registry.repo.anomalies(pilot.id) if a.phase == number],
+        answers=[a for a in registry.repo.answers(pilot.id) if a["phase"] == number])
+
+
+def assess_registered(registry: Registry, pilot: PilotRecord, *, phase: int | None = None,
+                      as_of: dt.datetime | None = None) -> AssessmentRun:
+    try:
+        return assess_pilot(source(registry, pilot, phase), as_of=as_of)
+    except UnusableInput as error:
+        raise RegistryError("INPUT_UNUSABLE", str(error)) from error
+
+
+def assessment(registry: Registry, caller: Caller, key: str, *, phase: int | None = None,
+               as_of: dt.datetime | None = None) -> AssessmentRun:
+    return assess_registered(registry, registry.whole(caller, key), phase=phase, as_of=as_of)
+
+
+def export_folder(registry: Registry, pilot: PilotRecord, folder: Path, *, phase: int | None = None) -> None:
+    """The pilot's phase as a pilot folder: pilot.yaml, traces/ (the segments, same names), the side files."""
+    number = phase_of(pilot, phase)
+    the_source = source(registry, pilot, number)
+    folder.mkdir(parents=True, exist_ok=False)
+    content = declaration(registry, pilot, number)
+    (folder / "pilot.yaml").write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False),
+                                       encoding="utf-8")
+    registry.segments.export(pilot.key, number, folder / "traces")
+    registrations = the_source.registrations_file()
+    if registrations is not None:
+        (folder / "registrations.csv").write_bytes(registrations.read_bytes())
+    with (folder / "anomalies.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(ANOMALY_COLUMNS)
+        for a in the_source.anomalies().rows:
+            writer.writerow(["" if getattr(a, c) is None else getattr(a, c) for c in ANOMALY_COLUMNS])
+    with (folder / "survey.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(SURVEY_COLUMNS)
+        for s in the_source.survey().rows:
+            writer.writerow([_cell(getattr(s, c)) for c in SURVEY_COLUMNS])
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

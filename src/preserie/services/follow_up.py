@@ -1,0 +1,227 @@
+"""Use cases of a présérie under way: each doctor's agreement and equipment check, the installation planning, the
+installations and trainings done (a workstation enrolled at each installation), the anomalies handled reactively,
+the survey answers, the trace files and the national registry's extract."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from pydantic import ValidationError
+
+from preserie.domain.access import Caller, Role
+from preserie.domain.feedback import Anomaly, SurveyAnswer
+from preserie.domain.lifecycle import FOLLOW_UP_OPEN, PRACTITIONERS_EDITABLE, TRACES_OPEN, Status
+from preserie.domain.pilot import Practitioner
+from preserie.domain.registry import AnomalyRecord, PilotRecord, PractitionerRecord
+from preserie.services.errors import RegistryError
+from preserie.services.pilots import DECLARED
+from preserie.services.registry import Registry
+
+ENROLMENT = ("agreement_on", "compatibility_checked_on", "compatible", "compatibility_note")
+PLANNING = ("planned_installation_on", "planned_training_on")
+_BEFORE_SENT = (Status.DRAFT,)
+
+
+def _practitioner(registry: Registry, pilot: PilotRecord, ref: str) -> PractitionerRecord:
+    found = next((p for p in registry.repo.practitioners(pilot.id) if p.ref == ref), None)
+    if found is None:
+        raise RegistryError("NOT_FOUND", f"aucun médecin « {ref} » dans cette présérie", field="practitioner")
+    return found
+
+
+def update_practitioner(registry: Registry, caller: Caller, key: str, ref: str,
+                        changes: dict[str, Any]) -> PractitionerRecord:
+    """The vendor records a doctor's agreement in principle and equipment check (before sending, or for a new
+    phase's doctors), and the planned installation and training dates (forwarded to the CPAMs)."""
+    names = set(changes)
+    allowed = (*_BEFORE_SENT, *FOLLOW_UP_OPEN) if names <= set(PLANNING) else PRACTITIONERS_EDITABLE
+    pilot = registry.writable(caller, key, allowed, "modifier un médecin")
+    practitioner = _practitioner(registry, pilot, ref)
+    if practitioner.phase != pilot.phase and names & set(ENROLMENT):
+        raise RegistryError("TRANSITION_REFUSED", f"{ref} : l'accord et la vérification d'un médecin d'une phase "
+                            "terminée ne changent plus")
+    with registry.repo.writing() as conn:
+        registry.repo.set_practitioner(conn, practitioner.id, **changes)
+        registry.record(conn, pilot, caller, "practitioner_updated", detail=f"{ref} : {', '.join(sorted(names))}")
+    return _practitioner(registry, pilot, ref)
+
+
+def add_practitioner(registry: Registry, caller: Caller, key: str, content: dict[str, Any]) -> PractitionerRecord:
+    """A new doctor, in the current phase (a draft's, or the extension to other doctors of a new phase)."""
+    pilot = registry.writable(caller, key, PRACTITIONERS_EDITABLE, "ajouter un médecin")
+    extra = {k: content.pop(k) for k in (*ENROLMENT, *PLANNING) if k in content}
+    try:
+        declared = Practitioner.model_validate(content)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        field = ".".join(str(k) for k in first["loc"])
+        raise RegistryError("INVALID_REQUEST", f"{field} : {first['msg']}", field=field) from None
+    if any(p.ref == declared.id for p in registry.repo.practitioners(pilot.id)):
+        raise RegistryError("ALREADY_EXISTS", f"le médecin {declared.id} est déjà déclaré", field="id")
+    row = {"ref": declared.id, **{name: getattr(declared, name) for name in DECLARED}, **extra}
+    with registry.repo.writing() as conn:
+        registry.repo.add_practitioners(conn, pilot.id, pilot.phase, [row])
+        registry.record(conn, pilot, caller, "practitioner_added", detail=f"{declared.id} (phase {pilot.phase})")
+    return _practitioner(registry, pilot, declared.id)
+
+
+def record_done(registry: Registry, caller: Caller, key: str, ref: str, what: str, on: dt.date) -> PractitionerRecord:
+    """An installation or a training done. An installation enrols the doctor's workstation: its traces are
+    activated as installations go (seed)."""
+    label = "enregistrer une installation" if what == "installation" else "enregistrer une formation"
+    pilot = registry.writable(caller, key, (Status.RUNNING,), label)
+    practitioner = _practitioner(registry, pilot, ref)
+    if what == "installation":
+        missing = [step for step, done in (("l'accord de principe du médecin", practitioner.agreement_on),
+                                           ("la vérification de la compatibilité de son poste",
+                                            practitioner.compatible)) if not done]
+        if not practitioner.equipped:
+            missing.append("un médecin déclaré équipé (equipped: true)")
+        if missing:
+            raise RegistryError("TRANSITION_REFUSED", f"installation de {ref} : demande d'abord "
+                                + " et ".join(missing))
+    elif practitioner.installed_on is None:
+        raise RegistryError("TRANSITION_REFUSED", f"formation de {ref} : demande d'abord son installation")
+    column = "installed" if what == "installation" else "trained"
+    with registry.repo.writing() as conn:
+        registry.repo.set_practitioner(conn, practitioner.id, **{f"{column}_on": on,
+                                                                 f"{column}_by": caller.account_id})
+        if what == "installation" and practitioner.installed_on is None:
+            registry.repo.add_workstation(conn, pilot.id, practitioner_id=practitioner.id, phase=pilot.phase,
+                                          enrolled_at=registry.now(), enrolled_by=caller.account_id)
+        registry.record(conn, pilot, caller, f"{what}_done", detail=f"{ref} le {on.isoformat()}")
+    return _practitioner(registry, pilot, ref)
+
+
+def set_version(registry: Registry, caller: Caller, key: str, version: str) -> PilotRecord:
+    """The software version of the current phase (the vendor's fixes, before a new phase's installations)."""
+    pilot = registry.writable(caller, key, (Status.RUNNING,), "changer la version du logiciel")
+    if not version.strip() or len(version) > 100:
+        raise RegistryError("INVALID_REQUEST", "version : 1 à 100 caractères", field="software_version")
+    with registry.repo.writing() as conn:
+        registry.repo.set_phase_version(conn, pilot.id, pilot.phase, version.strip())
+        registry.record(conn, pilot, caller, "version_changed", detail=f"phase {pilot.phase} : {version.strip()}")
+    return pilot
+
+
+# ── anomalies ─────────────────────────────────────────────────────────────────────────────────────────────
+ANOMALY_STEPS = ("acknowledge", "fix", "close")
+
+
+def open_anomaly(registry: Registry, caller: Caller, key: str, content: dict[str, Any]) -> AnomalyRecord:
+    if caller.role not in (Role.VENDOR, Role.CNAM, Role.GIE):
+        raise RegistryError("FORBIDDEN_ROLE", "ouvrir une anomalie : réservé à l'éditeur, à la Cnam et au GIE")
+    pilot = registry.visible(caller, key)
+    if caller.role == Role.VENDOR:
+        pilot = registry.writable(caller, key, FOLLOW_UP_OPEN, "ouvrir une anomalie")
+    else:
+        registry.in_status(pilot, FOLLOW_UP_OPEN, "ouvrir une anomalie")
+    try:
+        anomaly = Anomaly.model_validate({**content, "closed_on": None})
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        field = ".".join(str(k) for k in first["loc"])
+        raise RegistryError("INVALID_REQUEST", f"{field} : {first['msg']}", field=field) from None
+    if any(a.ref == anomaly.id for a in registry.repo.anomalies(pilot.id)):
+        raise RegistryError("ALREADY_EXISTS", f"l'anomalie {anomaly.id} existe déjà", field="id")
+    with registry.repo.writing() as conn:
+        anomaly_id = registry.repo.add_anomaly(
+            conn, pilot.id, phase=pilot.phase, ref=anomaly.id, opened_on=anomaly.opened_on,
+            opened_by=caller.account_id, operation=anomaly.operation, severity=anomaly.severity,
+            origin=anomaly.origin, practitioner=anomaly.practitioner, summary=anomaly.summary)
+        registry.record(conn, pilot, caller, "anomaly_opened", detail=anomaly.id)
+    return next(a for a in registry.repo.anomalies(pilot.id) if a.id == anomaly_id)
+
+
+def anomaly_step(registry: Registry, caller: Caller, key: str, ref: str, step: str, *,
+                 on: dt.date | None = None, version: str | None = None) -> AnomalyRecord:
+    """acknowledge (the vendor), fix in a version (the vendor), close (the vendor or the Cnam), in that order."""
+    roles = (Role.VENDOR, Role.CNAM) if step == "close" else (Role.VENDOR,)
+    pilot = registry.coordinated(caller, key, roles, f"anomalie : {step}")
+    if caller.role == Role.VENDOR:
+        pilot = registry.writable(caller, key, FOLLOW_UP_OPEN, "suivre une anomalie")
+    anomaly = next((a for a in registry.repo.anomalies(pilot.id) if a.ref == ref), None)
+    if anomaly is None:
+        raise RegistryError("NOT_FOUND", f"aucune anomalie « {ref} » dans cette présérie", field="anomaly")
+    now = registry.now()
+    if anomaly.closed_on is not None:
+        raise RegistryError("TRANSITION_REFUSED", f"anomalie {ref} : déjà close")
+    if step == "acknowledge":
+        if anomaly.acknowledged_at is not None:
+            raise RegistryError("TRANSITION_REFUSED", f"anomalie {ref} : déjà prise en compte")
+        values: dict[str, Any] = {"acknowledged_at": now, "acknowledged_by": caller.account_id}
+    elif anomaly.acknowledged_at is None:
+        raise RegistryError("TRANSITION_REFUSED", f"anomalie {ref} : demande d'abord sa prise en compte")
+    elif step == "fix":
+        if not (version or "").strip():
+            raise RegistryError("INVALID_REQUEST", "version corrigée requise", field="fixed_in_version")
+        values = {"fixed_at": now, "fixed_by": caller.account_id, "fixed_in_version": version}
+    else:
+        closed = on or now.date()
+        if closed < anomaly.opened_on:
+            raise RegistryError("INVALID_REQUEST", "date de clôture antérieure à l'ouverture", field="closed_on")
+        values = {"closed_on": closed, "closed_by": caller.account_id}
+    with registry.repo.writing() as conn:
+        registry.repo.set_anomaly(conn, anomaly.id, **values)
+        registry.record(conn, pilot, caller, f"anomaly_{step}", detail=ref)
+    return next(a for a in registry.repo.anomalies(pilot.id) if a.id == anomaly.id)
+
+
+# ── survey answers, traces, registry extract ──────────────────────────────────────────────────────────────
+def import_answers(registry: Registry, caller: Caller, key: str, text: str) -> int:
+    """survey.csv's rows (, or ;), all valid or none recorded: the 422 names each line and field to fix."""
+    pilot = registry.writable(caller, key, FOLLOW_UP_OPEN, "importer des réponses au questionnaire")
+    first = text.split("\n", 1)[0]
+    reader = csv.DictReader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ",")
+    rows, problems = [], []
+    for line, raw in enumerate(reader, start=2):
+        try:
+            answer = SurveyAnswer.model_validate(raw)
+        except ValidationError as error:
+            problems += [{"line": line, "field": ".".join(str(k) for k in e["loc"]), "message": e["msg"]}
+                         for e in error.errors(include_url=False)]
+            continue
+        rows.append({**answer.model_dump(), "phase": pilot.phase, "recorded_by": caller.account_id,
+                     "recorded_at": registry.now()})
+    if problems:
+        p = problems[0]
+        raise RegistryError("INVALID_REQUEST", f"survey.csv, ligne {p['line']}, champ {p['field']} : {p['message']}",
+                            field=str(p["field"]), details=problems[:100])
+    with registry.repo.writing() as conn:
+        registry.repo.add_answers(conn, pilot.id, rows)
+        registry.record(conn, pilot, caller, "survey_imported", detail=f"{len(rows)} réponse(s)")
+    return len(rows)
+
+
+def import_traces(registry: Registry, caller: Caller, key: str, data: bytes, name: str) -> str:
+    """One trace file, kept verbatim as a segment of the current phase."""
+    pilot = registry.visible(caller, key)
+    if pilot.status == Status.DEPLOYED:
+        raise RegistryError("TRACES_CLOSED")
+    pilot = registry.writable(caller, key, TRACES_OPEN, "importer des traces")
+    suffix = next((s for s in (".jsonl.gz", ".jsonl", ".csv", ".parquet") if name.endswith(s)), None)
+    if suffix is None:
+        raise RegistryError("INVALID_REQUEST", f"{name} : extension attendue .jsonl, .jsonl.gz, .csv ou .parquet",
+                            field="name")
+    segment = registry.segments.append(pilot.key, pilot.phase, data, suffix=suffix,
+                                       origin=name.removesuffix(suffix).rsplit("/", 1)[-1] or "import")
+    with registry.repo.writing() as conn:
+        registry.record(conn, pilot, caller, "traces_imported", detail=segment.name)
+    return segment.name
+
+
+def put_registrations(registry: Registry, caller: Caller, key: str, data: bytes) -> None:
+    """The national registry's extract for the current phase (from the Assurance Maladie's side)."""
+    pilot = registry.coordinated(caller, key, (Role.CNAM, Role.GIE, Role.VENDOR), "déposer l'extrait du registre")
+    if caller.role == Role.VENDOR:
+        pilot = registry.writable(caller, key, TRACES_OPEN, "déposer l'extrait du registre")
+    path = registry.registrations_file(pilot, pilot.phase)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+    with registry.repo.writing() as conn:
+        registry.record(conn, pilot, caller, "registrations_replaced", detail=f"phase {pilot.phase}")
