@@ -91,6 +91,9 @@ MEANINGS = {
     "health_centers": "the health centres of the pilot (audiences `health_center` and `mixed`)",
     "practitioners": "every doctor of the pilot, equipped or not",
     "policy": "overrides of the assessment's thresholds (see [policy](#policy))",
+    "reduced_minimum": "the Cnam's decision on the reduced minimum of 3 doctors (« pourra être revu à 3 PS »): "
+                       "`true` grants it, `false` refuses it whatever the market share; absent, a market share "
+                       "below 1 % grants it (the registry always writes the Cnam's decision here)",
     "software.name": "the software's name", "software.version": "the version authorised for e-prescription",
     "software.cnda_authorization": "the reference of the CNDA authorisation; empty or absent: not authorised",
     "software.audience": "who the pilot is for: doctors in practices (`liberal`), in health centres "

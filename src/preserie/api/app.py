@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -66,6 +66,13 @@ async def _on_database_down(_request: Request, error: Exception) -> Response:
     return _answer(RegistryError("DATABASE_UNAVAILABLE"))
 
 
+async def _on_conflict(_request: Request, error: Exception) -> Response:
+    # a unique row another request wrote between this one's check and its write (the check comes first in every
+    # use case, so this is a race, not a client's mistake): the same answer as the check's
+    log.info("conflit d'écriture : %s", type(error).__name__)
+    return _answer(RegistryError("ALREADY_EXISTS", "un enregistrement concurrent vient d'être écrit : relire"))
+
+
 def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -> FastAPI:
     """The service's app. Its registry is built (and the database migrated) at start-up unless one is given."""
 
@@ -92,6 +99,7 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(OperationalError, _on_database_down)
+    app.add_exception_handler(IntegrityError, _on_conflict)
 
     @app.middleware("http")
     async def audit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

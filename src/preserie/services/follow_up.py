@@ -9,7 +9,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from preserie.domain.access import Caller, Role
 from preserie.domain.feedback import Anomaly, SurveyAnswer
@@ -23,6 +23,24 @@ from preserie.services.registry import Registry
 ENROLMENT = ("agreement_on", "compatibility_checked_on", "compatible", "compatibility_note")
 PLANNING = ("planned_installation_on", "planned_training_on")
 _BEFORE_SENT = (Status.DRAFT,)
+
+
+class Enrolment(BaseModel):
+    """What the vendor records of a doctor beside the declaration: agreement, equipment check, planning."""
+
+    model_config = ConfigDict(extra="forbid")
+    agreement_on: dt.date | None = None
+    compatibility_checked_on: dt.date | None = None
+    compatible: bool | None = None
+    compatibility_note: str | None = None
+    planned_installation_on: dt.date | None = None
+    planned_training_on: dt.date | None = None
+
+
+def _invalid(error: ValidationError) -> RegistryError:
+    first = error.errors(include_url=False)[0]
+    field = ".".join(str(k) for k in first["loc"])
+    return RegistryError("INVALID_REQUEST", f"{field} : {first['msg']}", field=field)
 
 
 def _practitioner(registry: Registry, pilot: PilotRecord, ref: str) -> PractitionerRecord:
@@ -55,10 +73,9 @@ def add_practitioner(registry: Registry, caller: Caller, key: str, content: dict
     extra = {k: content.pop(k) for k in (*ENROLMENT, *PLANNING) if k in content}
     try:
         declared = Practitioner.model_validate(content)
+        extra = Enrolment.model_validate(extra).model_dump(exclude_unset=True)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        field = ".".join(str(k) for k in first["loc"])
-        raise RegistryError("INVALID_REQUEST", f"{field} : {first['msg']}", field=field) from None
+        raise _invalid(error) from None
     if any(p.ref == declared.id for p in registry.repo.practitioners(pilot.id)):
         raise RegistryError("ALREADY_EXISTS", f"le médecin {declared.id} est déjà déclaré", field="id")
     row = {"ref": declared.id, **{name: getattr(declared, name) for name in DECLARED}, **extra}
@@ -122,9 +139,7 @@ def open_anomaly(registry: Registry, caller: Caller, key: str, content: dict[str
     try:
         anomaly = Anomaly.model_validate({**content, "closed_on": None})
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        field = ".".join(str(k) for k in first["loc"])
-        raise RegistryError("INVALID_REQUEST", f"{field} : {first['msg']}", field=field) from None
+        raise _invalid(error) from None
     if any(a.ref == anomaly.id for a in registry.repo.anomalies(pilot.id)):
         raise RegistryError("ALREADY_EXISTS", f"l'anomalie {anomaly.id} existe déjà", field="id")
     with registry.repo.writing() as conn:

@@ -81,7 +81,9 @@ class Registry:
         values: dict[str, Any] = {"updated_at": self.now()}
         if to is not None:
             values["status"] = to.value
-        self.repo.set_pilot(conn, pilot.id, **values)
+        if not self.repo.set_pilot(conn, pilot.id, expected=pilot.status, **values):
+            # another request changed the pilot's status since this one read it: its step no longer stands
+            raise RegistryError("TRANSITION_REFUSED", "la présérie vient de changer d'état : relire et recommencer")
 
 
 _ROLE_NAMES = {Role.CNAM: "la Cnam", Role.GIE: "le GIE SESAM-Vitale", Role.VENDOR: "l'éditeur",

@@ -51,27 +51,19 @@ def head_revision() -> str:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the database up (or down) to ``revision``."""
+    """Bring the database up to ``revision`` (what `preserie serve` does at each start)."""
+    _run(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database back down to ``revision`` ("base": no table left)."""
+    _run(engine, "downgrade", revision)
+
+
+def _run(engine: Engine, direction: str, revision: str) -> None:
     from alembic import command
 
     config = _config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        current = _current(conn)
-        if revision == "head" or current is None or _is_ahead(revision, current):
-            command.upgrade(config, revision)
-        else:
-            command.downgrade(config, revision)
-
-
-def _current(conn: Connection) -> str | None:
-    from alembic.migration import MigrationContext
-
-    return MigrationContext.configure(conn).get_current_revision()
-
-
-def _is_ahead(revision: str, current: str) -> bool:
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(_config())
-    return any(s.revision == revision for s in script.iterate_revisions(revision, current)) and revision != current
+        getattr(command, direction)(config, revision)

@@ -120,8 +120,13 @@ class SqlRegistry:
             return set(conn.execute(select(t.practitioners.c.cpam).where(t.practitioners.c.pilot_id == pilot_id))
                        .scalars())
 
-    def set_pilot(self, conn: Connection, pilot_id: int, **values: Any) -> None:
-        conn.execute(update(t.pilots).where(t.pilots.c.id == pilot_id).values(**values))
+    def set_pilot(self, conn: Connection, pilot_id: int, *, expected: Status | None = None, **values: Any) -> bool:
+        """Change the pilot; with ``expected``, only if it still has that status (False: another request moved it
+        first)."""
+        query = update(t.pilots).where(t.pilots.c.id == pilot_id)
+        if expected is not None:
+            query = query.where(t.pilots.c.status == expected.value)
+        return bool(conn.execute(query.values(**values)).rowcount)
 
     # ── phases, practitioners, meetings, workstations ─────────────────────────────────────────────────────
     def add_phase(self, conn: Connection, pilot_id: int, number: int, version: str, at: dt.datetime) -> None:

@@ -14,7 +14,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
     op.create_table('accounts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
@@ -172,11 +171,8 @@ def upgrade() -> None:
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['pilot_id'], ['pilots.id'], name=op.f('fk_phases_pilot_id'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('number', name=op.f('pk_phases'))
+    sa.PrimaryKeyConstraint('pilot_id', 'number', name=op.f('pk_phases'))
     )
-    with op.batch_alter_table('phases', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_phases_pilot_id'), ['pilot_id'], unique=False)
-
     op.create_table('practitioners',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('pilot_id', sa.Integer(), nullable=False),
@@ -237,8 +233,7 @@ def upgrade() -> None:
     sa.Column('enrolled_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('enrolled_by', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['pilot_id'], ['pilots.id'], name=op.f('fk_workstations_pilot_id'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['practitioner_id'], ['practitioners.id'], name=op.f('fk_workstations_practitioner_id'),
-                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['practitioner_id'], ['practitioners.id'], name=op.f('fk_workstations_practitioner_id'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workstations'))
     )
     with op.batch_alter_table('workstations', schema=None) as batch_op:
@@ -247,9 +242,7 @@ def upgrade() -> None:
 
 
 
-
 def downgrade() -> None:
-
     with op.batch_alter_table('workstations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_workstations_practitioner_id'))
         batch_op.drop_index(batch_op.f('ix_workstations_pilot_id'))
@@ -264,9 +257,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_practitioners_cpam'))
 
     op.drop_table('practitioners')
-    with op.batch_alter_table('phases', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_phases_pilot_id'))
-
     op.drop_table('phases')
     with op.batch_alter_table('meetings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meetings_pilot_id'))
@@ -304,4 +294,3 @@ def downgrade() -> None:
 
     op.drop_table('audit')
     op.drop_table('accounts')
-

@@ -1,0 +1,77 @@
+"""The registry's schema comes from its Alembic migrations: upgrading an empty database builds exactly the tables
+of `adapters.db.tables`, downgrading removes every one, and a database kept from an earlier start keeps its rows.
+SQLite and PostgreSQL (in CI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from registry_databases import database
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Engine
+
+from preserie.adapters.db import tables
+from preserie.adapters.db.engine import downgrade, head_revision, make_engine, migrate
+from preserie.bootstrap import build_registry
+from preserie.config import ServiceSettings
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with database(request.param, tmp_path) as made:
+        yield made
+
+
+@pytest.fixture
+def engine(url: str) -> Iterator[Engine]:
+    made = make_engine(url)
+    yield made
+    made.dispose()
+
+
+def _differences(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), tables.metadata))
+
+
+def _version(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def test_upgrading_an_empty_database_builds_exactly_the_tables(engine: Engine) -> None:
+    migrate(engine)
+    assert _differences(engine) == []
+    assert _version(engine) == head_revision()
+
+
+def test_downgrading_to_base_removes_every_table_and_upgrading_again_rebuilds_them(engine: Engine) -> None:
+    migrate(engine)
+    downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    assert _version(engine) is None
+    migrate(engine)
+    assert _differences(engine) == []
+
+
+def test_migrating_twice_changes_nothing(engine: Engine) -> None:
+    migrate(engine)
+    migrate(engine)
+    assert _version(engine) == head_revision() and _differences(engine) == []
+
+
+def test_a_database_from_an_earlier_start_keeps_its_rows(url: str, tmp_path: Path) -> None:
+    settings = ServiceSettings(data=tmp_path / "data", database=url)
+    first = build_registry(settings)
+    first.repo.add_account("cnam", "Cnam", None, None, dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+    first.repo.engine.dispose()
+    again = build_registry(settings)  # what `preserie serve` does at each start
+    with again.repo.engine.connect() as conn:
+        assert conn.execute(select(tables.accounts.c.name)).scalars().all() == ["Cnam"]
+    assert _version(again.repo.engine) == head_revision()
+    again.repo.engine.dispose()
