@@ -9,7 +9,15 @@ from fastapi import APIRouter, Request
 
 from preserie.adapters.errors import UnusableInput
 from preserie.api.deps import CallerDep, RegistryDep
-from preserie.api.schemas import Acceptance, HistoryPublic, LaunchMeeting, PilotPublic, Reason, SoftwareVersion
+from preserie.api.schemas import (
+    Acceptance,
+    HistoryPublic,
+    LaunchMeeting,
+    ModuleChoice,
+    PilotPublic,
+    Reason,
+    SoftwareVersion,
+)
 from preserie.domain.access import sees_whole_pilot
 from preserie.services import follow_up, pilots, steps
 from preserie.services.check import check_source
@@ -112,6 +120,11 @@ def launch(pilot: str, body: LaunchMeeting, registry: RegistryDep, caller: Calle
 def software_version(pilot: str, body: SoftwareVersion, registry: RegistryDep, caller: CallerDep) -> PilotPublic:
     follow_up.set_version(registry, caller, pilot, body.software_version)
     return PilotPublic.of(registry.visible(caller, pilot))
+
+
+@router.put("/{pilot}/module", summary="Le module d'ordonnance numérique du logiciel de la présérie (éditeur)")
+def module(pilot: str, body: ModuleChoice, registry: RegistryDep, caller: CallerDep) -> PilotPublic:
+    return PilotPublic.of(pilots.set_module(registry, caller, pilot, body.module_id))
 
 
 @router.post("/{pilot}/deployment", summary="Lancer la généralisation (après la décision de la Cnam)")

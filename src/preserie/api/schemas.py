@@ -27,6 +27,7 @@ class PilotPublic(BaseModel):
     status_label: str
     phase: int
     reduced_minimum: bool | None
+    module_id: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -34,7 +35,8 @@ class PilotPublic(BaseModel):
     def of(cls, p: PilotRecord) -> PilotPublic:
         return cls(id=p.key, ref=p.ref, vendor=p.vendor, software=p.declaration["software"]["name"],
                    status=p.status.value, status_label=STATUS_LABELS[p.status], phase=p.phase,
-                   reduced_minimum=p.reduced_minimum, created_at=p.created_at, updated_at=p.updated_at)
+                   reduced_minimum=p.reduced_minimum, module_id=p.module_id, created_at=p.created_at,
+                   updated_at=p.updated_at)
 
 
 class PractitionerPublic(BaseModel):
@@ -179,6 +181,10 @@ class HistoryPublic(BaseModel):
 class ModuleCreate(_Body):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
+
+
+class ModuleChoice(_Body):
+    module_id: int = Field(ge=1, le=2**31 - 1)
 
 
 class ProductCreate(_Body):

@@ -110,6 +110,20 @@ def update(registry: Registry, caller: Caller, key: str, content: Any) -> PilotR
     return found
 
 
+def set_module(registry: Registry, caller: Caller, key: str, module_id: int) -> PilotRecord:
+    """Which of the vendor's e-prescription modules the pilot's software uses: a validated présérie then covers
+    every product of the vendor built on it for the same doctors (seed, « Bilan »)."""
+    pilot = registry.writable(caller, key, [s for s in Status if s != Status.DEPLOYED], "choisir le module")
+    if not any(m["id"] == module_id for m in registry.repo.modules(pilot.vendor)):
+        raise RegistryError("NOT_FOUND", f"aucun module n° {module_id} de votre éditeur", field="module_id")
+    with registry.repo.writing() as conn:
+        registry.repo.set_pilot(conn, pilot.id, module_id=module_id)
+        registry.record(conn, pilot, caller, "module_chosen", detail=f"module n° {module_id}")
+    found = registry.repo.pilot(key)
+    assert found is not None
+    return found
+
+
 def listed(registry: Registry, caller: Caller) -> list[PilotRecord]:
     return [pilot for pilot, zones in registry.repo.pilots()
             if may_see(caller, PilotScope(pilot.vendor, pilot.status, zones))]
