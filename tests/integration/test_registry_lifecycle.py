@@ -169,3 +169,22 @@ def test_a_vendor_cannot_declare_for_another_vendor(world: World, pilot: Path) -
     content["vendor"] = "Autre SAS"
     answer = world.call("vendor", "POST", "/pilots", json=content)
     assert answer.status_code == 422 and answer.json()["field"] == "vendor"
+
+
+def test_a_malformed_body_is_refused_in_french_naming_the_field(world: World, pilot: Path) -> None:
+    key = walk(world, pilot, "running")
+    first = yaml.safe_load((pilot / "pilot.yaml").read_text(encoding="utf-8"))["practitioners"][0]["id"]
+    answer = world.call("vendor", "POST", f"/pilots/{key}/practitioners/{first}/installation",
+                        json={"on": "2025-02-30"})
+    assert answer.status_code == 422 and answer.json()["field"] == "on"
+    assert answer.json()["message"] == "requête invalide : voir le détail des champs : on : date impossible " \
+                                       "« 2025-02-30 » : ce jour n'existe pas au calendrier"
+    missing = world.call("vendor", "POST", f"/pilots/{key}/anomalies", json={"id": "A1", "opened_on": "2025-01-15"})
+    assert {d["field"]: d["message"] for d in missing.json()["details"]} == {
+        "severity": "champ obligatoire manquant", "origin": "champ obligatoire manquant"}
+    survey = world.call("vendor", "POST", f"/pilots/{key}/survey-answers", headers={"content-type": "text/csv"},
+                        content=(pilot / "survey.csv").read_bytes().replace(b",5,", b",9,", 1))
+    lines = (pilot / "survey.csv").read_text(encoding="utf-8").splitlines()
+    changed = next(n for n, line in enumerate(lines, start=1) if ",5," in line)
+    assert survey.status_code == 422 and f"survey.csv, ligne {changed}, champ" in survey.json()["message"]
+    assert "valeur d'au plus 5 attendue" in survey.json()["message"]

@@ -126,11 +126,12 @@ def _problems(error: ValidationError, root: yaml.Node | None) -> list[Problem]:
     problems = []
     for each in error.errors():
         loc = [k for k in each["loc"] if isinstance(k, int | str)]
-        problems.append(Problem(PILOT_FILE, _explain(each), line=_node_line(root, loc), field=_field_path(loc)))
+        problems.append(Problem(PILOT_FILE, explain(each), line=_node_line(root, loc), field=_field_path(loc)))
     return problems
 
 
-def _explain(error: Any) -> str:
+def explain(error: Any) -> str:
+    """A pydantic error in French, for a person (the folder reader's and the registry API's messages)."""
     kind, message = error["type"], error["msg"]
     if kind == "string_type" and isinstance(error.get("input"), int | float):
         return f"texte attendu : écrire la valeur entre guillemets (\"{error['input']}\"), un 0 initial serait perdu"
@@ -221,7 +222,7 @@ def _parse_rows(reader: csv.DictReader[str], name: str, model: type[Row], requir
             except ValidationError as error:
                 first = error.errors()[0]
                 field = ".".join(str(k) for k in first["loc"])
-                issues.append(FileIssue(name, "error", f"{_explain(first)} ; ligne ignorée", line=line, field=field))
+                issues.append(FileIssue(name, "error", f"{explain(first)} ; ligne ignorée", line=line, field=field))
     except csv.Error as error:  # the reader cannot go on past such a line
         issues.append(FileIssue(name, "error", f"ligne illisible ({error}) ; la suite du fichier est ignorée",
                                 line=start))

@@ -44,7 +44,9 @@ async def _on_registry_error(_request: Request, error: Exception) -> Response:
 
 async def _on_validation_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    problems = [{"field": ".".join(str(k) for k in p.get("loc", ())[1:]) or None, "message": p.get("msg", "")}
+    from preserie.adapters.pilot_folder import explain
+
+    problems = [{"field": ".".join(str(k) for k in p.get("loc", ())[1:]) or None, "message": explain(p)}
                 for p in error.errors()]
     first = problems[0] if problems else {"field": None, "message": ""}
     return _answer(RegistryError("INVALID_REQUEST", f"{first['field']} : {first['message']}" if first["field"]

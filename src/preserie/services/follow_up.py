@@ -38,9 +38,11 @@ class Enrolment(BaseModel):
 
 
 def _invalid(error: ValidationError) -> RegistryError:
+    from preserie.adapters.pilot_folder import explain
+
     first = error.errors(include_url=False)[0]
     field = ".".join(str(k) for k in first["loc"])
-    return RegistryError("INVALID_REQUEST", f"{field} : {first['msg']}", field=field)
+    return RegistryError("INVALID_REQUEST", f"{field} : {explain(first)}", field=field)
 
 
 def _practitioner(registry: Registry, pilot: PilotRecord, ref: str) -> PractitionerRecord:
@@ -191,12 +193,15 @@ def import_answers(registry: Registry, caller: Caller, key: str, text: str) -> i
     pilot = registry.writable(caller, key, FOLLOW_UP_OPEN, "importer des réponses au questionnaire")
     first = text.split("\n", 1)[0]
     reader = csv.DictReader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ",")
-    rows, problems = [], []
-    for line, raw in enumerate(reader, start=2):
+    rows, problems, ended = [], [], 1
+    for raw in reader:
+        line, ended = ended + 1, reader.line_num  # where the row starts: a quoted comment may span lines
         try:
             answer = SurveyAnswer.model_validate(raw)
         except ValidationError as error:
-            problems += [{"line": line, "field": ".".join(str(k) for k in e["loc"]), "message": e["msg"]}
+            from preserie.adapters.pilot_folder import explain
+
+            problems += [{"line": line, "field": ".".join(str(k) for k in e["loc"]), "message": explain(e)}
                          for e in error.errors(include_url=False)]
             continue
         rows.append({**answer.model_dump(), "phase": pilot.phase, "recorded_by": caller.account_id,

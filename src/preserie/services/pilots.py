@@ -31,8 +31,10 @@ def validated(content: Any) -> PilotDeclaration:
     try:
         return PilotDeclaration.model_validate(content)
     except ValidationError as error:
+        from preserie.adapters.pilot_folder import explain
+
         details = [{"field": ".".join(str(k) for k in e["loc"]).replace("schema_", "schema") or None,
-                    "message": e["msg"].removeprefix("Value error, ")} for e in error.errors(include_url=False)]
+                    "message": explain(e)} for e in error.errors(include_url=False)]
         first = details[0]
         raise RegistryError("INVALID_DECLARATION", f"{first['field']} : {first['message']}" if first["field"]
                             else first["message"], field=first["field"], details=details) from None
