@@ -30,6 +30,20 @@ PILOT_BODY = {"requestBody": {"required": True, "content": {
     "application/yaml": {"schema": {"type": "string", "description": "pilot.yaml tel quel"}}}}}
 
 
+MAX_YAML_NODES = 100_000
+
+
+def _expanded_size(root: Any) -> int:
+    """How many nodes the YAML tree has with its aliases expanded, counted up to just past the limit."""
+    count, stack = 0, [root] if root is not None else []
+    while stack and count <= MAX_YAML_NODES:
+        node = stack.pop()
+        count += 1
+        if isinstance(node.value, list):
+            stack.extend(item for pair in node.value for item in (pair if isinstance(pair, tuple) else (pair,)))
+    return count
+
+
 async def _declaration(request: Request) -> Any:
     """pilot.yaml's content from a JSON or YAML body."""
     body = await request.body()
@@ -44,9 +58,13 @@ async def _declaration(request: Request) -> Any:
         from preserie.adapters.pilot_folder import _parse
 
         try:
-            return _parse(text)[0]
+            data, root = _parse(text)
         except UnusableInput as error:
             raise RegistryError("MALFORMED_REQUEST", str(error).replace("pilot.yaml, ", "", 1)) from None
+        if _expanded_size(root) > MAX_YAML_NODES:  # aliases of aliases: a few bytes that expand a billion-fold
+            raise RegistryError("MALFORMED_REQUEST", f"YAML : plus de {MAX_YAML_NODES} valeurs une fois ses alias "
+                                "développés")
+        return data
     if kind != "application/json":
         raise RegistryError("UNSUPPORTED_MEDIA_TYPE", "application/json ou application/yaml")
     try:
