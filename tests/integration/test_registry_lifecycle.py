@@ -194,5 +194,6 @@ def test_a_yaml_bomb_is_refused_before_it_expands(world: World) -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))
     bomb += "technical_prerequisites: *i\n"  # 10^9 strings for the model to check, from 400 bytes
-    answer = world.call("vendor", "POST", "/pilots", content=bomb.encode(), headers={"content-type": "application/yaml"})
+    answer = world.call("vendor", "POST", "/pilots", content=bomb.encode(),
+                        headers={"content-type": "application/yaml"})
     assert answer.status_code == 400 and "alias" in answer.json()["message"]
