@@ -197,3 +197,17 @@ def test_a_yaml_bomb_is_refused_before_it_expands(world: World) -> None:
     answer = world.call("vendor", "POST", "/pilots", content=bomb.encode(),
                         headers={"content-type": "application/yaml"})
     assert answer.status_code == 400 and "alias" in answer.json()["message"]
+
+
+def test_the_planning_is_forwarded_to_the_cpams_of_its_zone(world: World, pilot: Path) -> None:
+    key = walk(world, pilot, "traced")
+    original = yaml.safe_load((pilot / "pilot.yaml").read_text(encoding="utf-8"))
+    first = next(p for p in original["practitioners"] if p["cpam"] == "33")
+    world.call("vendor", "PATCH", f"/pilots/{key}/practitioners/{first['id']}",
+               json={"planned_training_on": "2025-01-20"}).raise_for_status()
+    seen = world.call("cpam33", "GET", f"/pilots/{key}/planning").json()
+    assert seen["launch_meeting"]["held_on"] == str(original["launch_meeting"])
+    assert {p["id"] for p in seen["practitioners"]} == {p["id"] for p in original["practitioners"]
+                                                         if p["cpam"] == "33"}
+    assert next(p for p in seen["practitioners"] if p["id"] == first["id"])["planned_training_on"] == "2025-01-20"
+    assert world.call("gie", "GET", f"/pilots/{key}/planning").json()["practitioners"][0]["installed_on"]

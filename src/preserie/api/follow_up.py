@@ -53,6 +53,28 @@ def list_practitioners(pilot: str, registry: RegistryDep, caller: CallerDep) -> 
     return [PractitionerPublic.of(p) for p in pilots.practitioners(registry, caller, record)]
 
 
+@router.get("/planning", summary="Le planning : réunion de lancement, installations et formations prévues et faites")
+def planning(pilot: str, registry: RegistryDep, caller: CallerDep) -> dict[str, Any]:
+    record = registry.visible(caller, pilot)
+    meetings = registry.repo.meetings(record.id)
+    fields = ("planned_installation_on", "installed_on", "planned_training_on", "trained_on")
+    return {"launch_meeting": None if not meetings else {"held_on": meetings[0].held_on,
+                                                         "participants": meetings[0].participants},
+            "practitioners": [{"id": p.ref, "cpam": p.cpam, "phase": p.phase,
+                               **{name: getattr(p, name) for name in fields}}
+                              for p in pilots.practitioners(registry, caller, record)]}
+
+
+@router.get("/health-centers", summary="Les centres de santé (une CPAM : ceux des médecins de sa zone)")
+def health_centers(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[dict[str, Any]]:
+    record = registry.visible(caller, pilot)
+    seen = {p.health_center for p in pilots.practitioners(registry, caller, record)}
+    equipped = {p.health_center for p in pilots.practitioners(registry, caller, record) if p.equipped}
+    return [{**centre, "equipped_practitioners": centre["finess"] in equipped}
+            for centre in record.declaration.get("health_centers", [])
+            if caller.role != Role.CPAM or centre["finess"] in seen]
+
+
 @router.post("/practitioners", status_code=201, summary="Ajouter un médecin (préparation, ou nouvelle phase)")
 def add_practitioner(pilot: str, body: dict[str, Any], registry: RegistryDep, caller: CallerDep) -> PractitionerPublic:
     return PractitionerPublic.of(follow_up.add_practitioner(registry, caller, pilot, dict(body)))
