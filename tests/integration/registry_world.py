@@ -119,7 +119,7 @@ def feed(world: World, folder: Path, key: str, original: dict[str, Any], *, vend
             world.call(vendor, "POST", f"/pilots/{key}/practitioners/{p['id']}/training",
                        json={"on": str(p["trained_on"])}).raise_for_status()
     for path in sorted((folder / "traces").iterdir()):
-        world.call(vendor, "POST", f"/pilots/{key}/traces", params={"name": path.name},
+        world.call(vendor, "POST", f"/pilots/{key}/trace-files", params={"name": path.name},
                    content=path.read_bytes()).raise_for_status()
     world.call(cnam, "PUT", f"/pilots/{key}/registrations",
                content=(folder / "registrations.csv").read_bytes()).raise_for_status()

@@ -92,7 +92,7 @@ def test_the_presérie_walked_end_to_end(world: World, pilot: Path, tmp_path: Pa
     world.call("vendor", "POST", f"/pilots/{key}/practitioners/331234568/installation",
                json={"on": "2025-03-03"}).raise_for_status()
     first_file = sorted((pilot / "traces").iterdir())[0]
-    world.call("vendor", "POST", f"/pilots/{key}/traces", params={"name": first_file.name},
+    world.call("vendor", "POST", f"/pilots/{key}/trace-files", params={"name": first_file.name},
                content=first_file.read_bytes()).raise_for_status()
     second = world.call("cnam", "GET", f"/pilots/{key}/assessment").json()
     one_file = sum(1 for line in first_file.read_text(encoding="utf-8").splitlines() if line.strip())
@@ -104,7 +104,7 @@ def test_the_presérie_walked_end_to_end(world: World, pilot: Path, tmp_path: Pa
     world.call("cnam", "POST", f"/pilots/{key}/decisions",
                json={"decision": "deploy", "justification": "phase 2 concluante"}).raise_for_status()
     assert world.call("vendor", "POST", f"/pilots/{key}/deployment").json()["status"] == "deployed"
-    gone = world.call("vendor", "POST", f"/pilots/{key}/traces", params={"name": "late.jsonl"}, content=b"{}\n")
+    gone = world.call("vendor", "POST", f"/pilots/{key}/trace-files", params={"name": "late.jsonl"}, content=b"{}\n")
     assert gone.status_code == 410 and gone.json()["code"] == "TRACES_CLOSED"
 
     moves = [(h["from_status"], h["to_status"]) for h in world.call("cnam", "GET", f"/pilots/{key}/history").json()
@@ -130,7 +130,7 @@ FORBIDDEN = [  # (step reached, who, method, path, body, status, what the messag
      "demande d'abord son installation"),
     ("deployed", "cnam", "POST", "decisions", {"decision": "extend", "justification": "x"}, 409,
      "n'est plus possible"),
-    ("deployed", "vendor", "POST", "traces?name=x.jsonl", b"{}", 410, "traces désactivées"),
+    ("deployed", "vendor", "POST", "trace-files?name=x.jsonl", b"{}", 410, "traces désactivées"),
 ]
 
 

@@ -150,7 +150,7 @@ def list_answers(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[d
             if sees_practitioner(caller, zone.get(a["practitioner"], ""))]
 
 
-@router.post("/traces", status_code=201, summary="Importer un fichier de traces (gardé tel quel)",
+@router.post("/trace-files", status_code=201, summary="Importer un fichier de traces (gardé tel quel)",
              openapi_extra=_raw("application/octet-stream", "un fichier .jsonl, .jsonl.gz, .csv ou .parquet"))
 async def traces(pilot: str, request: Request, registry: RegistryDep, caller: CallerDep,
                  name: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, str]:
