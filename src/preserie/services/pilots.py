@@ -61,6 +61,15 @@ def _vendor_of(caller: Caller, declaration: PilotDeclaration) -> None:
                             f"votre compte (« {caller.vendor} »)", field="vendor")
 
 
+def _new_key() -> str:
+    """A pilot's public id: 16 hexadecimal characters, at least one a letter (Spark reads a partition value made of
+    digits only as a number: docs/decisions/0003-trace-segments.md)."""
+    while True:
+        key = secrets.token_hex(8)
+        if not key.isdigit():
+            return key
+
+
 def create(registry: Registry, caller: Caller, content: Any, *, status: Status = Status.DRAFT) -> PilotRecord:
     declaration = validated(content)
     _vendor_of(caller, declaration)
@@ -70,7 +79,7 @@ def create(registry: Registry, caller: Caller, content: Any, *, status: Status =
 def insert(registry: Registry, caller: Caller | None, declaration: PilotDeclaration, *,
            status: Status = Status.DRAFT, event: str = "created") -> PilotRecord:
     now = registry.now()
-    key = secrets.token_hex(8)
+    key = _new_key()
     with registry.repo.writing() as conn:
         pilot_id = registry.repo.add_pilot(conn, key=key, ref=declaration.id, vendor=declaration.vendor,
                                            status=status.value, phase=1, declaration=_stored(declaration),
