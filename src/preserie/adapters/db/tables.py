@@ -75,7 +75,8 @@ pilots = Table(
     _required("created_at", _MOMENT), _required("updated_at", _MOMENT))
 
 phases = Table(
-    "phases", metadata, _pilot(), Column("number", Integer, primary_key=True),
+    "phases", metadata, Column("pilot_id", ForeignKey("pilots.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True),  # each pilot numbers its phases from 1
     _required("software_version", String(100)), _required("opened_at", _MOMENT), Column("closed_at", _MOMENT))
 
 practitioners = Table(

@@ -172,10 +172,8 @@ def upgrade() -> None:
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['pilot_id'], ['pilots.id'], name=op.f('fk_phases_pilot_id'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('number', name=op.f('pk_phases'))
+    sa.PrimaryKeyConstraint('pilot_id', 'number', name=op.f('pk_phases'))
     )
-    with op.batch_alter_table('phases', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_phases_pilot_id'), ['pilot_id'], unique=False)
 
     op.create_table('practitioners',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -264,9 +262,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_practitioners_cpam'))
 
     op.drop_table('practitioners')
-    with op.batch_alter_table('phases', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_phases_pilot_id'))
-
     op.drop_table('phases')
     with op.batch_alter_table('meetings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meetings_pilot_id'))
