@@ -94,9 +94,10 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
     if registry is not None:
         app.state.registry = registry
     from preserie.api import bilan, follow_up, pilots, registry_routes
+    from preserie.api.schemas import COMMON_ERRORS, error_responses
 
     for module in (registry_routes, pilots, follow_up, bilan):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=error_responses(*COMMON_ERRORS))
     app.add_exception_handler(RegistryError, _on_registry_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

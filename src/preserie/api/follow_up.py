@@ -16,6 +16,7 @@ from preserie.api.schemas import (
     Done,
     PractitionerPublic,
     PractitionerUpdate,
+    error_responses,
 )
 from preserie.domain.access import Role, sees_practitioner
 from preserie.services import follow_up, pilots
@@ -151,6 +152,7 @@ def list_answers(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[d
 
 
 @router.post("/trace-files", status_code=201, summary="Importer un fichier de traces (gardé tel quel)",
+             responses=error_responses(410),
              openapi_extra=_raw("application/octet-stream", "un fichier .jsonl, .jsonl.gz, .csv ou .parquet"))
 async def traces(pilot: str, request: Request, registry: RegistryDep, caller: CallerDep,
                  name: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, str]:

@@ -199,3 +199,18 @@ class Error(BaseModel):
     message: str
     field: str | None = None
     details: list[dict[str, Any]] | None = None
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of these error statuses: the Error body, and the catalogue's codes of each."""
+    from preserie.services.errors import ERRORS
+
+    return {status: {"model": Error, "description": " ; ".join(
+        f"`{code}` : {kind.message}" for code, kind in ERRORS.items() if kind.status == status)}
+        for status in statuses}
+
+
+# What any route may answer (its own refusals are among these): a malformed or refused request, a token that does
+# not work, a role or a pilot it may not reach, a step out of turn, a body too large or of another type, the
+# database away. A route adds its own (410 when traces are closed).
+COMMON_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 503)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
 
 class _Row(BaseModel):
@@ -13,8 +13,12 @@ class _Row(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _empty_is_null(cls, value: object) -> object:
-        return None if value == "" else value
+    def _empty_is_null(cls, value: object, info: ValidationInfo) -> object:
+        """An empty cell is no value: null, or the field's default when it is text (an anomaly's summary)."""
+        if value != "":
+            return value
+        default = cls.model_fields[info.field_name].default if info.field_name else None
+        return default if isinstance(default, str) else None
 
 
 class SurveyAnswer(_Row):
