@@ -38,6 +38,7 @@ typecheck: install
 bench: install  ## the scale benchmarks at 1 million records (10M: make bench RECORDS=10000000)
 	$(BIN)/python benchmarks/assess_scale.py --records $(or $(RECORDS),1000000)
 	$(BIN)/python benchmarks/simulate_scale.py --records $(or $(RECORDS),1000000)
+	$(BIN)/python benchmarks/service_assess.py --records $(or $(RECORDS),1000000)
 
 bench-teleservice: install  ## the sandbox under load against PostgreSQL (PRESERIE_TEST_DATABASE_URL or the local one)
 	$(BIN)/python benchmarks/teleservice_load.py

@@ -12,8 +12,14 @@ import typer
 
 from preserie.adapters.errors import UnusableInput
 from preserie.cli_french import FrenchGroup
+from preserie.cli_server import PhaseOption, PilotOption, ServerOption, fetch_bilan, remote, write_reports
 
 if TYPE_CHECKING:  # the service is imported when a command runs, not when --help is shown
+    import datetime as dt
+    from collections.abc import Sequence
+
+    from preserie.cli_server import FetchedBilan
+    from preserie.domain.inputs import FileIssue
     from preserie.services.assess import AssessmentRun
     from preserie.simulate.live import LiveOptions
 
@@ -42,20 +48,29 @@ def main(
 
 FolderArgument = Annotated[Path, typer.Argument(help="Dossier de la présérie (pilot.yaml, traces/, …).",
                                                 metavar="DOSSIER")]
+FolderOrServer = Annotated[Path | None, typer.Argument(help="Dossier de la présérie (pilot.yaml, traces/, …) ; ou "
+                                                       "--server et --pilot.", metavar="DOSSIER",
+                                                       show_default=False)]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Date du bilan : ISO 8601 avec décalage, ou date "
                                                 "seule (fin de journée, heure de Paris) ; défaut : dernière trace.")]
 
 
-def _assess_or_exit(folder: Path, as_of: str | None, *, test_identities: bool = False) -> AssessmentRun:
-    """The assessment of a folder, or exit status 2 with what to fix (the same for every command)."""
+def _parsed_as_of(as_of: str | None) -> dt.datetime | None:
+    """The moment --as-of names, or exit 2 saying why it names none."""
     from preserie.domain.as_of import parse_as_of
-    from preserie.services.assess import assess_folder
 
     try:
-        moment = parse_as_of(as_of) if as_of else None
+        return parse_as_of(as_of) if as_of else None
     except ValueError as error:
         typer.echo(f"erreur : --as-of {as_of} : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error
+
+
+def _assess_or_exit(folder: Path, as_of: str | None, *, test_identities: bool = False) -> AssessmentRun:
+    """The assessment of a folder, or exit status 2 with what to fix (the same for every command)."""
+    from preserie.services.assess import assess_folder
+
+    moment = _parsed_as_of(as_of)
     try:
         if not sys.stderr.isatty():
             return assess_folder(folder, as_of=moment, test_identities=test_identities)
@@ -75,7 +90,7 @@ def _say_unusable(error: UnusableInput) -> None:
         typer.echo(f"erreur : {problem}", err=True)
 
 
-def _exit_if_unreadable(run: AssessmentRun) -> None:
+def _exit_if_unreadable(run: AssessmentRun | FetchedBilan) -> None:
     """Exit 2 when an input could not be opened at all (permissions, a folder or a pipe in place of a file): what
     was written stands for what could be read, but no bilan stands on a file nobody could read."""
     unreadable = sorted({i.file for i in run.issues if i.unreadable})
@@ -85,14 +100,17 @@ def _exit_if_unreadable(run: AssessmentRun) -> None:
         raise typer.Exit(EXIT_UNUSABLE)
 
 
-def _exit_with_decision(run: AssessmentRun) -> NoReturn:
+def _exit_with_decision(run: AssessmentRun | FetchedBilan) -> NoReturn:
     _exit_if_unreadable(run)
     raise typer.Exit(EXIT_DEPLOY if run.decision == "deploy" else EXIT_EXTEND)
 
 
 @app.command()
 def assess(
-    folder: FolderArgument,
+    folder: FolderOrServer = None,
+    server: ServerOption = None,
+    pilot: PilotOption = None,
+    phase: PhaseOption = None,
     as_of: AsOfOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Imprimer le bilan en JSON (preserie.assessment/1).")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Code de sortie 2 dès qu'une trace est rejetée "
@@ -102,10 +120,19 @@ def assess(
     details: Annotated[bool, typer.Option("--details", help="Imprimer tous les tableaux du bilan (par médecin, "
                                           "par opération…), pas seulement le résumé.")] = False,
 ) -> None:
-    """Établir le bilan d'une présérie. Code de sortie : 0 déploiement, 1 prolongation, 2 données inutilisables
-    (pilot.yaml hors contrat, fichier ou dossier illisible : le bilan de ce qui a pu être lu est quand même écrit)."""
+    """Établir le bilan d'une présérie : d'un dossier, ou d'une présérie du registre (--server, --pilot ; le
+    service l'établit). Code de sortie : 0 déploiement, 1 prolongation, 2 données inutilisables (pilot.yaml hors
+    contrat, fichier ou dossier illisible : le bilan de ce qui a pu être lu est quand même écrit ; registre
+    injoignable ou requête refusée)."""
     err = typer.echo
-    run = _assess_or_exit(folder, as_of, test_identities=test_identities)
+    where = remote(folder, server, pilot, phase, folder_only=("--test-identities",) if test_identities else ())
+    run: AssessmentRun | FetchedBilan
+    if where is None:
+        assert folder is not None  # remote() exits when there is neither
+        run = _assess_or_exit(folder, as_of, test_identities=test_identities)
+    else:
+        _parsed_as_of(as_of)
+        run = fetch_bilan(where, as_of)
     if as_json:
         sys.stdout.write(json.dumps(run.result, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -114,9 +141,7 @@ def assess(
         from preserie.adapters.terminal import render
 
         render(run.assessment, Console(), details=details)
-    for issue in run.issues:
-        if issue.level == "error":
-            err(f"erreur : {issue.where} : {issue.message}", err=True)
+    _say_issues(run.issues)
     rejected = run.assessment.data_quality.rejected
     if rejected:
         err(f"attention : {rejected} trace(s) rejetée(s) ; détail dans data_quality.rejections", err=True)
@@ -124,6 +149,12 @@ def assess(
         err("--strict : données imparfaites, code de sortie 2", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
     _exit_with_decision(run)
+
+
+def _say_issues(issues: Sequence[FileIssue]) -> None:
+    for issue in issues:
+        if issue.level == "error":
+            typer.echo(f"erreur : {issue.where} : {issue.message}", err=True)
 
 
 class ExportFormat(StrEnum):
@@ -195,15 +226,27 @@ def _os_reason(error: OSError) -> str:
 
 @app.command()
 def report(
-    folder: FolderArgument,
+    folder: FolderOrServer = None,
+    server: ServerOption = None,
+    pilot: PilotOption = None,
+    phase: PhaseOption = None,
     as_of: AsOfOption = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Fichier HTML à écrire.")] = Path("report.html"),
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Écrire aussi ce PDF (même contenu).")] = None,
 ) -> None:
-    """Écrire le bilan partagé (HTML autonome, et PDF sur demande). Code de sortie comme pour assess."""
+    """Écrire le bilan partagé (HTML autonome, et PDF sur demande), d'un dossier ou d'une présérie du registre
+    (--server, --pilot : le rapport du service). Code de sortie comme pour assess."""
     from preserie.services.report import write_report
 
-    run = write_report(folder, output, pdf_path=pdf, run=_assess_or_exit(folder, as_of))
+    where = remote(folder, server, pilot, phase)
+    run: AssessmentRun | FetchedBilan
+    if where is None:
+        assert folder is not None  # remote() exits when there is neither
+        run = write_report(folder, output, pdf_path=pdf, run=_assess_or_exit(folder, as_of))
+    else:
+        _parsed_as_of(as_of)
+        run = fetch_bilan(where, as_of)  # the decision (exit status), and every refusal before a file is written
+        write_reports(where, as_of, output, pdf)
     typer.echo(str(output))
     if pdf:
         typer.echo(str(pdf))

@@ -30,7 +30,9 @@ def _cell(text: str) -> str:
 def _section(path: tuple[str, ...], command: Any) -> list[str]:
     ctx = command.make_context(" ".join(("preserie", *path)), [], resilient_parsing=True)
     arguments = [p for p in command.params if not getattr(p, "opts", [""])[0].startswith("-")]
-    usage = " ".join(("preserie", *path, "[OPTIONS]", *(p.metavar or p.name.upper() for p in arguments)))
+    shown = [p.metavar or p.name.upper() for p in arguments]
+    usage = " ".join(("preserie", *path, "[OPTIONS]", *(n if p.required else f"[{n}]" for n, p in zip(shown, arguments,
+                                                                                                   strict=True))))
     lines = [f"## `preserie {' '.join(path)}`", "", _cell(command.help or ""), "", f"`{usage}`", "",
              "| argument or option | meaning |", "|---|---|"]
     for param in command.params:

@@ -11,11 +11,14 @@ from pathlib import Path
 CASES = Path(__file__).parents[1] / "cases"
 
 
-def run(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    """`preserie ARGS...`; a wide terminal so that rich never wraps what a test reads."""
-    env = {**os.environ, "COLUMNS": "200"}
+def run(*args: str, cwd: Path | None = None, timeout: int = 300,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`preserie ARGS...`; a wide terminal so that rich never wraps what a test reads; `env`: variables to set
+    (an empty value removes the variable)."""
+    environment = {**os.environ, "COLUMNS": "200", **(env or {})}
+    environment = {name: value for name, value in environment.items() if value != ""}
     return subprocess.run([sys.executable, "-m", "preserie", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+                          timeout=timeout, env=environment)
 
 
 def copy_case(name: str, dest: Path) -> Path:

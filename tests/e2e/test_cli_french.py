@@ -22,7 +22,7 @@ def test_help_has_no_english_chrome(args: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize(("args", "french"), [
-    (("assess",), "argument manquant : « DOSSIER »"),
+    (("export",), "argument manquant : « DOSSIER »"),  # assess and report: DOSSIER or --server
     (("assess", str(CASES / "nominal"), "--bogus"), "option inconnue : --bogus"),
     (("export", str(CASES / "nominal"), "--format", "ods"),
      "« ods » n'est pas une valeur possible (valeurs : csv, xlsx)"),

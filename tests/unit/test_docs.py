@@ -29,7 +29,8 @@ def test_the_cli_reference_has_every_command_and_option() -> None:
     for command in ("assess", "export", "report", "init", "check", "demo", "simulate", "teleservice serve",
                     "teleservice token", "teleservice export-registrations"):
         assert f"## `preserie {command}`" in reference
-    for option in ("--as-of", "--json", "--strict", "--test-identities", "--faults", "--workers", "--teleservice"):
+    for option in ("--as-of", "--json", "--strict", "--test-identities", "--faults", "--workers", "--teleservice",
+                   "--server", "--pilot"):
         assert f"`{option}" in reference
 
 

@@ -5,8 +5,10 @@ Each record lands in exactly one count; `events_read` is their sum.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from preserie.domain.inputs import FileIssue
 from preserie.domain.trace_contract import REJECTION_REASONS
@@ -50,6 +52,11 @@ class Rejection:
         return {"file": self.file, "line": self.line, "field": self.field, "reason": self.reason,
                 "message": self.message}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Rejection:
+        return cls(file=data["file"], line=data["line"], reason=data["reason"], field=data["field"],
+                   message=data["message"])
+
 
 def describe_rejection(file: str, line: int, reason: str) -> Rejection:
     field_name, message = REJECTION_REASONS.get(reason, ("", reason))  # type: ignore[call-overload]
@@ -92,3 +99,11 @@ class DataQuality:
             "conflict_details": list(self.conflicts),
             "file_issues": [i.as_dict() for i in self.file_issues],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DataQuality:
+        """`as_dict()`'s inverse: `events_read` and `rejections_by_reason` are derived, not read."""
+        return cls(counts={name: data[name] for name in STEP_NAMES},
+                   rejections=tuple(Rejection.from_dict(r) for r in data["rejections"]),
+                   conflicts=tuple(dict(c) for c in data["conflict_details"]),
+                   file_issues=tuple(FileIssue.from_dict(i) for i in data["file_issues"]))

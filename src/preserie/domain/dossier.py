@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from preserie import french as fr
 from preserie.domain.identifiers import IdentifierCheck, check_am, check_finess, check_rpps
@@ -62,6 +63,10 @@ class CheckResult:
 
     def as_dict(self) -> dict[str, str]:
         return {"check": self.check, "status": self.status, "detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:
+        return cls(check=data["check"], status=data["status"], detail=data["detail"])
 
 
 def _names(ids: Sequence[str], limit: int = 6) -> str:

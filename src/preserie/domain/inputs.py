@@ -3,7 +3,7 @@ reading them (file, line, field), and the rows of a small side file. Plain data:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -40,6 +40,11 @@ class FileIssue:
         if self.unreadable:
             data["unreadable"] = True
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FileIssue:
+        return cls(file=data["file"], level=data["level"], message=data["message"], line=data.get("line"),
+                   field=data.get("field"), unreadable=bool(data.get("unreadable", False)))
 
     @property
     def where(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -66,3 +67,8 @@ class Policy:
     def as_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.threshold_names()}
         return {"version": self.version, "overridden": list(self.overridden), "thresholds": data}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        """The policy an assessment's JSON names (`as_dict()`'s inverse), without `defaults`, which it omits."""
+        return cls(**data["thresholds"], version=data["version"], overridden=tuple(data["overridden"]))

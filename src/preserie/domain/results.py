@@ -30,6 +30,10 @@ class WeekCounts:
     def as_dict(self) -> dict[str, Any]:
         return {"week": self.week, "digital": self.digital, "total": self.total}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WeekCounts:
+        return cls(week=data["week"], digital=data["digital"], total=data["total"])
+
 
 @dataclass(frozen=True)
 class UserUsage:
@@ -50,6 +54,13 @@ class UserUsage:
                 "rate": self.rate, "rate_ci95": list(self.rate_ci95) if self.rate_ci95 else None,
                 "low_volume": self.low_volume, "met": self.met, "weekly": [w.as_dict() for w in self.weekly]}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> UserUsage:
+        ci95 = data["rate_ci95"]
+        return cls(id=data["id"], window_start=data["window_start"], digital=data["digital"], total=data["total"],
+                   rate=data["rate"], rate_ci95=(ci95[0], ci95[1]) if ci95 else None, low_volume=data["low_volume"],
+                   met=data["met"], weekly=tuple(WeekCounts.from_dict(w) for w in data["weekly"]))
+
 
 @dataclass(frozen=True)
 class UsageRate:
@@ -61,6 +72,11 @@ class UsageRate:
     def as_dict(self) -> dict[str, Any]:
         return {"met": self.met, "threshold": self.threshold, "count_out_of_scope": self.count_out_of_scope,
                 "practitioners": [p.as_dict() for p in self.practitioners]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> UsageRate:
+        return cls(met=data["met"], threshold=data["threshold"], count_out_of_scope=data["count_out_of_scope"],
+                   practitioners=tuple(UserUsage.from_dict(p) for p in data["practitioners"]))
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,10 @@ class RegistrationRate:
                 "rate": self.rate, "source": self.source, "orphans": self.orphans, "rejected": self.rejected,
                 "unknown": self.unknown}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RegistrationRate:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
 
 @dataclass(frozen=True)
 class BlockingAnomaly:
@@ -92,6 +112,10 @@ class BlockingAnomaly:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "opened_on": self.opened_on, "operation": self.operation, "summary": self.summary}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BlockingAnomaly:
+        return cls(id=data["id"], opened_on=data["opened_on"], operation=data["operation"], summary=data["summary"])
 
 
 @dataclass(frozen=True)
@@ -113,6 +137,15 @@ class OperationResult:
         return {"calls": self.calls, "ok": self.ok, **self.errors, "software_error_rate": self.software_error_rate,
                 "open_blocking_anomalies": [a.as_dict() for a in self.open_blocking_anomalies], "met": self.met}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OperationResult:
+        """The error classes are the keys between "ok" and "software_error_rate", in their order."""
+        named = ("calls", "ok", "software_error_rate", "open_blocking_anomalies", "met")
+        return cls(calls=data["calls"], ok=data["ok"], errors={k: v for k, v in data.items() if k not in named},
+                   software_error_rate=data["software_error_rate"], met=data["met"],
+                   open_blocking_anomalies=tuple(BlockingAnomaly.from_dict(a)
+                                                 for a in data["open_blocking_anomalies"]))
+
 
 @dataclass(frozen=True)
 class Operations:
@@ -132,6 +165,11 @@ class Operations:
         return {"met": self.met, "threshold": self.threshold,
                 "operations": {name: op.as_dict() for name, op in self.operations.items()}}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Operations:
+        return cls(met=data["met"], threshold=data["threshold"],
+                   operations={name: OperationResult.from_dict(op) for name, op in data["operations"].items()})
+
 
 @dataclass(frozen=True)
 class Suspect:
@@ -148,6 +186,10 @@ class Suspect:
         return {"field": self.field, "value": self.value, "calls": self.calls, "failures": self.failures,
                 "failure_rate": self.failure_rate, "overall_failure_rate": self.overall_failure_rate}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Suspect:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
 
 @dataclass(frozen=True)
 class Prerequisites:
@@ -163,6 +205,13 @@ class Prerequisites:
                 "users_without_snapshot": list(self.users_without_snapshot),
                 "suspects": [s.as_dict() for s in self.suspects]}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Prerequisites:
+        return cls(met=data["met"], declared=tuple(data["declared"]),
+                   observed={f: dict(values) for f, values in data["observed"].items()},
+                   users_without_snapshot=tuple(data["users_without_snapshot"]),
+                   suspects=tuple(Suspect.from_dict(s) for s in data["suspects"]))
+
 
 @dataclass(frozen=True)
 class BlockingIssue:
@@ -171,6 +220,10 @@ class BlockingIssue:
 
     def as_dict(self) -> dict[str, Any]:
         return {"practitioner": self.practitioner, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BlockingIssue:
+        return cls(practitioner=data["practitioner"], text=data["text"])
 
 
 @dataclass(frozen=True)
@@ -208,6 +261,15 @@ class Satisfaction:
                 "mean_scores": dict(self.mean_scores), "ignored_answers": self.ignored_answers,
                 "after_as_of_answers": self.after_as_of_answers}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Satisfaction:
+        """Without `answers`, which the JSON does not carry."""
+        return cls(met=data["met"], expected=data["expected"], responses=data["responses"],
+                   mean_overall=data["mean_overall"], threshold=data["threshold"],
+                   blocking_issues=tuple(BlockingIssue.from_dict(b) for b in data["blocking_issues"]),
+                   missing=tuple(data["missing"]), mean_scores=dict(data["mean_scores"]),
+                   ignored_answers=data["ignored_answers"], after_as_of_answers=data["after_as_of_answers"])
+
 
 CriterionResult = UsageRate | RegistrationRate | Operations | Prerequisites | Satisfaction
 
@@ -231,6 +293,14 @@ class CriteriaResults:
     def as_dict(self) -> dict[str, Any]:
         return {name: result.as_dict() for name, result in self}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CriteriaResults:
+        return cls(usage_rate=UsageRate.from_dict(data["usage_rate"]),
+                   registration_rate=RegistrationRate.from_dict(data["registration_rate"]),
+                   operations=Operations.from_dict(data["operations"]),
+                   prerequisites=Prerequisites.from_dict(data["prerequisites"]),
+                   satisfaction=Satisfaction.from_dict(data["satisfaction"]))
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -242,6 +312,10 @@ class Reason:
 
     def as_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "ref": self.ref, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reason:
+        return cls(kind=data["kind"], ref=data["ref"], message=data["message"])
 
 
 @dataclass(frozen=True)
@@ -273,3 +347,18 @@ class Assessment:
                 "reasons": [r.as_dict() for r in self.reasons], "dossier": [c.as_dict() for c in self.dossier],
                 "criteria": self.criteria.as_dict(), "data_quality": self.data_quality.as_dict(),
                 "policy": self.policy.as_dict(), "reference_version": self.reference_version}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Assessment:
+        """The assessment a `preserie.assessment/1` object describes (one fetched from the registry service):
+        `as_dict()` gives that object back, key for key. What the JSON does not carry stays empty: the doctors'
+        answers (`Satisfaction.answers`) and the default value of each overridden threshold (`Policy.defaults`).
+        Raises ValueError on another schema."""
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"schéma {data.get('schema')!r} : {SCHEMA} attendu")
+        return cls(pilot=data["pilot"], as_of=data["as_of"], decision=data["decision"],
+                   reasons=tuple(Reason.from_dict(r) for r in data["reasons"]),
+                   dossier=tuple(CheckResult.from_dict(c) for c in data["dossier"]),
+                   criteria=CriteriaResults.from_dict(data["criteria"]),
+                   data_quality=DataQuality.from_dict(data["data_quality"]), policy=Policy.from_dict(data["policy"]),
+                   reference_version=data["reference_version"], schema=data["schema"])
