@@ -218,7 +218,7 @@ def test_each_role_gets_what_the_rules_give_it_on_the_pilot_it_sees(world: World
         assert answer.status_code == template.status, answer.text[:300]
     else:
         assert (answer.status_code, answer.json()["code"]) == (template.forbidden, "FORBIDDEN_ROLE"), answer.text
-    assert_nothing_foreign(world, who, answer, audit=route == ("GET", f"{API}/audit"))
+    assert_nothing_foreign(world, who, answer)
 
 
 def test_the_lists_hold_exactly_the_pilots_each_role_sees(world: World) -> None:
@@ -246,13 +246,11 @@ def test_a_cpam_sees_its_zone_s_practitioners_anomalies_and_answers_only(world: 
 
 
 # ── nothing of another party in any answer ───────────────────────────────────────────────────────────────
-def foreign_markers(world: World, who: str, *, audit: bool = False) -> set[str]:
+def foreign_markers(world: World, who: str) -> set[str]:
     """What must never appear in an answer to ``who``: another vendor's pilots (keys, refs, doctors, name), the
-    pilots it does not see, and for a CPAM any doctor outside its department.
-
-    The audit log (the Cnam's alone) is the service's record of every request: it names the key of each pilot
-    requested, a vendor's draft included, and nothing of their content."""
-    markers = set() if audit else {p.key for name, p in world.pilots.items() if name not in VISIBLE[who]}
+    pilots it does not see (in the Cnam's audit log too: a draft's key is masked there), and for a CPAM any doctor
+    outside its department."""
+    markers = {p.key for name, p in world.pilots.items() if name not in VISIBLE[who]}
     if who in VENDORS:
         other = VENDOR_B if who == "vendor_a" else VENDOR_A
         for pilot in world.of_vendor(other):
@@ -272,9 +270,9 @@ def readable(answer: Response) -> str:
                                                                            answer.headers.items())
 
 
-def assert_nothing_foreign(world: World, who: str, answer: Response, *, audit: bool = False) -> None:
+def assert_nothing_foreign(world: World, who: str, answer: Response) -> None:
     text = readable(answer)
-    leaked = sorted(m for m in foreign_markers(world, who, audit=audit) if m in text)
+    leaked = sorted(m for m in foreign_markers(world, who) if m in text)
     assert leaked == [], f"{who} : {answer.request.method} {answer.request.url} → {leaked}"
 
 

@@ -218,10 +218,9 @@ def import_answers(registry: Registry, caller: Caller, key: str, text: str) -> i
 
 def import_traces(registry: Registry, caller: Caller, key: str, data: bytes, name: str) -> str:
     """One trace file, kept verbatim as a segment of the current phase."""
-    pilot = registry.visible(caller, key)
+    pilot = registry.writable(caller, key, [*TRACES_OPEN, Status.DEPLOYED], "importer des traces")
     if pilot.status == Status.DEPLOYED:
         raise RegistryError("TRACES_CLOSED")
-    pilot = registry.writable(caller, key, TRACES_OPEN, "importer des traces")
     suffix = next((s for s in (".jsonl.gz", ".jsonl", ".csv", ".parquet") if name.endswith(s)), None)
     if suffix is None:
         raise RegistryError("INVALID_REQUEST", f"{name} : extension attendue .jsonl, .jsonl.gz, .csv ou .parquet",
