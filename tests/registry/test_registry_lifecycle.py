@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from registry_databases import database
-from registry_world import World, declaration, feed, serving, simulated, walk, yaml_body
+from registry_walk import World, declaration, feed, serving, simulated, walk, yaml_body
 
 from preserie.services.assess import assess_folder
 

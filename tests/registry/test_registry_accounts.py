@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from registry_databases import database
-from registry_world import World, serving, simulated, walk
+from registry_walk import World, serving, simulated, walk
 
 from preserie.services.accounts import authenticate, create_account, revoke
 from preserie.services.errors import RegistryError
