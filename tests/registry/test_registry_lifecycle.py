@@ -57,6 +57,10 @@ def test_the_presérie_walked_end_to_end(world: World, pilot: Path, tmp_path: Pa
                ).raise_for_status()
     feed(world, pilot, key, original, vendor="vendor", cnam="cnam")
     installed = [p for p in original["practitioners"] if p.get("installed_on")]
+    vendor_account = next(a["id"] for a in world.registry.repo.accounts() if a["name"] == "vendor")
+    recorded = world.call("gie", "GET", f"/pilots/{key}/practitioners").json()
+    assert {(p["id"], p["installed_on"], p["installed_by"]) for p in recorded if p["installed_on"]} == {
+        (p["id"], str(p["installed_on"]), vendor_account) for p in installed}
     assert len(world.registry.repo.workstations(world.registry.repo.pilot(key).id)) == len(installed)
 
     assessment = world.call("cnam", "GET", f"/pilots/{key}/assessment").json()

@@ -55,7 +55,9 @@ class PractitionerPublic(BaseModel):
     planned_installation_on: dt.date | None
     planned_training_on: dt.date | None
     installed_on: dt.date | None
+    installed_by: int | None  # the account that recorded it
     trained_on: dt.date | None
+    trained_by: int | None
 
     @classmethod
     def of(cls, p: PractitionerRecord) -> PractitionerPublic:
