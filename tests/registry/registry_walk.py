@@ -121,7 +121,7 @@ def feed(world: World, folder: Path, key: str, original: dict[str, Any], *, vend
     for path in sorted((folder / "traces").iterdir()):
         world.call(vendor, "POST", f"/pilots/{key}/trace-files", params={"name": path.name},
                    content=path.read_bytes()).raise_for_status()
-    world.call(cnam, "PUT", f"/pilots/{key}/registrations",
+    world.call(cnam, "POST", f"/pilots/{key}/registrations",
                content=(folder / "registrations.csv").read_bytes()).raise_for_status()
     for row in csv.DictReader(io.StringIO((folder / "anomalies.csv").read_text(encoding="utf-8"))):
         body = {k: (v or None) for k, v in row.items() if k != "closed_on"}

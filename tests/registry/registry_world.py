@@ -167,8 +167,8 @@ class Builder:
             _ok(self.world.call(who, "POST", f"{base}/trace-files", params={"name": trace.name},
                                 content=trace.read_bytes()), 201)
         self.world.registrations[pilot.name] = (folder / "registrations.csv").read_bytes()
-        _ok(self.world.call("cnam", "PUT", f"{base}/registrations", content=self.world.registrations[pilot.name]),
-            204)
+        _ok(self.world.call("cnam", "POST", f"{base}/registrations", content=self.world.registrations[pilot.name]),
+            201)
         _ok(self.world.call(who, "POST", f"{base}/survey-answers", content=(folder / "survey.csv").read_bytes(),
                             headers={"content-type": "text/csv"}), 201)
         for row in _anomalies(folder):

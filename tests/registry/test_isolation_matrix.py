@@ -124,7 +124,8 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         "content": b"practitioner,submitted_on\n000000000,2025-02-03\n", "headers": {"content-type": "text/csv"}}),
     ("POST", f"{P}/trace-files"): Template(VENDORS, 422, lambda w, p: {"params": {"name": "notes.txt"},
                                                                   "content": b"{}"}),
-    ("PUT", f"{P}/registrations"): Template(WHOLE, 204, _registrations),  # the same extract again
+    ("POST", f"{P}/registrations"): Template(COORDINATORS, 201, _registrations),  # the same extract again
+    ("GET", f"{P}/registrations"): Template(ROLES),
     ("GET", f"{P}/assessment"): Template(WHOLE),
     ("GET", f"{P}/export.xlsx"): Template(WHOLE),
     ("GET", f"{P}/exports/{{table}}.csv"): Template(WHOLE),

@@ -160,10 +160,19 @@ async def traces(pilot: str, request: Request, registry: RegistryDep, caller: Ca
     return {"segment": follow_up.import_traces(registry, caller, pilot, data, name)}
 
 
-@router.put("/registrations", status_code=204, summary="Déposer l'extrait du registre national (registrations.csv)",
-            openapi_extra=_raw("text/csv", "registrations.csv"))
-async def registrations(pilot: str, request: Request, registry: RegistryDep, caller: CallerDep) -> None:
-    if caller.role == Role.CPAM:
-        raise RegistryError("FORBIDDEN_ROLE")
+@router.post("/registrations", status_code=201, summary="Déposer un extrait du registre national (Cnam, GIE) : "
+             "fusionné aux précédents par identifiant d'ordonnance",
+             openapi_extra=_raw("text/csv", "registrations.csv"))
+async def registrations(pilot: str, request: Request, registry: RegistryDep, caller: CallerDep) -> dict[str, int]:
+    from preserie.services import registrations as extract
+
+    registry.coordinated(caller, pilot, (Role.CNAM, Role.GIE), "déposer l'extrait du registre national")
     data = await _bytes(request, MAX_TRACE_BYTES)
-    follow_up.put_registrations(registry, caller, pilot, data)
+    return extract.upload(registry, caller, pilot, data).as_dict()
+
+
+@router.get("/registrations", summary="Les dépôts de l'extrait du registre : fraîcheur de C2")
+def registrations_freshness(pilot: str, registry: RegistryDep, caller: CallerDep) -> dict[str, Any]:
+    from preserie.services import registrations as extract
+
+    return extract.freshness(registry, registry.visible(caller, pilot))

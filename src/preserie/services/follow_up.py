@@ -230,17 +230,3 @@ def import_traces(registry: Registry, caller: Caller, key: str, data: bytes, nam
     with registry.repo.writing() as conn:
         registry.record(conn, pilot, caller, "traces_imported", detail=segment.name)
     return segment.name
-
-
-def put_registrations(registry: Registry, caller: Caller, key: str, data: bytes) -> None:
-    """The national registry's extract for the current phase (from the Assurance Maladie's side)."""
-    pilot = registry.coordinated(caller, key, (Role.CNAM, Role.GIE, Role.VENDOR), "déposer l'extrait du registre")
-    if caller.role == Role.VENDOR:
-        pilot = registry.writable(caller, key, TRACES_OPEN, "déposer l'extrait du registre")
-    path = registry.registrations_file(pilot, pilot.phase)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
-    with registry.repo.writing() as conn:
-        registry.record(conn, pilot, caller, "registrations_replaced", detail=f"phase {pilot.phase}")

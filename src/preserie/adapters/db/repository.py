@@ -208,6 +208,15 @@ class SqlRegistry:
     def history(self, pilot_id: int) -> list[HistoryEntry]:
         return self._all(HistoryEntry, t.history, pilot_id, t.history.c.id)
 
+    def add_registration_upload(self, conn: Connection, pilot_id: int, **values: Any) -> None:
+        conn.execute(insert(t.registration_uploads).values(pilot_id=pilot_id, **values))
+
+    def registration_uploads(self, pilot_id: int) -> list[dict[str, Any]]:
+        query = (select(t.registration_uploads).where(t.registration_uploads.c.pilot_id == pilot_id)
+                 .order_by(t.registration_uploads.c.number))
+        with self.engine.connect() as conn:
+            return [{k: _utc(v) for k, v in row._mapping.items()} for row in conn.execute(query)]
+
     # ── modules and products ─────────────────────────────────────────────────────────────────────────────
     def add_module(self, vendor: str, name: str, description: str | None) -> int:
         with self.writing() as conn:

@@ -128,3 +128,10 @@ history = Table(
     "history", metadata, Column("id", Integer, primary_key=True), _pilot(), _required("at", _MOMENT),
     Column("account_id", Integer), _required("event", String(32)), Column("from_status", String(24)),
     Column("to_status", String(24)), Column("detail", Text))
+
+registration_uploads = Table(
+    "registration_uploads", metadata, Column("id", Integer, primary_key=True), _pilot(),
+    _required("phase", Integer), _required("number", Integer), _required("uploaded_at", _MOMENT),
+    _required("uploaded_by", Integer), _required("rows", Integer), _required("new", Integer),
+    _required("replaced", Integer),
+    UniqueConstraint("pilot_id", "number"))
