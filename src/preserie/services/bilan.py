@@ -16,6 +16,7 @@ from preserie.domain.access import Caller
 from preserie.domain.feedback import SCORES
 from preserie.domain.registry import PilotRecord
 from preserie.services.assess import AssessmentRun, assess_pilot
+from preserie.services.bilan_cache import fingerprint
 from preserie.services.errors import RegistryError
 from preserie.services.pilots import declaration, phase_of
 from preserie.services.registry import Registry
@@ -36,10 +37,25 @@ def source(registry: Registry, pilot: PilotRecord, phase: int | None = None) -> 
 
 def assess_registered(registry: Registry, pilot: PilotRecord, *, phase: int | None = None,
                       as_of: dt.datetime | None = None) -> AssessmentRun:
+    """The bilan of the pilot's phase: the one kept, while its facts have not changed (`bilan_cache`)."""
+    number = phase_of(pilot, phase)
+    segments = registry.segments.files(pilot.key, number)
+    extract = registry.registrations_file(pilot, number)
     try:
-        return assess_pilot(source(registry, pilot, phase), as_of=as_of)
-    except UnusableInput as error:
-        raise RegistryError("INPUT_UNUSABLE", str(error)) from error
+        stat = extract.stat()
+        registrations: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+    except FileNotFoundError:
+        registrations = None
+
+    def compute() -> AssessmentRun:
+        try:
+            return assess_pilot(source(registry, pilot, number), as_of=as_of)
+        except UnusableInput as error:
+            raise RegistryError("INPUT_UNUSABLE", str(error)) from error
+
+    key = (pilot.key, number, as_of.isoformat() if as_of else None)
+    return registry.cache.get(key, fingerprint(pilot, [s.name for s in segments], registrations, number, as_of),
+                              compute)
 
 
 def assessment(registry: Registry, caller: Caller, key: str, *, phase: int | None = None,

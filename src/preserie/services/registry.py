@@ -17,6 +17,7 @@ from preserie.adapters.trace_segments import SegmentStore
 from preserie.domain.access import Caller, PilotScope, Role, may_see, may_write, sees_whole_pilot
 from preserie.domain.lifecycle import Status, TransitionRefused, refused_unless
 from preserie.domain.registry import PilotRecord
+from preserie.services.bilan_cache import AssessmentCache
 from preserie.services.errors import RegistryError
 
 
@@ -30,6 +31,7 @@ class Registry:
     segments: SegmentStore
     registrations: Path  # one registrations.csv per pilot and phase: registrations/<key>/phase=<n>.csv
     now: Callable[[], dt.datetime] = field(default=utc_now)
+    cache: AssessmentCache = field(default_factory=AssessmentCache)  # the last bilan of each pilot
 
     def registrations_file(self, pilot: PilotRecord, phase: int) -> Path:
         return self.registrations / pilot.key / f"phase={phase}.csv"

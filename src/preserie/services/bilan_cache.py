@@ -1,0 +1,60 @@
+"""The last bilan of each pilot, kept until its facts change (issue 11, « never on every page view »).
+
+A bilan is a function of the pilot's facts: its record (every change through the registry moves `updated_at`),
+the names of its trace segments (written once, never changed: a new batch is a new name), and its registry
+extract. Their fingerprint is cheap to take (a listing and a stat); while it stands, the kept bilan is the bilan,
+and the engine is not run again. Computations of one pilot are serialised, so that a burst of requests after a
+change runs the engine once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from preserie.domain.registry import PilotRecord
+
+if TYPE_CHECKING:  # the engine is imported when a bilan is computed, not with the registry
+    from preserie.services.assess import AssessmentRun
+
+Key = tuple[str, int, str | None]
+
+
+@dataclass
+class AssessmentCache:
+    size: int = 64
+    computations: int = 0  # how many times the engine ran (tests and benchmarks read it)
+    _entries: OrderedDict[Key, tuple[str, AssessmentRun]] = field(default_factory=OrderedDict)
+    _locks: dict[Key, threading.Lock] = field(default_factory=dict)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, key: Key, fingerprint: str, compute: Callable[[], AssessmentRun]) -> AssessmentRun:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                kept = self._entries.get(key)
+                if kept is not None and kept[0] == fingerprint:
+                    self._entries.move_to_end(key)
+                    return kept[1]
+            run = compute()
+            with self._guard:
+                self.computations += 1
+                self._entries[key] = (fingerprint, run)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+            return run
+
+
+def fingerprint(pilot: PilotRecord, segment_names: list[str], registrations: tuple[int, int] | None,
+                phase: int, as_of: dt.datetime | None) -> str:
+    """What the bilan of ``pilot``'s ``phase`` depends on, hashed."""
+    parts = [pilot.key, str(phase), pilot.status.value, str(pilot.phase), pilot.updated_at.isoformat(),
+             str(pilot.reduced_minimum), as_of.isoformat() if as_of else "", repr(registrations), *segment_names]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
