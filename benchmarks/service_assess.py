@@ -75,8 +75,11 @@ def cnam_token(data: Path) -> str:
 def start_service(data: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     with log.open("wb") as out:
+        # every request computes the bilan again (the service would otherwise answer the one it keeps); it reads
+        # the traces through their parsed runs, made by the warm-up request
         process = subprocess.Popen([sys.executable, "-m", "preserie", "serve", "--data", str(data), "--host",
-                                    "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+                                    "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PRESERIE_ASSESSMENT_CACHE": "0"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

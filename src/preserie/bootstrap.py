@@ -7,6 +7,7 @@ from preserie.adapters.db.engine import make_engine, migrate
 from preserie.adapters.db.repository import SqlRegistry
 from preserie.adapters.trace_segments import SegmentStore
 from preserie.config import ServiceSettings
+from preserie.services.bilan_cache import AssessmentCache
 from preserie.services.registry import Registry
 
 
@@ -16,4 +17,5 @@ def build_registry(settings: ServiceSettings, *, migrated: bool = True) -> Regis
     if migrated:
         migrate(engine)
     return Registry(repo=SqlRegistry(engine), segments=SegmentStore(settings.segments),
-                    registrations=settings.registrations)
+                    registrations=settings.registrations,
+                    cache=AssessmentCache(size=64 if settings.keep_bilans else 0))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 DEFAULT_DATA = Path("preserie-data")
 DATABASE_ENV, DATA_ENV, TOKEN_ENV = "PRESERIE_DATABASE", "PRESERIE_DATA", "PRESERIE_TOKEN"
+# "0": every bilan computed again (benchmarks/service_assess.py measures the computation, not the kept answer)
+CACHE_ENV = "PRESERIE_ASSESSMENT_CACHE"
 SECRET_FILE = "secret.key"
 DEFAULT_TOKEN_DAYS = 90
 
@@ -26,6 +28,7 @@ class SettingsError(ValueError):
 class ServiceSettings:
     data: Path = DEFAULT_DATA
     database: str | None = None  # a SQLAlchemy URL; None: SQLite in the data directory
+    keep_bilans: bool = True  # keep each pilot's last bilan until its facts change (services/bilan_cache.py)
 
     @property
     def database_url(self) -> str:
@@ -50,7 +53,8 @@ class ServiceSettings:
                  environ: os._Environ[str] | dict[str, str] = os.environ) -> ServiceSettings:
         """Arguments first, then PRESERIE_DATA and PRESERIE_DATABASE."""
         chosen = data or (Path(environ[DATA_ENV]) if environ.get(DATA_ENV) else DEFAULT_DATA)
-        return cls(data=chosen, database=database or environ.get(DATABASE_ENV) or None)
+        return cls(data=chosen, database=database or environ.get(DATABASE_ENV) or None,
+                   keep_bilans=environ.get(CACHE_ENV, "1") != "0")
 
     def prepare(self) -> None:
         """Create the data directory (owner only) and check it can be written."""

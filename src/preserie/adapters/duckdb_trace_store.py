@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from preserie.domain.facts import (
     TraceFacts,
     UsageCounts,
 )
-from preserie.domain.inputs import ERROR, REGISTRATIONS_ABSENT, REGISTRATIONS_FILE, WARNING
+from preserie.domain.inputs import ERROR, REGISTRATIONS_ABSENT, REGISTRATIONS_FILE, WARNING, ParsedRun
 from preserie.domain.reference import Reference
 
 # The engine's memory before it spills to disk. 10M records: 11.7 s and 2.1 GiB peak at 2GB, 10.2 s and 2.8 GiB
@@ -62,7 +62,7 @@ class DuckdbTraceStore:
 
     # -- reading (trace_loader) --------------------------------------------------------------------------
 
-    def load_traces(self, trace_files: list[TraceFile], progress: Callable[[str], None]) -> None:
+    def load_traces(self, trace_files: Sequence[TraceFile | ParsedRun], progress: Callable[[str], None]) -> None:
         """Read the trace files, in name order (see `DuckdbTraceLoader.load_traces`)."""
         self._loader.load_traces(trace_files, progress)
 

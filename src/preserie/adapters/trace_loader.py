@@ -8,7 +8,7 @@ count and its bad ones are rejected with their line number. The SQL is in `trace
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -26,7 +26,7 @@ from preserie.adapters.trace_files import (
     read_csv_header,
     signature_issue,
 )
-from preserie.domain.inputs import ERROR
+from preserie.domain.inputs import ERROR, ParsedRun
 from preserie.domain.reference import Reference
 
 # The JSON reader's buffer (and longest line): 32 MiB read the 1M-record file of 280 MB in 0.47 s and a 55 MB
@@ -73,18 +73,39 @@ class DuckdbTraceLoader:
                                        list(self.reference.out_of_scope))
         self.con.execute(f"INSERT INTO records {statement}")
 
-    def load_traces(self, trace_files: list[TraceFile], progress: Callable[[str], None] = _quiet) -> None:
+    def load_traces(self, trace_files: Sequence[TraceFile | ParsedRun],
+                    progress: Callable[[str], None] = _quiet) -> None:
         """Read trace files in the order given, name order (SPEC §5: files in that order, records in file order),
         telling `progress` which files it reads. Consecutive files the engine can read alike (JSON Lines; CSV with
         one header; Parquet with one schema) are read in one pass, which spreads many small files over both cores
         (240 JSON Lines files of 1.2 MB: 1.5 s for the whole assessment, 5.5 s one by one); a group the engine
-        refuses is read again file by file, so that a damaged file takes the careful path alone."""
-        first = len(self.files)
+        refuses is read again file by file, so that a damaged file takes the careful path alone. A `ParsedRun`
+        (files read before, `trace_runs`) is read back as the rows it holds, without parsing anything again."""
+        total = sum(len(item.members) if isinstance(item, ParsedRun) else 1 for item in trace_files)
+        for is_run, items in itertools.groupby(trace_files, key=lambda item: isinstance(item, ParsedRun)):
+            if is_run:
+                for run in items:
+                    assert isinstance(run, ParsedRun)
+                    self._load_run(run, progress, total)
+            else:
+                self._load_files([f for f in items if isinstance(f, TraceFile)], progress, total)
+
+    def _load_run(self, run: ParsedRun, progress: Callable[[str], None], total: int) -> None:
+        base = len(self.files)
+        for member in run.members:
+            self._register(member)
+        progress(f"lecture des traces : {run.members[0].name} … {run.members[-1].name} ({len(self.files)}/{total})")
+        # the run's rows in their order, each member's number shifted to where its files now stand
+        self.con.execute(f"INSERT INTO records SELECT {base} + rel_idx AS file_idx, * EXCLUDE (rel_idx) "
+                         f"FROM read_parquet({sql.literal(str(run.path))}{sql.NOT_HIVE})")
+        self.issues.extend(run.issues)
+
+    def _load_files(self, trace_files: list[TraceFile], progress: Callable[[str], None], total: int) -> None:
         planned = [plan for trace_file in trace_files if (plan := self._plan(self._register(trace_file), trace_file))]
         for key, members in itertools.groupby(planned, key=lambda plan: plan.together):
             group = list(members)
             named = group[0].trace_file.name + ("" if len(group) == 1 else f" … {group[-1].trace_file.name}")
-            progress(f"lecture des traces : {named} ({group[-1].file_idx - first + 1}/{len(trace_files)})")
+            progress(f"lecture des traces : {named} ({group[-1].file_idx + 1}/{total})")
             source = group[0].source
             if key is not None and source is not None and len(group) > 1 and self._insert_atomically(
                     source([(plan.file_idx, plan.path) for plan in group])) is None:
@@ -114,7 +135,7 @@ class DuckdbTraceLoader:
     def _plan_parquet(self, file_idx: int, trace_file: TraceFile) -> _Plan | None:
         try:
             described = self.con.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({sql.literal(str(trace_file.path))})").fetchall()
+                f"DESCRIBE SELECT * FROM read_parquet({sql.literal(str(trace_file.path))}{sql.NOT_HIVE})").fetchall()
         except duckdb.Error as error:
             self._parquet_unreadable(trace_file, error)
             return None

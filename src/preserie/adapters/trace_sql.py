@@ -163,16 +163,21 @@ FROM (SELECT *, try_cast(ts AS TIMESTAMPTZ) AS ts_value FROM ({source}))
 FileList = list[tuple[int, str]]  # (file_idx, path as an SQL literal), in reading order
 
 
+NOT_HIVE = ", hive_partitioning = false"
+
+
 def _files(files: FileList) -> tuple[str, str, str]:
     """The reader's path argument, the file_idx of each record, and the reader option that makes it possible.
 
     Several files are read in one pass: the engine keeps the list's order, each file's records together and in
     file order (checked against file-by-file reading), and names each record's file."""
+    # A service keeps traces under pilot=…/phase=… folders (trace_segments): those are not columns of the records.
     if len(files) == 1:
         (file_idx, path), = files
-        return path, str(file_idx), ""
+        return path, str(file_idx), NOT_HIVE
     paths = "[" + ", ".join(path for _, path in files) + "]"
-    return paths, f"[{', '.join(str(i) for i, _ in files)}][list_position({paths}, filename)]", ", filename = true"
+    return (paths, f"[{', '.join(str(i) for i, _ in files)}][list_position({paths}, filename)]",
+            f", filename = true{NOT_HIVE}")
 
 
 def json_fast_source(files: FileList, max_object_size: int) -> str:

@@ -21,6 +21,18 @@ class TraceFile:
 
 
 @dataclass(frozen=True)
+class ParsedRun:
+    """Trace files already read once by the engine (SPEC §5 step 1 applied), kept as the rows it made of them: a
+    contiguous run of a pilot's files in reading order, read back without parsing their JSON again. Each member
+    keeps its name and its lines (rejections and conflicts still point into it); `issues` are the file problems
+    met when the members were read."""
+
+    path: Path
+    members: tuple[TraceFile, ...]
+    issues: tuple[FileIssue, ...] = ()
+
+
+@dataclass(frozen=True)
 class FileIssue:
     file: str
     level: str  # "error": the file or row could not be used; "warning": read, but worth a look

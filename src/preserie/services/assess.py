@@ -23,6 +23,7 @@ from preserie.domain.inputs import (
     ERROR,
     PILOT_FILE,
     FileIssue,
+    ParsedRun,
     TraceFile,
     dropped_rows,
     in_reading_order,
@@ -65,7 +66,7 @@ def _quiet(_: str) -> None:
     """No one to tell."""
 
 
-def _read_traces(store: DuckdbTraceStore, trace_files: Sequence[TraceFile], registrations: Path | None,
+def _read_traces(store: DuckdbTraceStore, trace_files: Sequence[TraceFile | ParsedRun], registrations: Path | None,
                  progress: Progress) -> list[FileIssue]:
     """Load every trace file and the registry extract into the store; the problems met on the way."""
     store.load_traces(list(trace_files), progress)

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import yaml
 
+from preserie.adapters import trace_runs
 from preserie.adapters.errors import UnusableInput
 from preserie.adapters.registry_source import RegistryPilotSource
+from preserie.data import load_reference
 from preserie.domain.access import Caller
 from preserie.domain.feedback import SCORES
+from preserie.domain.inputs import ParsedRun, TraceFile
 from preserie.domain.registry import PilotRecord
 from preserie.services.assess import AssessmentRun, assess_pilot
 from preserie.services.bilan_cache import fingerprint
@@ -25,11 +28,21 @@ ANOMALY_COLUMNS = ("id", "opened_on", "closed_on", "operation", "severity", "ori
 SURVEY_COLUMNS = ("practitioner", "submitted_on", *SCORES, "blocking_issue", "blocking_issue_text", "comment")
 
 
-def source(registry: Registry, pilot: PilotRecord, phase: int | None = None) -> RegistryPilotSource:
+def source(registry: Registry, pilot: PilotRecord, phase: int | None = None, *,
+           parsed: bool = False) -> RegistryPilotSource:
+    """The pilot's phase as a `PilotSource`; ``parsed``: its traces read through their parsed runs (`trace_runs`),
+    made first for the segments that have none yet, so that a re-assessment parses no JSON again."""
     number = phase_of(pilot, phase)
+    segments = registry.segments.files(pilot.key, number)
+    traces: list[TraceFile | ParsedRun] = list(segments)
+    if parsed and segments:
+        folder, reference = registry.segments.folder(pilot.key, number), load_reference()
+        trace_runs.compact(folder, segments, reference)
+        trace_runs.merge(folder, segments, reference)
+        traces = trace_runs.reading_list(folder, segments)
     return RegistryPilotSource(
         label=f"présérie {pilot.ref} ({pilot.key}), phase {number}", declaration=declaration(registry, pilot, number),
-        trace_files=registry.segments.files(pilot.key, number),
+        trace_files=traces,
         registrations=registry.registrations_file(pilot, number),
         anomalies=[a for a in registry.repo.anomalies(pilot.id) if a.phase == number],
         answers=[a for a in registry.repo.answers(pilot.id) if a["phase"] == number])
@@ -49,7 +62,7 @@ def assess_registered(registry: Registry, pilot: PilotRecord, *, phase: int | No
 
     def compute() -> AssessmentRun:
         try:
-            return assess_pilot(source(registry, pilot, number), as_of=as_of)
+            return assess_pilot(source(registry, pilot, number, parsed=registry.parsed_runs), as_of=as_of)
         except UnusableInput as error:
             raise RegistryError("INPUT_UNUSABLE", str(error)) from error
 

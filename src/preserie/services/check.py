@@ -20,6 +20,7 @@ from preserie.domain.inputs import (
     ERROR,
     PILOT_FILE,
     FileIssue,
+    ParsedRun,
     dropped_rows,
     side_issues,
     unreadable_trace_files,
@@ -65,7 +66,8 @@ def check_source(source: PilotSource, *, test_identities: bool = False) -> Folde
     except PolicyError as error:
         raise UnusableInput(PILOT_FILE, str(error), field="policy") from error
     trace_files, found = source.trace_files()
-    issues = [*found, *(issue for trace_file in trace_files if (issue := first_look(trace_file)))]
+    files = [m for item in trace_files for m in (item.members if isinstance(item, ParsedRun) else (item,))]
+    issues = [*found, *(issue for trace_file in files if (issue := first_look(trace_file)))]
     issues += _registrations(source.registrations_file())
     anomalies, survey = source.anomalies(), source.survey()
     issues += [*side_issues("anomalies.csv", anomalies), *side_issues("survey.csv", survey)]

@@ -32,6 +32,7 @@ class Registry:
     registrations: Path  # one registrations.csv per pilot and phase: registrations/<key>/phase=<n>.csv
     now: Callable[[], dt.datetime] = field(default=utc_now)
     cache: AssessmentCache = field(default_factory=AssessmentCache)  # the last bilan of each pilot
+    parsed_runs: bool = True  # read traces through their parsed runs (adapters/trace_runs.py)
 
     def registrations_file(self, pilot: PilotRecord, phase: int) -> Path:
         return self.registrations / pilot.key / f"phase={phase}.csv"

@@ -1,0 +1,132 @@
+"""Parsed runs: a pilot's trace segments read once by the engine and kept as the rows it made of them (issue 11:
+« the store keeps records parsed, so a re-assessment never parses JSON again »).
+
+A run covers a contiguous stretch of a phase's segments, in reading order. It is one Parquet file of the engine's
+`records` rows (step 1 applied: each row with its reason, if rejected, and its place in its file) and a sidecar
+(JSON) naming its members and the file problems met reading them; the sidecar is written last, so a run without
+one was never finished and is ignored. Both live under `_parsed/` beside the segments, a folder Spark skips.
+Runs are made as segments come (`compact`) and merged when they grow many (`merge`), each a new file: nothing
+a reader may be reading is ever changed. A run whose members are not exactly a stretch of today's segments is
+not used: the segments themselves are the truth, the runs only a faster way to read them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+
+from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
+from preserie.adapters.trace_files import TraceFile
+from preserie.adapters.trace_sql import NOT_HIVE, literal
+from preserie.domain.inputs import FileIssue, ParsedRun
+from preserie.domain.reference import Reference
+
+RUNS = "_parsed"
+MAX_RUNS = 8  # beyond, `merge` makes one of them
+
+
+def _quiet(_: str) -> None:
+    """No one to tell."""
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def runs(folder: Path, segments: Sequence[TraceFile]) -> list[ParsedRun]:
+    """The finished runs of a phase's folder that still match its segments, in reading order, not overlapping."""
+    directory = folder / RUNS
+    by_name = {s.name: s for s in segments}
+    found = []
+    for sidecar in sorted(directory.glob("run-*.json")) if directory.is_dir() else []:
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            members = tuple(by_name[name] for name in meta["members"])
+            issues = tuple(FileIssue(**issue) for issue in meta["issues"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # unfinished, damaged, or about segments no longer there: read the segments instead
+        found.append(ParsedRun(sidecar.with_suffix(".parquet"), members, issues))
+    return _chosen(found, [s.name for s in segments])
+
+
+def _chosen(candidates: list[ParsedRun], order: list[str]) -> list[ParsedRun]:
+    """The longest runs first, each a contiguous stretch of ``order``, none overlapping another."""
+    position = {name: i for i, name in enumerate(order)}
+    taken: set[int] = set()
+    chosen = []
+    for run in sorted(candidates, key=lambda r: -len(r.members)):
+        places = [position[m.name] for m in run.members]
+        if places != list(range(places[0], places[0] + len(places))) or taken & set(places):
+            continue
+        taken |= set(places)
+        chosen.append(run)
+    return sorted(chosen, key=lambda r: position[r.members[0].name])
+
+
+def reading_list(folder: Path, segments: Sequence[TraceFile]) -> list[TraceFile | ParsedRun]:
+    """The phase's traces as the engine should read them: runs where there are, segments elsewhere."""
+    covered = {m.name: run for run in runs(folder, segments) for m in run.members}
+    items: list[TraceFile | ParsedRun] = []
+    for segment in segments:
+        run = covered.get(segment.name)
+        if run is None:
+            items.append(segment)
+        elif run.members[0].name == segment.name:
+            items.append(run)
+    return items
+
+
+def compact(folder: Path, segments: Sequence[TraceFile], reference: Reference) -> ParsedRun | None:
+    """Read the segments no run covers yet (the newest stretch) into a new run; None when there are none."""
+    items = reading_list(folder, segments)
+    tail: list[TraceFile] = []
+    for item in reversed(items):
+        if isinstance(item, ParsedRun):
+            break
+        tail.insert(0, item)
+    if not tail:
+        return None
+    with DuckdbTraceStore(reference) as store:
+        store.load_traces(tail, _quiet)
+        issues = store.file_issues
+        return _publish(folder, store, tail, issues, "SELECT file_idx AS rel_idx, * EXCLUDE (file_idx) FROM records "
+                                                     "ORDER BY rowid")
+
+
+def merge(folder: Path, segments: Sequence[TraceFile], reference: Reference, *, at_most: int = MAX_RUNS) -> None:
+    """When a phase has more than ``at_most`` runs, make one run of them all (Parquet to Parquet, nothing parsed)."""
+    chosen = runs(folder, segments)
+    if len(chosen) <= at_most:
+        return
+    order = {s.name: i for i, s in enumerate(segments)}
+    if any(order[b.members[0].name] != order[a.members[-1].name] + 1 for a, b in itertools.pairwise(chosen)):
+        return  # a gap between runs (segments not compacted yet): merged once they are
+    parts, offset = [], 0
+    for run in chosen:
+        parts.append(f"SELECT rel_idx + {offset} AS rel_idx, * EXCLUDE (rel_idx) "
+                     f"FROM read_parquet({literal(str(run.path))}{NOT_HIVE})")
+        offset += len(run.members)
+    members = [m for run in chosen for m in run.members]
+    with DuckdbTraceStore(reference) as store:
+        _publish(folder, store, members, [i for run in chosen for i in run.issues], " UNION ALL ".join(parts))
+
+
+def _publish(folder: Path, store: DuckdbTraceStore, members: Sequence[TraceFile], issues: Sequence[FileIssue],
+             query: str) -> ParsedRun:
+    """Write the run's Parquet file, then its sidecar: a run exists once its sidecar does."""
+    directory = folder / RUNS
+    directory.mkdir(exist_ok=True)
+    stem = f"run-{members[0].path.name.split('-', 1)[0]}-{members[-1].path.name.split('-', 1)[0]}-{len(members)}"
+    path = directory / f"{stem}.parquet"
+    temporary = directory / f".tmp-{secrets.token_hex(6)}.parquet"
+    store.con.execute(f"COPY ({query}) TO {literal(str(temporary))} (FORMAT parquet, COMPRESSION zstd)")
+    os.replace(temporary, path)
+    meta = {"members": [m.name for m in members], "issues": [i.__dict__ for i in issues]}
+    sidecar_tmp = directory / f".tmp-{secrets.token_hex(6)}.json"
+    sidecar_tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    os.replace(sidecar_tmp, _sidecar(path))
+    return ParsedRun(path, tuple(members), tuple(issues))

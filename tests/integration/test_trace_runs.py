@@ -1,0 +1,98 @@
+"""Parsed runs (issue 11): a phase's segments read once and kept as the engine's rows are assessed exactly as the
+segments themselves, whatever the runs cover (all, a head and a tail of raw segments, runs merged), with the same
+names and lines in every rejection, conflict and file problem; a run that no longer matches is not used."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from preserie.adapters import trace_runs
+from preserie.adapters.folder_source import FolderPilotSource
+from preserie.adapters.trace_files import FORMATS, discover
+from preserie.adapters.trace_segments import SegmentStore
+from preserie.data import load_reference
+from preserie.domain.inputs import FileIssue, ParsedRun, TraceFile
+from preserie.services.assess import assess_pilot
+
+CASES = Path(__file__).parents[1] / "cases"
+AS_OF = dt.datetime(2025, 3, 3, 23, 59, tzinfo=dt.UTC)
+TRACED = ["nominal", "rejected_records", "duplicates_conflicts_two_formats", "unknown_practitioner_and_out_of_scope",
+          "multi_activity"]
+
+
+class RunsSource(FolderPilotSource):
+    """A folder's declaration and side files, with a segment store's phase read through its runs (or not)."""
+
+    def __init__(self, folder: Path, store: SegmentStore, *, with_runs: bool) -> None:
+        super().__init__(folder)
+        self.store, self.with_runs = store, with_runs
+
+    def trace_files(self) -> tuple[Sequence[TraceFile | ParsedRun], Sequence[FileIssue]]:  # type: ignore[override]
+        segments = self.store.files("p", 1)
+        if not self.with_runs:
+            return segments, ()
+        return trace_runs.reading_list(self.store.folder("p", 1), segments), ()
+
+
+def _segments(case: str, store: SegmentStore, lines_per_segment: int = 5) -> None:
+    """The case's trace files cut into small segments, as a collector would store them (other formats verbatim)."""
+    for trace_file in discover(CASES / case)[0]:
+        suffix = next(s for s in FORMATS if trace_file.name.endswith(s))
+        if suffix != ".jsonl":
+            store.append_file("p", 1, trace_file.path, origin=trace_file.path.name.removesuffix(suffix))
+            continue
+        raw = trace_file.path.read_bytes().splitlines(keepends=True)
+        for start in range(0, len(raw), lines_per_segment):
+            store.append("p", 1, b"".join(raw[start:start + lines_per_segment]))
+
+
+def _assess(case: str, store: SegmentStore, *, with_runs: bool) -> dict[str, object]:
+    return assess_pilot(RunsSource(CASES / case, store, with_runs=with_runs), as_of=AS_OF).result
+
+
+@pytest.mark.parametrize("case", TRACED)
+def test_runs_are_assessed_exactly_as_their_segments(tmp_path: Path, case: str) -> None:
+    store = SegmentStore(tmp_path / "store")
+    _segments(case, store)
+    expected = _assess(case, store, with_runs=False)
+    folder, reference = store.folder("p", 1), load_reference()
+    segments = store.files("p", 1)
+    half = len(segments) // 2
+    assert trace_runs.compact(folder, segments[:half], reference) is not None  # a head
+    assert _assess(case, store, with_runs=True) == expected  # a run, then raw segments
+    assert trace_runs.compact(folder, segments, reference) is not None  # the rest
+    assert [len(r.members) for r in trace_runs.runs(folder, segments)] == [half, len(segments) - half]
+    assert _assess(case, store, with_runs=True) == expected
+    trace_runs.merge(folder, segments, reference, at_most=1)
+    assert [len(r.members) for r in trace_runs.runs(folder, segments)] == [len(segments)]
+    assert _assess(case, store, with_runs=True) == expected
+    assert trace_runs.compact(folder, segments, reference) is None  # nothing left to read
+
+
+def test_a_run_that_no_longer_matches_the_segments_is_not_used(tmp_path: Path) -> None:
+    store = SegmentStore(tmp_path / "store")
+    _segments("rejected_records", store)
+    folder, segments = store.folder("p", 1), store.files("p", 1)
+    trace_runs.compact(folder, segments, load_reference())
+    assert trace_runs.runs(folder, segments[1:]) == []  # a member gone: the run is not a stretch of these
+    (next((folder / trace_runs.RUNS).glob("*.json"))).write_text("{", encoding="utf-8")
+    assert trace_runs.runs(folder, segments) == []  # a damaged sidecar: the segments are read instead
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(1, 40), min_size=1, max_size=4), size=st.integers(1, 9))
+def test_any_runs_over_any_segments_give_the_same_bilan(tmp_path_factory: pytest.TempPathFactory, cuts: list[int],
+                                                        size: int) -> None:
+    store = SegmentStore(tmp_path_factory.mktemp("store"))
+    _segments("duplicates_conflicts_two_formats", store, lines_per_segment=size)
+    expected = _assess("duplicates_conflicts_two_formats", store, with_runs=False)
+    folder, segments = store.folder("p", 1), store.files("p", 1)
+    for cut in sorted(cuts):
+        trace_runs.compact(folder, segments[:min(cut, len(segments))], load_reference())
+    assert _assess("duplicates_conflicts_two_formats", store, with_runs=True) == expected
