@@ -133,6 +133,7 @@ def test_410_stops_the_client_for_good_and_the_spool_keeps_nothing_more(tmp_path
     assert len(state.keys_seen) == 1 and not state.stored
     assert sender.closed and again.closed and not list((tmp_path / "spool").glob("*.ndjson.gz"))
     assert sender.tally.dropped == 3 and again.tally.dropped == 1
+    assert sender.tally.problems == ["traces désactivées par le collecteur : scripté"]
 
 
 def test_a_key_reused_with_another_body_is_set_aside_and_reported(tmp_path: Path) -> None:

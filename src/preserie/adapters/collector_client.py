@@ -38,8 +38,9 @@ class CollectorRefused(Exception):
 @dataclass
 class Tally:
     """What became of the batches: acknowledged (201), replayed (200: stored earlier, its answer lost), their
-    records accepted, duplicated and rejected (with the collector's reasons), the batches left spooled, split,
-    set aside, dropped (410), and the attempts that failed (no answer, 5xx, 429)."""
+    records accepted, duplicated and rejected (with the collector's reasons), the flushes that gave up on a batch
+    (it stayed spooled), the batches split, set aside, dropped (410), and the attempts that failed (no answer,
+    5xx, 429)."""
 
     acknowledged: int = 0
     replayed: int = 0
@@ -161,6 +162,7 @@ class CollectorClient:
             return backoff if asked is None else asked
         if status == 410:
             self.tally.dropped += self.spool.close_for_good()
+            self.tally.problems.append(f"traces désactivées par le collecteur : {_message(response)}")
             return "closed"
         if status == 413:
             halves = self.spool.split(batch)
