@@ -211,3 +211,30 @@ def test_a_batch_half_written_by_a_crash_is_never_sent(tmp_path: Path) -> None:
     assert [b.stem for b in again.batches()] == ["000000000001"]
     assert not list((tmp_path / "spool").glob("*.tmp")) and again.add(records(3, 1)) is not None
     assert [b.stem for b in again.batches()] == ["000000000001", "000000000002"]
+
+
+def test_the_simulators_last_flush_spends_one_patience_budget_for_all_workstations(tmp_path: Path) -> None:
+    from preserie.simulate.collector import CollectorOptions, Reporters
+    from preserie.simulate.writers import Workstation
+
+    fleet = [Workstation(f"1000000000{k}", f"1000000000{k}-P1", "liberal", "5.2.0", ("a", "b", "c", "d", "e"))
+             for k in range(4)]
+    state = FakeState(script=["503:1"] * 100)  # the collector stays unavailable
+    with serving(state) as url:
+        reporters = Reporters(CollectorOptions(url, "PILOT1", VENDOR_TOKEN, batch_records=10, patience=1.5),
+                              fleet, tmp_path / "spool")
+        sink = reporters.tee(_Nowhere())
+        for n in range(25):
+            sink.call(f"e-{n}", "2025-01-13T09:00:00+01:00", n % 4, "search", None, "ok", 200, None, 12)
+        began = time.monotonic()
+        reported = reporters.finish()
+    assert time.monotonic() - began < 3.5  # one budget (1.5 s) and a last wait, not four
+    assert reported["left_in_spool"] == 4 and reported["acknowledged"] == 0 and not state.stored
+    assert len(list((tmp_path / "spool").rglob("*.ndjson.gz"))) == 4
+
+
+class _Nowhere:
+    """A file sink that writes nothing."""
+
+    def __getattr__(self, name: str) -> object:
+        return lambda *args: None

@@ -6,12 +6,15 @@ then every record written to OUT/traces is also put, as a JSON Lines record, in 
 a full batch is spooled on disk (OUT/spool/<workstation>/ by default) and sent at once by that workstation's
 `CollectorClient` (adapters/collector_client.py). The re-sent batches of the story (batches.py) go to the
 collector again under new keys, as a workstation that lost an acknowledgement would: the collector counts them
-duplicated. At the end, each workstation's last partial batch is spooled and every spool flushed once more.
+duplicated. At the end, each workstation's last partial batch is spooled and every spool flushed once more,
+within one patience budget for all (a collector down at the end costs one budget, not one per workstation);
+what is left stays in the spool, and the summary says so.
 """
 
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +82,11 @@ class Reporters:
                 self.pending[w] = []
                 if batch:
                     self.clients[w].spool.add(batch)
-            left = sum(client.flush(force=True) for client in self.clients)
+            left = 0
+            deadline = time.monotonic() + self.options.patience  # one budget for the last flush of all
+            for client in self.clients:
+                client.patience = max(0.0, deadline - time.monotonic())
+                left += client.flush(force=True)
         finally:
             self.http.close()
         totals: dict[str, Any] = {"url": self.options.url, "pilot": self.options.pilot, "workstations":
