@@ -74,7 +74,7 @@ class Spool:
         for leftover in directory.glob("*.tmp"):  # a batch whose writing a crash interrupted: never sent
             leftover.unlink()
         stems = [b.stem for b in self.batches()]
-        self._next = 1 + max((int(s[:12]) for s in stems), default=0)
+        self._next = 1 + max((int(s[:12]) for s in stems if s[:12].isdigit()), default=0)
 
     @property
     def closed(self) -> bool:
