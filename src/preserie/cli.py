@@ -375,18 +375,39 @@ def simulate(
                                        "exporté (sinon pas de registrations.csv).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Avec --teleservice : délai d'un appel, "
                                            "en secondes, au-delà duquel il est sans réponse.")] = 5.0,
+    collector: Annotated[str | None, typer.Option(
+        "--collector", metavar="URL", help="Avec --teleservice : le registre (http://hôte:8800) où chaque poste, "
+                                           "inscrit par l'éditeur (jeton dans $PRESERIE_TOKEN), envoie ses traces par "
+                                           "lots au fil de l'eau, en plus de OUT/traces.")] = None,
+    pilot: Annotated[str | None, typer.Option("--pilot", metavar="ID", help="Avec --collector : l'identifiant de "
+                                              "la présérie dans le registre.")] = None,
+    spool: Annotated[Path | None, typer.Option("--spool", help="Avec --collector : le dossier où les lots "
+                                               "attendent leur acquittement (défaut : OUT/spool).")] = None,
+    batch_records: Annotated[int, typer.Option("--batch-records", min=1, max=100_000, help="Avec --collector : "
+                                               "traces par lot.")] = 1_000,
+    patience: Annotated[float, typer.Option("--patience", min=0, help="Avec --collector : secondes qu'un lot "
+                                            "attend le collecteur (nouvelles tentatives, Retry-After) avant de "
+                                            "rester dans le spool.")] = 30.0,
 ) -> None:
     """Simuler une présérie réaliste dans OUT ; code de sortie 2 si OUT n'est pas vide.
 
     OUT reçoit pilot.yaml, traces/, registrations.csv, anomalies.csv et survey.csv, dont le bilan donne la décision
     promise par le scénario. Avec --teleservice, les postes appellent réellement le téléservice et les traces
-    disent ce qu'il a répondu."""
+    disent ce qu'il a répondu ; avec --collector, chaque poste envoie aussi ses traces au registre."""
+    import os
+
+    from preserie.adapters.collector_client import CollectorRefused
+    from preserie.adapters.registry_client import TOKEN_VARIABLE
     from preserie.simulate import write_pilot
-    from preserie.simulate.console import describe, option_problems, writing_progress
+    from preserie.simulate.console import collector_options, describe, option_problems, writing_progress
     from preserie.simulate.folder import weekly_files
 
     problems = option_problems(out, audience=audience, scenario=scenario, fmt=fmt, records=records,
                                practitioners=practitioners, weeks=weeks)
+    reporting, more = collector_options(collector, pilot, teleservice=teleservice, spool=spool,
+                                        token=os.environ.get(TOKEN_VARIABLE), batch_records=batch_records,
+                                        patience=patience)
+    problems += more
     for problem in problems:
         typer.echo(f"erreur : {problem}", err=True)
     live = _live_options(teleservice, teleservice_database, timeout)
@@ -397,9 +418,12 @@ def simulate(
         with writing_progress(records) as progress:
             summary = write_pilot(out, seed=seed, practitioners=practitioners, records=records, weeks=weeks,
                                   files=files, formats=formats, scenario=scenario, audience=audience,
-                                  progress=progress, live=live)
+                                  progress=progress, live=live, collector=reporting)
     except OSError as error:
         typer.echo(f"erreur : écriture impossible dans {out} : {error}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from error
+    except CollectorRefused as error:
+        typer.echo(f"erreur : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error
     typer.echo(describe(summary, _program()))
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from preserie.simulate.cast import AUDIENCES
+from preserie.simulate.collector import CollectorOptions
 from preserie.simulate.scenarios import SCENARIOS
 from preserie.simulate.writers import EXTENSIONS
 
@@ -43,6 +44,28 @@ def option_problems(out: Path, *, audience: str, scenario: str, fmt: str, record
     elif out.is_dir() and any(out.iterdir()):
         problems.append(f"{out} n'est pas vide : choisir un dossier vide ou inexistant (rien n'a été écrit)")
     return problems
+
+
+def collector_options(url: str | None, pilot: str | None, *, teleservice: str | None, token: str | None,
+                      spool: Path | None, batch_records: int, patience: float) -> tuple[CollectorOptions | None,
+                                                                                      list[str]]:
+    """The options of `--collector`, or the French problems that keep it from starting."""
+    if url is None:
+        extra = [name for name, value in (("--pilot", pilot), ("--spool", spool)) if value is not None]
+        return None, [f"{name} ne va qu'avec --collector" for name in extra]
+    problems = []
+    if not url.startswith(("http://", "https://")):
+        problems.append(f"--collector {url} : URL http:// ou https:// attendue")
+    if teleservice is None:
+        problems.append("--collector ne va qu'avec --teleservice : seuls les postes qui appellent un téléservice "
+                        "ont des traces à envoyer au fil de l'eau")
+    if not pilot:
+        problems.append("--collector : --pilot ID attendu (l'identifiant de la présérie dans le registre)")
+    if not token:
+        problems.append("--collector : jeton de l'éditeur attendu dans PRESERIE_TOKEN (pour inscrire les postes)")
+    if problems or pilot is None or token is None:
+        return None, problems
+    return CollectorOptions(url, pilot, token, spool=spool, batch_records=batch_records, patience=patience), []
 
 
 @contextmanager
@@ -95,5 +118,23 @@ def describe(summary: dict[str, Any], program: str = "preserie") -> str:
         "trace(s) d'une autre situation d'exercice",
         f"Bilan : {program} assess {summary['folder']}",
     ]
+    if summary.get("collector"):
+        lines.insert(-1, describe_collector(summary["collector"]))
     warning = count_warning(summary["audience"], len(summary["practitioners"]))
     return "\n".join([*lines, warning] if warning else lines)
+
+
+def describe_collector(reported: dict[str, Any]) -> str:
+    """What became of the batches the workstations posted to the collector, in French."""
+    if reported["closed"]:
+        state = "traces désactivées par le collecteur (HTTP 410) : les postes ont cessé de les envoyer"
+    elif reported["left_in_spool"]:
+        state = f"{_number(reported['left_in_spool'])} lot(s) restent dans le spool, à renvoyer"
+    else:
+        state = "tous les lots sont acquittés"
+    lines = [f"  collecteur {reported['url']} (présérie {reported['pilot']}) : {reported['workstations']} poste(s) "
+             f"inscrit(s), {_number(reported['acknowledged'] + reported['replayed'])} lot(s) acquitté(s) "
+             f"({_number(reported['accepted'])} traces acceptées, {_number(reported['duplicated'])} déjà reçues, "
+             f"{_number(reported['rejected'])} rejetées) ; {state}"]
+    lines += [f"  attention : {problem}" for problem in reported["problems"]]
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ from typing import Any
 from preserie.simulate import side_files
 from preserie.simulate.batches import FilePlan, plan_resends
 from preserie.simulate.cast import Cast, make_cast
+from preserie.simulate.collector import CollectorOptions, Reporters
 from preserie.simulate.generator import Stream
 from preserie.simulate.live import LiveOptions, LiveStream, LiveTeleservice, NoRegistrations, export_registrations
 from preserie.simulate.population import activity, adoption, category_tables, make_fleet
@@ -82,10 +83,13 @@ def _rng(seed: int, part: str) -> random.Random:
     return random.Random(f"preserie-simulate/{seed}/{part}")
 
 
-def _write_traces(out: Path, plan: list[FilePlan], stream: Stream) -> dict[str, int]:
+def _write_traces(out: Path, plan: list[FilePlan], stream: Stream,
+                  reporters: Reporters | None = None) -> dict[str, int]:
     written = {}
     for name, fmt, lo, hi in plan:
         sink = open_sink(out / name, fmt, stream.fleet.workstations)
+        if reporters is not None:
+            sink = reporters.tee(sink)
         written[name] = stream.fill(sink, name, lo, hi, header_lines=1 if fmt == "csv" else 0)
         sink.close()
     return written
@@ -110,18 +114,21 @@ def write_pilot(out: Path, *, seed: int = 1, practitioners: int = 8, records: in
                 start: dt.date = dt.date(2025, 1, 13), files: int | None = None,
                 formats: tuple[str, ...] = ("jsonl",), dirty: bool = False, scenario: str | Scenario = "nominal",
                 audience: str = "liberal", progress: Callable[[int], None] | None = None,
-                live: LiveOptions | None = None) -> dict[str, Any]:
+                live: LiveOptions | None = None, collector: CollectorOptions | None = None) -> dict[str, Any]:
     """Write a pilot folder in `out` (pilot.yaml last, so that its presence means a complete folder).
 
     `records` counts the trace records, re-sent duplicates included (the dirty ones of `dirty` come on
     top); `progress`, when given, is called with the number of records written since its last call.
     With `live`, the workstations call that service for real (live.py) and registrations.csv comes from its
-    journal; the files then depend on the service's answers, not on the seed alone.
+    journal; the files then depend on the service's answers, not on the seed alone. With `collector` (live only),
+    the workstations are enrolled there and post their traces to it as they go (collector.py).
     """
     if records < 1 or practitioners < 1 or weeks < 1:
         raise ValueError("records, practitioners and weeks must be at least 1")
     if live is not None and dirty:
         raise ValueError("dirty records are written offline only: they are no answers of a service")
+    if collector is not None and live is None:
+        raise ValueError("the workstations report to a collector in live mode only (live=...)")
     chosen = get_scenario(scenario) if isinstance(scenario, str) else scenario
     began = time.perf_counter()
     plan = file_plan(records, files, formats)
@@ -137,11 +144,19 @@ def write_pilot(out: Path, *, seed: int = 1, practitioners: int = 8, records: in
     events = plan_resends(_rng(seed, "batches"), plan, records, weeks, opening)
     stream.schedule(events + (_dirty_events(plan, opening) if dirty else []))
     stream.progress = progress
+    reporters = None
     try:
-        written = _write_traces(out, plan, stream)
+        if collector is not None:
+            reporters = Reporters(collector, stream.fleet.workstations, collector.spool or out / "spool")
+        written = _write_traces(out, plan, stream, reporters)
+    except BaseException:
+        if reporters is not None:
+            reporters.http.close()
+        raise
     finally:
         if isinstance(stream, LiveStream):
             stream.live.close()
+    reported = reporters.finish() if reporters is not None else None
     exported = None
     if live is not None and live.database is not None:
         exported = export_registrations(live.database, out / "registrations.csv", since,
@@ -156,6 +171,6 @@ def write_pilot(out: Path, *, seed: int = 1, practitioners: int = 8, records: in
             "workstations": opening, "fragile_workstation": fragile.name, **totals,
             "used": records - totals["duplicates"] - totals["other_situation"],
             "orphans": ORPHANS if live is None else 0, "teleservice": live.url if live else None,
-            "registrations_exported": exported,
+            "registrations_exported": exported, "collector": reported,
             "outages": len(outages), "dirty": stream.dirty_lines, "seconds": round(seconds, 3),
             "records_per_second": round(records / seconds) if seconds else None}
