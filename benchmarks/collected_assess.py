@@ -1,0 +1,160 @@
+"""A collected pilot's bilan, from its parsed runs and kept, against the same pilot's JSON Lines folder.
+
+    python benchmarks/collected_assess.py --records 10000000 [--repeat 3] [--segment 1000] [--workdir DIR]
+
+Issue 11's two goals: « a pilot of 10 M collected records is assessed in at most a quarter of the time the same
+pilot takes from its JSON Lines folder, with the same JSON », and « the service's cached assessment answers in
+under 100 ms ». The pilot is assess_scale.py's (DIR/<N>); its trace lines are cut into segments of --segment
+records, as the collector stores its batches, in a registry (DIR/<N>.collected); a first request makes the
+parsed runs (the one time the JSON is read), then, in turns:
+  (a) `preserie assess DIR/<N> --json`, a fresh process (wall seconds);
+  (b) `GET …/assessment` on a service that computes every bilan again (PRESERIE_ASSESSMENT_CACHE=0), from the runs;
+  (c) `GET …/assessment` on a service that keeps its last bilan (the default).
+Prints the ratios, checks that the JSON of (b) and (c) is (a)'s, writes benchmarks/results/collected_assess-<N>.json
+and exits 1 when the JSON differs or a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from assess_scale import RESULTS, ensure_pilot, measure
+from service_assess import _free_port, _preserie, cnam_token, get_assessment, peak_mib
+
+HERE = Path(__file__).resolve().parent
+GOALS = {"runs_over_folder_seconds_max": 0.25, "kept_seconds_max": 0.1}
+
+
+def ensure_collected(workdir: Path, records: int, folder: Path, segment: int) -> tuple[Path, str, float | None]:
+    """A registry holding the pilot, its traces cut into segments as the collector stores batches."""
+    data, id_file = workdir / f"{records}.collected", workdir / f"{records}.collected.id"
+    if id_file.is_file() and data.is_dir():
+        return data, id_file.read_text().strip(), None
+    shutil.rmtree(data, ignore_errors=True)
+    bare = workdir / f"{records}.bare"
+    shutil.rmtree(bare, ignore_errors=True)
+    shutil.copytree(folder, bare, ignore=shutil.ignore_patterns("traces"))
+    (bare / "traces").mkdir()
+    done = subprocess.run([_preserie(), "pilots", "import", str(bare), "--data", str(data)], capture_output=True,
+                          text=True, check=True)
+    key = done.stdout.strip()
+    from preserie.adapters.trace_segments import SegmentStore
+
+    store, began = SegmentStore(data / "traces"), time.perf_counter()
+    for path in sorted((folder / "traces").iterdir()):
+        with path.open("rb") as lines:
+            chunk: list[bytes] = []
+            for line in lines:
+                chunk.append(line)
+                if len(chunk) == segment:
+                    store.append(key, 1, b"".join(chunk))
+                    chunk = []
+            if chunk:
+                store.append(key, 1, b"".join(chunk))
+    shutil.rmtree(bare)
+    id_file.write_text(key + "\n")
+    return data, key, round(time.perf_counter() - began, 3)
+
+
+def start(data: Path, log: Path, *, keep: bool) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "preserie", "serve", "--data", str(data), "--host",
+                                    "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PRESERIE_ASSESSMENT_CACHE": "1" if keep else "0"})
+    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    sys.exit(f"!! preserie serve did not answer:\n{log.read_text()[-2000:]}")
+
+
+def bench(args: argparse.Namespace) -> dict[str, Any]:
+    workdir: Path = args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    summary = ensure_pilot(workdir, args.records, args.seed)
+    folder = workdir / str(args.records)
+    data, pilot, cut_seconds = ensure_collected(workdir, args.records, folder, args.segment)
+    segments = sum(1 for _ in (data / "traces").glob(f"pilot={pilot}/phase=1/*.jsonl"))
+    print(f"== {args.records:,} records, {segments:,} segments of {args.segment:,} in {data}", flush=True)
+    token = cnam_token(data)
+    out = {name: workdir / f"{args.records}.{name}.json" for name in ("folder", "runs", "kept")}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in out}
+    recompute, recompute_url = start(data, workdir / f"{args.records}.runs.log", keep=False)
+    keeping, keeping_url = start(data, workdir / f"{args.records}.kept.log", keep=True)
+    try:
+        with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=3600) as client:
+            first = get_assessment(client, recompute_url, pilot, out["runs"])  # makes the parsed runs
+            print(f"   first request (reads the JSON once, makes the runs): {first['seconds']} s", flush=True)
+            get_assessment(client, keeping_url, pilot, out["kept"])  # its first bilan, kept from then on
+            for turn in range(args.repeat):
+                runs["folder"].append(measure([_preserie(), "assess", str(folder), "--json"], out["folder"]))
+                runs["runs"].append(get_assessment(client, recompute_url, pilot, out["runs"]))
+                runs["kept"].append(get_assessment(client, keeping_url, pilot, out["kept"]))
+                print(f"   {turn + 1}/{args.repeat} " + ", ".join(f"{name}: {r[-1]['seconds']} s"
+                                                                  for name, r in runs.items()), flush=True)
+        service_mib = peak_mib(recompute.pid)
+    finally:
+        for process in (recompute, keeping):
+            process.terminate()
+            process.wait(30)
+    expected = json.loads(out["folder"].read_text())
+    mismatches = [name for name in ("runs", "kept") if json.loads(out[name].read_text()) != expected]
+    timings = {name: {"seconds": round(statistics.median(r["seconds"] for r in done), 4), "runs": done}
+               for name, done in runs.items()}
+    folder_s = timings["folder"]["seconds"]
+    return {"records": args.records, "segment": args.segment, "segments": segments, "pilot": pilot,
+            "cut_seconds": cut_seconds, "first_request": first, "summary": summary, "timings": timings,
+            "service_peak_mib": service_mib,
+            "ratios": {"runs_over_folder_seconds": round(timings["runs"]["seconds"] / folder_s, 3),
+                       "kept_over_runs_seconds": round(timings["kept"]["seconds"] / timings["runs"]["seconds"], 4)},
+            "mismatches": mismatches}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--segment", type=int, default=1000)
+    parser.add_argument("--workdir", type=Path, default=HERE / "data")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    result = bench(parser.parse_args())
+    t, r = result["timings"], result["ratios"]
+    print(f"\nfolder {t['folder']['seconds']} s | from runs {t['runs']['seconds']} s "
+          f"({r['runs_over_folder_seconds']}x) | kept {t['kept']['seconds']} s ({r['kept_over_runs_seconds']}x "
+          f"the recomputation) | service peak {result['service_peak_mib']} MiB")
+    print("JSON: " + ("the runs' = the kept = the folder's" if not result["mismatches"]
+                      else "MISMATCH: " + ", ".join(result["mismatches"])))
+    failures = []
+    if r["runs_over_folder_seconds"] > GOALS["runs_over_folder_seconds_max"]:
+        failures.append(f"runs/folder {r['runs_over_folder_seconds']} > {GOALS['runs_over_folder_seconds_max']}")
+    if t["kept"]["seconds"] > GOALS["kept_seconds_max"]:
+        failures.append(f"kept {t['kept']['seconds']} s > {GOALS['kept_seconds_max']} s")
+    result["goal_failures"] = failures
+    print("GOALS: " + ("met" if not failures else "NOT met: " + "; ".join(failures)))
+    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                         "platform": platform.platform(), "when": dt.datetime.now(dt.UTC).isoformat()}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"collected_assess-{result['records']}.json").write_text(json.dumps(result, indent=1) + "\n")
+    return 1 if result["mismatches"] or failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
