@@ -2,15 +2,13 @@
 CPAMs whose departments each hold practitioners of one of vendor A's pilots, and tokens that no longer work.
 
 Everything is built through the API (as a vendor, the Cnam… would), from simulated pilot folders; the database is
-SQLite in the data directory, or PostgreSQL in a schema of its own (`pg_schema`)."""
+SQLite, or PostgreSQL in a schema of its own (`registry_databases.database`)."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import json
-import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,51 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from fastapi.testclient import TestClient
 from httpx import Response
+from registry_databases import database
 
 from preserie.api.app import create_app
 from preserie.bootstrap import build_registry
 from preserie.config import ServiceSettings
 from preserie.services.accounts import create_account, revoke
 
-PG_ENV = "PRESERIE_TEST_DATABASE_URL"
 API = "/api/v1"
 VENDOR_A, VENDOR_B = "Simulé SAS", "Autre Éditeur SA"
 ZONE_B = "69"  # vendor B's doctors: a department no CPAM account of the world speaks for
 BACKENDS = ["sqlite", "postgresql"]
 NONEXISTENT = "0123456789abcdef"  # plausible (16 hex digits) and never issued: secrets.token_hex(8) is random
-
-
-def backend_url(kind: str) -> str | None:
-    """None for SQLite (in the data directory); PostgreSQL's URL, or a skip (a failure under CI) without one."""
-    if kind == "sqlite":
-        return None
-    url = os.environ.get(PG_ENV)
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail(f"{PG_ENV} absent sous CI : les tests PostgreSQL du registre ne doivent pas être sautés")
-        pytest.skip(f"{PG_ENV} absent : variante PostgreSQL sautée")
-    return url
-
-
-@contextlib.contextmanager
-def pg_schema(url: str) -> Iterator[str]:
-    """A schema of its own in the shared test database, dropped afterwards: the URL that works in it."""
-    from sqlalchemy import create_engine, text
-
-    name = f"reg_{secrets.token_hex(6)}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {name}"))
-    try:
-        yield url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{name}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
-        admin.dispose()
 
 
 def simulate(out: Path, seed: int, scenario: str = "nominal") -> Path:
@@ -241,8 +209,6 @@ def built_world(data: Path, database: str | None, folders: dict[str, Path]) -> I
 
 @contextlib.contextmanager
 def world_on(kind: str, tmp: Path, folders: dict[str, Path]) -> Iterator[World]:
-    """A world on SQLite or PostgreSQL (its own schema, dropped afterwards)."""
-    url = backend_url(kind)
-    with contextlib.ExitStack() as stack:
-        database = None if url is None else stack.enter_context(pg_schema(url))
-        yield stack.enter_context(built_world(tmp / "data", database, folders))
+    """A world on SQLite or PostgreSQL (its own schema, dropped afterwards: `registry_databases`)."""
+    with database(kind, tmp) as url, built_world(tmp / "data", url, folders) as world:
+        yield world
