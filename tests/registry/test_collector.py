@@ -168,7 +168,7 @@ def test_a_gzip_bomb_answers_413(world: World, pilot: tuple[str, dict[str, str]]
 
 def test_a_token_of_another_pilot_finds_no_pilot_and_a_revoked_one_is_refused(
         world: World, folder: Path, pilot: tuple[str, dict[str, str]]) -> None:
-    key, tokens = pilot
+    key, _ = pilot
     second, others = running_pilot(world, folder)
     token = next(iter(others.values()))
     assert post(world, key, token, b"{}\n").json()["code"] == "PILOT_NOT_FOUND"
