@@ -4,6 +4,7 @@ its physical line, its step 1 reason, its practitioner and the digests the colle
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,13 +36,26 @@ class CheckedBatch:
         return next((issue for issue in self.issues if issue.level == ERROR), None)
 
 
+_local = threading.local()  # one store per thread, cleared between batches
+
+
+def _store(reference: Reference) -> DuckdbTraceStore:
+    store: DuckdbTraceStore | None = getattr(_local, "store", None)
+    if store is None or store.reference is not reference:
+        store = _local.store = DuckdbTraceStore(reference, memory_limit=BATCH_MEMORY)
+    return store
+
+
 def check_batch(path: Path, reference: Reference) -> CheckedBatch:
     """Read the JSON Lines file at `path` as the engine reads a pilot folder's trace file."""
     trace_file = TraceFile(path, "traces/batch.jsonl", "jsonl", False)
-    with DuckdbTraceStore(reference, memory_limit=BATCH_MEMORY) as store:
+    store = _store(reference)
+    try:
         store.load_traces([trace_file], lambda _: None)
         rows = store.con.execute(sql.BATCH_RECORDS).fetchall()
         issues = list(store.file_issues)
+    finally:
+        store.clear()
     unknown = {ordinal for ordinal, line, *_ in rows if line is None}
     lines = physical_lines(trace_file, unknown) if unknown else {}
     return CheckedBatch([CheckedRecord(line if line is not None else lines[ordinal], reason, practitioner, event,

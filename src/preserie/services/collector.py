@@ -8,6 +8,7 @@ its number), and recorded with its answer in one transaction; only then is it ac
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -29,6 +30,7 @@ from preserie.adapters.db.collector_repository import SqlCollector
 from preserie.domain.access import Caller, Role, sees_practitioner
 from preserie.domain.accounting import describe_rejection
 from preserie.domain.lifecycle import Status
+from preserie.domain.reference import Reference
 from preserie.domain.registry import PilotRecord
 from preserie.services.accounts import digest
 from preserie.services.errors import RegistryError
@@ -187,14 +189,19 @@ def _open(pilot: PilotRecord) -> None:
         raise RegistryError("TRANSITION_REFUSED", "envoyer des traces : la présérie n'est pas en cours")
 
 
-def _checked(registry: Registry, body: bytes, scratch: Path) -> CheckedBatch:
+@functools.cache
+def _reference() -> Reference:
     from preserie.data import load_reference
 
+    return load_reference()
+
+
+def _checked(registry: Registry, body: bytes, scratch: Path) -> CheckedBatch:
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=scratch, suffix=".jsonl") as handle:
         handle.write(body)
         handle.flush()
-        checked = check_batch(Path(handle.name), load_reference())
+        checked = check_batch(Path(handle.name), _reference())
     problem = checked.unreadable
     if problem is not None:
         raise RegistryError("MALFORMED_REQUEST", f"lot : {problem.message}")
