@@ -29,6 +29,9 @@ class ServiceSettings:
     data: Path = DEFAULT_DATA
     database: str | None = None  # a SQLAlchemy URL; None: SQLite in the data directory
     keep_bilans: bool = True  # keep each pilot's last bilan until its facts change (services/bilan_cache.py)
+    # the collector's pace per workstation (a token bucket): batches a second, and at once
+    collector_rate: float = 200.0
+    collector_burst: float = 400.0
 
     @property
     def database_url(self) -> str:
@@ -47,6 +50,16 @@ class ServiceSettings:
     @property
     def registrations(self) -> Path:
         return self.data / "registrations"
+
+    @property
+    def collector_scratch(self) -> Path:
+        """Where a batch is read before it is stored (never read by the assessment)."""
+        return self.data / "collector-scratch"
+
+    @property
+    def collector_aside(self) -> Path:
+        """Where start-up moves the segments of batches never acknowledged (decision 0004)."""
+        return self.data / "collector-unacknowledged"
 
     @classmethod
     def from_env(cls, *, data: Path | None = None, database: str | None = None,

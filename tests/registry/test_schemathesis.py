@@ -32,6 +32,14 @@ EXPENSIVE = {"report.pdf", "report.html", "export.xlsx", "exports/{table}.csv", 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 
 
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(_ctx: Any, value: Any) -> bytes:
+    """The collector's batches: a generated binary body as it is, anything else as one JSON line."""
+    import json
+
+    return value if isinstance(value, bytes) else json.dumps(value, default=str).encode() + b"\n"
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def fuzzed_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                  simulated: dict[str, Path]) -> Iterator[World]:

@@ -50,6 +50,12 @@ class DuckdbTraceStore:
         self._loader = DuckdbTraceLoader(self.con, reference)
         self._repeats_found = False
 
+    def clear(self) -> None:
+        """Forget every record and file read, to read others on the same connection (the collector reads one
+        batch after another: opening a store costs more than checking a batch of 1,000 records)."""
+        self.con.execute("DELETE FROM records")
+        self._loader = DuckdbTraceLoader(self.con, self.reference)
+
     def close(self) -> None:
         self.con.close()
         self._tmp.cleanup()

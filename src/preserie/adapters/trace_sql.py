@@ -327,3 +327,11 @@ FROM repeats p JOIN records r ON r.rowid = p.rid
 JOIN first f ON f.event_id = p.event_id
 WHERE p.step = '{Step.CONFLICTS}' ORDER BY p.rid
 """
+
+# A collector's batch (one file, adapters/collector_batch.py): each record's step 1 reason and practitioner, and
+# digests of its event_id and of its other fields as normalised (what step 2 compares: CREATE_REPEATS).
+BATCH_RECORDS = f"""
+SELECT rowid - (SELECT min(rowid) FROM records) + 1 AS ordinal, line, reason, practitioner, md5(event_id),
+       md5(to_json(struct_pack({", ".join(TEXT_FIELDS[1:])})))
+FROM records ORDER BY rowid
+"""

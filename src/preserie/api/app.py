@@ -4,6 +4,7 @@ routes, the error catalogue and the audit log. `preserie serve` runs it with uvi
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -85,7 +86,10 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
 
             app.state.registry = await run_in_threadpool(build_registry, settings)
         app.state.secret = await run_in_threadpool(settings.secret)
+        serving = await run_in_threadpool(_serving_lock, settings, app.state.registry) if registry is None else None
         yield
+        if serving is not None:
+            os.close(serving)
         if registry is None:
             app.state.registry.repo.engine.dispose()
 
@@ -93,10 +97,14 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
                   lifespan=lifespan, redirect_slashes=False)
     if registry is not None:
         app.state.registry = registry
-    from preserie.api import bilan, follow_up, pilots, registry_routes
+    from preserie.api import bilan, collector, follow_up, pilots, registry_routes
+    from preserie.services.collector import Pace
+
+    app.state.settings = settings
+    app.state.pace = Pace(settings.collector_rate, settings.collector_burst)
     from preserie.api.schemas import COMMON_ERRORS, error_responses
 
-    for module in (registry_routes, pilots, follow_up, bilan):
+    for module in (registry_routes, pilots, follow_up, collector, bilan):
         app.include_router(module.router, responses=error_responses(*COMMON_ERRORS))
     app.add_exception_handler(RegistryError, _on_registry_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
@@ -118,6 +126,25 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
         return response
 
     return app
+
+
+def _serving_lock(settings: ServiceSettings, registry: Registry) -> int | None:
+    """The data directory's serving lock, held while this process serves; with it, the collector's repair
+    (decision 0004: a batch's segment without its row was never acknowledged). Without it (another process
+    serves this data directory, and may be writing a batch), no repair."""
+    import fcntl
+
+    from preserie.services.collector import repair
+
+    descriptor = os.open(settings.data / "serving.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        log.warning("un autre processus sert %s : réparation du collecteur non faite", settings.data)
+        return None
+    repair(registry, settings.collector_aside)
+    return descriptor
 
 
 def serve(settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 8800) -> None:

@@ -78,6 +78,8 @@ def issue_token(repo: SqlRegistry, secret: bytes, account_id: int, *, days: int 
 
 def authenticate(repo: SqlRegistry, secret: bytes, token: str, *, now: dt.datetime | None = None) -> Caller:
     """The caller a token stands for, or a 401 RegistryError saying why not."""
+    if token.startswith("prw_"):  # a workstation's: it only posts traces (services/collector.py)
+        raise RegistryError("PERSON_TOKEN_REQUIRED")
     if not _TOKEN.fullmatch(token):
         raise RegistryError("AUTH_TOKEN_INVALID")
     found = repo.token(digest(secret, token))

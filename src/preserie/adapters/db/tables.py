@@ -129,6 +129,28 @@ history = Table(
     Column("account_id", Integer), _required("event", String(32)), Column("from_status", String(24)),
     Column("to_status", String(24)), Column("detail", Text))
 
+# ── the collector (v0002): workstation tokens, batches received exactly once, the events already stored ──────
+workstation_tokens = Table(
+    "workstation_tokens", metadata,
+    Column("workstation_id", ForeignKey("workstations.id", ondelete="CASCADE"), primary_key=True),
+    _required("digest", String(64), unique=True),  # HMAC-SHA256 of the workstation's token (prw_…)
+    _required("created_at", _MOMENT), Column("last_batch_at", _MOMENT), Column("revoked_at", _MOMENT),
+    Column("revoked_by", Integer))
+
+collector_batches = Table(
+    "collector_batches", metadata, Column("id", Integer, primary_key=True), _pilot(),
+    _required("workstation_id", ForeignKey("workstations.id", ondelete="CASCADE")),
+    _required("idempotency_key", String(128)), _required("body_sha256", String(64)),
+    _required("uuid", String(32), unique=True),  # in the segment's name: `collector.<uuid>` (decision 0004)
+    _required("segment", String(200)), _required("phase", Integer), _required("received_at", _MOMENT),
+    _required("answer", JSON),  # the 201's body, given again to a retry of the same batch
+    UniqueConstraint("workstation_id", "idempotency_key"))
+
+collector_events = Table(
+    "collector_events", metadata, Column("pilot_id", ForeignKey("pilots.id", ondelete="CASCADE"), primary_key=True),
+    # md5 of the event_id, and of the record's other fields as the engine normalised them (any length fits)
+    Column("event", String(32), primary_key=True), Column("content", String(32), primary_key=True))
+# ── the registry extract's uploads (v0003) ──
 registration_uploads = Table(
     "registration_uploads", metadata, Column("id", Integer, primary_key=True), _pilot(),
     _required("phase", Integer), _required("number", Integer), _required("uploaded_at", _MOMENT),

@@ -1,0 +1,104 @@
+"""Routes of the collector: workstations enrolled with their token, and the batches of trace records they post
+(`POST /pilots/{pilot}/traces`, JSON Lines, gzip accepted; the contract in docs/registry-api.md)."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from preserie.api.deps import CallerDep, RegistryDep
+from preserie.api.follow_up import PractitionerRef, _bytes, _raw
+from preserie.api.schemas import error_responses
+from preserie.services import collector
+from preserie.services.errors import RegistryError
+
+router = APIRouter(prefix="/api/v1/pilots/{pilot}", tags=["collecteur"])
+MAX_BATCH_BYTES = 16 * 1024 * 1024  # decompressed
+MAX_LINE_BYTES = 1024 * 1024
+MEDIA_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
+WorkstationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.post("/practitioners/{ref}/workstations", status_code=201, summary="Inscrire un poste : son jeton (montré "
+             "une fois)")
+def enrol(pilot: str, ref: PractitionerRef, request: Request, registry: RegistryDep,
+          caller: CallerDep) -> dict[str, Any]:
+    return collector.enrol(registry, caller, pilot, ref, request.app.state.secret)
+
+
+@router.get("/workstations", summary="Les postes inscrits (une CPAM : ceux de sa zone), leur dernier lot")
+def workstations(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[dict[str, Any]]:
+    return collector.workstations(registry, caller, pilot)
+
+
+@router.delete("/workstations/{workstation}", status_code=204, summary="Révoquer le jeton d'un poste (éditeur ou "
+               "Cnam)")
+def revoke(pilot: str, workstation: WorkstationId, registry: RegistryDep, caller: CallerDep) -> Response:
+    collector.revoke(registry, caller, pilot, workstation)
+    return Response(status_code=204)
+
+
+def _workstation(request: Request) -> collector.Workstation:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if not scheme:
+        raise RegistryError("AUTH_REQUIRED")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise RegistryError("AUTH_TOKEN_INVALID")
+    return collector.workstation_of(request.app.state.registry, request.app.state.secret, token.strip())
+
+
+def _decompressed(data: bytes, encoding: str) -> bytes:
+    if encoding in ("", "identity"):
+        if len(data) > MAX_BATCH_BYTES:
+            raise RegistryError("REQUEST_TOO_LARGE", "16 Mio au plus une fois décompressé")
+        return data
+    if encoding != "gzip":
+        raise RegistryError("UNSUPPORTED_MEDIA_TYPE", f"Content-Encoding « {encoding[:40]} » : gzip seulement")
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        body = inflater.decompress(data, MAX_BATCH_BYTES + 1)
+    except zlib.error:
+        raise RegistryError("MALFORMED_REQUEST", "corps annoncé gzip, mais pas au format gzip") from None
+    if len(body) > MAX_BATCH_BYTES:
+        raise RegistryError("REQUEST_TOO_LARGE", "16 Mio au plus une fois décompressé")
+    if not inflater.eof or inflater.unused_data:
+        raise RegistryError("MALFORMED_REQUEST", "flux gzip tronqué ou suivi d'autres octets")
+    return body
+
+
+def _check_lines(body: bytes) -> None:
+    start = 0
+    while start < len(body):
+        end = body.find(b"\n", start)
+        end = len(body) if end < 0 else end
+        if end - start > MAX_LINE_BYTES:
+            line = body.count(b"\n", 0, start) + 1
+            raise RegistryError("REQUEST_TOO_LARGE", f"ligne {line} : 1 Mio au plus par ligne")
+        start = end + 1
+
+
+@router.post("/traces", status_code=201, summary="Envoyer un lot de traces d'un poste (JSON Lines, jeton de poste)",
+             responses=error_responses(410, 429),
+             openapi_extra=_raw("application/x-ndjson", "des enregistrements de traces (SPEC §4), un par ligne ; "
+                                "Content-Encoding: gzip accepté"))
+async def traces(pilot: str, request: Request, registry: RegistryDep,
+                 idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+    workstation = await run_in_threadpool(_workstation, request)
+    wait = request.app.state.pace.wait(workstation.id)
+    if wait is not None:
+        error = RegistryError("TOO_MANY_REQUESTS", f"réessayer dans {wait} s")
+        return JSONResponse(error.as_dict(), status_code=error.status, headers={"Retry-After": str(wait)})
+    key = collector.check_key(idempotency_key)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and media not in MEDIA_TYPES:
+        raise RegistryError("UNSUPPORTED_MEDIA_TYPE", f"Content-Type « {media[:60]} » : application/x-ndjson attendu")
+    data = await _bytes(request, MAX_BATCH_BYTES)
+    body = _decompressed(data, request.headers.get("content-encoding", "").strip().lower())
+    _check_lines(body)
+    answer = await run_in_threadpool(collector.receive, registry, workstation, key, pilot, body,
+                                     request.app.state.settings.collector_scratch)
+    return JSONResponse(answer.body, status_code=answer.status)
