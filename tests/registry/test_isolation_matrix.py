@@ -132,9 +132,14 @@ TEMPLATES: dict[tuple[str, str], Template] = {
     ("GET", f"{P}/report.html"): Template(WHOLE),
     ("GET", f"{P}/report.pdf"): Template(WHOLE),
     ("GET", f"{P}/decisions"): Template(ROLES),
+    ("GET", f"{P}/workstations"): Template(ROLES),
+    ("POST", f"{P}/practitioners/{{ref}}/workstations"): Template(VENDORS, 201),  # one more workstation
+    ("DELETE", f"{P}/workstations/{{workstation}}"): Template((*VENDORS, "cnam"), 404),  # no such workstation
     ("POST", f"{P}/decisions"): Template(("cnam",), 422, _opposite_decision),
 }
 PUBLIC = {("GET", f"{API}/health")}
+# Taken with a workstation's token, not a person's (test_collector.py): below, only that no person's token works.
+WORKSTATION_ROUTES = {("POST", f"{P}/traces")}
 
 
 def _routes(routes: list[Any]) -> Iterator[tuple[str, str]]:
@@ -152,13 +157,29 @@ def app_routes(world: World) -> list[tuple[str, str]]:
 def test_every_route_of_the_app_has_a_request_template(world: World) -> None:
     routes = app_routes(world)
     assert len(routes) >= 40
-    assert [r for r in routes if r not in TEMPLATES] == []
-    assert [r for r in TEMPLATES if r not in routes] == []
+    assert [r for r in routes if r not in TEMPLATES and r not in WORKSTATION_ROUTES] == []
+    assert [r for r in (*TEMPLATES, *WORKSTATION_ROUTES) if r not in routes] == []
+
+
+@pytest.mark.parametrize("route", sorted(WORKSTATION_ROUTES), ids="{0[0]} {0[1]}".format)
+@pytest.mark.parametrize("who", ROLES)
+def test_no_person_s_token_works_where_a_workstation_s_is_taken(world: World, who: str,
+                                                                route: tuple[str, str]) -> None:
+    """Whatever the pilot (its own, another's, none), a person's token is refused alike, before any pilot is
+    looked for: the answer says nothing of which pilots exist."""
+    method, path = route
+    answers = [world.client.request(method, url(path, key, own(world, who)),
+                                    headers={**world.headers(who), "content-type": "application/x-ndjson",
+                                             "idempotency-key": "k1"}, content=b"{}\n")
+               for key in (own(world, who).key, *(p.key for p in world.pilots.values()), NONEXISTENT)]
+    assert {(a.status_code, a.json()["code"]) for a in answers} == {(401, "WORKSTATION_TOKEN_REQUIRED")}
+    for answer in answers[1:]:
+        same_answer(answers[0], answer)
 
 
 # ── requests ──────────────────────────────────────────────────────────────────────────────────────────────
 def url(template: str, key: str, pilot: Pilot) -> str:
-    return (template.replace("{pilot}", key).replace("{table}", "sommaire")
+    return (template.replace("{pilot}", key).replace("{table}", "sommaire").replace("{workstation}", "2147483647")
             .replace("{ref}", "ANO-001" if "/anomalies/" in template else _practitioner(pilot)["id"]))
 
 
