@@ -5,6 +5,7 @@ the folder. Every count the assessment shows is checked against what the sandbox
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -143,3 +144,68 @@ def test_a_broken_search_seen_by_the_real_service_fails_c3(sandbox: Served, tmp_
     assert not c3["search"]["met"] and c3["search"]["software"] > 0
     codes = Counter(c["error_code"] for c in _calls(folder) if c["operation"] == "search" and c["http_status"] == 422)
     assert set(codes) == {"INVALID_DATE_RANGE"}
+
+
+def _registry_service(data: Path) -> tuple[subprocess.Popen[str], str]:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "preserie", "serve", "--data", str(data), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return server, url
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"le registre n'a pas démarré : {server.stderr.read() if server.stderr else ''}")
+        time.sleep(0.1)
+
+
+def _records(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """Every record of these JSON Lines files by event_id (the re-sent copies are the same record)."""
+    return {record["event_id"]: record for path in paths
+            for record in (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)}
+
+
+def test_workstations_report_to_the_registry_while_calling_the_sandbox(sandbox: Served, tmp_path: Path) -> None:
+    """The whole loop: the sandbox and the registry running, simulated workstations calling the first and posting
+    their traces to the second's collector, then the registry's bilan: every call the sandbox journaled is in the
+    collected traces, and the bilan is the one of the folder the same workstations wrote."""
+    options = ("--records", "1500", "--practitioners", "5", "--weeks", "2", "--seed", "5")
+    declared = tmp_path / "declared"  # the same seed offline: the pilot's declaration, its doctors' ids
+    assert run("simulate", str(declared), *options).returncode == 0
+    shutil.rmtree(declared / "traces")
+    (declared / "registrations.csv").unlink()  # the sandbox's, uploaded below, is the real one
+    data = tmp_path / "registry"
+    imported = run("pilots", "import", str(declared), "--data", str(data))
+    assert imported.returncode == 0, imported.stderr
+    pilot = imported.stdout.strip()
+    vendor = run("accounts", "create", "--role", "vendor", "--name", "Éditeur", "--vendor", "Simulé SAS", "--data",
+                 str(data)).stdout.strip()
+    cnam = run("accounts", "create", "--role", "cnam", "--name", "Cnam", "--data", str(data)).stdout.strip()
+    server, url = _registry_service(data)
+    try:
+        live = tmp_path / "live"
+        done = run("simulate", str(live), *options, "--teleservice", sandbox.url, "--teleservice-database",
+                   str(sandbox.database), "--timeout", "2", "--collector", url, "--pilot", pilot,
+                   env={"PRESERIE_TOKEN": vendor})
+        assert done.returncode == 0, done.stderr
+        journal = sandbox.journal()
+        segments = sorted((data / "traces" / f"pilot={pilot}" / "phase=1").glob("*.jsonl"))
+        collected, written = _records(segments), _records(sorted((live / "traces").glob("*.jsonl")))
+        assert collected == written  # exactly the workstations' records, each once
+        calls = [r for r in collected.values() if r["type"] == "call"]
+        assert len(calls) == len(journal) > 0  # every call the sandbox answered came back through the collector
+        with httpx.Client(base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {cnam}"}) as client:
+            client.post(f"/pilots/{pilot}/registrations",
+                        content=(live / "registrations.csv").read_bytes()).raise_for_status()
+            bilan = client.get(f"/pilots/{pilot}/assessment").json()
+        folder = json.loads(run("assess", str(live), "--json").stdout)
+        assert {k: v for k, v in bilan["data_quality"].items() if k != "file_issues"} == \
+            {k: v for k, v in folder["data_quality"].items() if k != "file_issues"}
+        assert bilan["criteria"]["registration_rate"] == folder["criteria"]["registration_rate"]
+        assert bilan["criteria"]["usage_rate"] == folder["criteria"]["usage_rate"]
+    finally:
+        server.terminate()
+        server.wait(15)
