@@ -207,3 +207,24 @@ def test_the_collector_closes_with_the_presérie_validated(world: World, folder:
     gone = post(world, key, token, b"{}\n")
     assert gone.status_code == 410 and gone.json()["code"] == "TRACES_CLOSED"
     assert "la présérie est validée" in gone.json()["message"]
+
+
+def test_a_workstation_silent_for_two_working_days_is_reported(world: World, folder: Path,
+                                                               pilot: tuple[str, dict[str, str]]) -> None:
+    import datetime as dt
+
+    key, tokens = pilot
+    practitioner, token = next(iter(tokens.items()))
+    post(world, key, token, lines(_fresh(_records(folder, practitioner, 2), "watch"))).raise_for_status()
+    real_now = world.registry.now
+    sent = real_now()
+    try:
+        world.registry.now = lambda: sent + dt.timedelta(days=7)  # a week later: five working days at least
+        report = world.call("cnam", "GET", f"/pilots/{key}/watch").json()
+    finally:
+        world.registry.now = real_now
+    assert report["after_working_days"] == 2 and report["workstations"] >= len(tokens)
+    silent = {s["practitioner"]: s for s in report["silent"]}
+    assert silent[practitioner]["working_days"] >= 4 and silent[practitioner]["last_batch_at"] is not None
+    fresh = world.call("cnam", "GET", f"/pilots/{key}/watch").json()
+    assert practitioner not in {s["practitioner"] for s in fresh["silent"]}  # it sent a batch just now

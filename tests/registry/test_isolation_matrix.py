@@ -133,6 +133,7 @@ TEMPLATES: dict[tuple[str, str], Template] = {
     ("GET", f"{P}/report.pdf"): Template(WHOLE),
     ("GET", f"{P}/decisions"): Template(ROLES),
     ("GET", f"{P}/workstations"): Template(ROLES),
+    ("GET", f"{P}/watch"): Template(ROLES),
     ("POST", f"{P}/practitioners/{{ref}}/workstations"): Template(VENDORS, 201),  # one more workstation
     ("DELETE", f"{P}/workstations/{{workstation}}"): Template((*VENDORS, "cnam"), 404),  # no such workstation
     ("POST", f"{P}/decisions"): Template(("cnam",), 422, _opposite_decision),

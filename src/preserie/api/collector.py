@@ -35,6 +35,11 @@ def workstations(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[d
     return collector.workstations(registry, caller, pilot)
 
 
+@router.get("/watch", summary="Les postes silencieux depuis 2 jours ouvrés (ou plus)")
+def watch(pilot: str, registry: RegistryDep, caller: CallerDep) -> dict[str, Any]:
+    return collector.watch(registry, caller, pilot)
+
+
 @router.delete("/workstations/{workstation}", status_code=204, summary="Révoquer le jeton d'un poste (éditeur ou "
                "Cnam)")
 def revoke(pilot: str, workstation: WorkstationId, registry: RegistryDep, caller: CallerDep) -> Response:

@@ -89,6 +89,18 @@ def workstations(registry: Registry, caller: Caller, key: str) -> list[dict[str,
             for w in SqlCollector(registry.repo.engine).workstations(pilot.id) if sees_practitioner(caller, w["cpam"])]
 
 
+def watch(registry: Registry, caller: Caller, key: str) -> dict[str, Any]:
+    """The workstations silent for 2 working days or more (since their last batch, or their enrolment), revoked
+    ones aside: what the pilot reports (issue 11)."""
+    from preserie.domain.watch import SILENT_AFTER_WORKING_DAYS, silent
+
+    live = [w for w in workstations(registry, caller, key) if not w["revoked"]]
+    found = silent([(w["id"], w["practitioner"], w["last_batch_at"], w["enrolled_at"]) for w in live], registry.now())
+    return {"after_working_days": SILENT_AFTER_WORKING_DAYS, "workstations": len(live),
+            "silent": [{"id": s.workstation, "practitioner": s.practitioner, "last_batch_at": s.last_batch_at,
+                        "working_days": s.working_days} for s in found]}
+
+
 def revoke(registry: Registry, caller: Caller, key: str, workstation_id: int) -> None:
     pilot = registry.coordinated(caller, key, (Role.VENDOR, Role.CNAM), "révoquer un poste")
     collector = SqlCollector(registry.repo.engine)
