@@ -83,7 +83,7 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def _parse(text: str) -> tuple[Any, yaml.Node | None]:
+def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
     """The YAML document and its node tree (for the lines of the model's errors)."""
     loader = None
     try:
@@ -113,7 +113,7 @@ def load_declaration(folder: Path) -> PilotDeclaration:
     except UnicodeDecodeError as error:
         raise UnusableInput(PILOT_FILE, "fichier illisible : encodage UTF-8 attendu (octet invalide à la "
                             f"position {error.start})") from error
-    data, root = _parse(text)
+    data, root = parse_yaml(text)
     if not isinstance(data, dict):
         raise UnusableInput(PILOT_FILE, "un objet YAML (clé: valeur) est attendu", line=1)
     try:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from preserie.api.deps import CallerDep, RegistryDep
 from preserie.api.schemas import DecisionCreate, DecisionPublic
 from preserie.domain.access import sees_whole_pilot
-from preserie.services import bilan, steps
+from preserie.services import bilan
 from preserie.services.assess import AssessmentRun
 from preserie.services.errors import RegistryError
 
@@ -104,8 +104,5 @@ def decisions(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[Deci
 
 @router.post("/decisions", status_code=201, summary="Décider (Cnam) : généraliser ou prolonger, sur le bilan du jour")
 def decide(pilot: str, body: DecisionCreate, registry: RegistryDep, caller: CallerDep) -> DecisionPublic:
-    record = registry.visible(caller, pilot)
-    steps._step(registry, caller, pilot, steps.DECISIONS[body.decision])  # refused before the bilan is computed
-    run = bilan.assess_registered(registry, record)
-    return DecisionPublic.of(steps.decide(registry, caller, pilot, body.decision, body.justification, run.result),
+    return DecisionPublic.of(bilan.decide(registry, caller, pilot, body.decision, body.justification),
                              with_assessment=True)

@@ -55,10 +55,10 @@ async def _declaration(request: Request) -> Any:
     except UnicodeDecodeError:
         raise RegistryError("MALFORMED_REQUEST", "corps illisible : UTF-8 attendu") from None
     if kind in ("application/yaml", "application/x-yaml", "text/yaml"):
-        from preserie.adapters.pilot_folder import _parse
+        from preserie.adapters.pilot_folder import parse_yaml
 
         try:
-            data, root = _parse(text)
+            data, root = parse_yaml(text)
         except UnusableInput as error:
             raise RegistryError("MALFORMED_REQUEST", str(error).replace("pilot.yaml, ", "", 1)) from None
         if _expanded_size(root) > MAX_YAML_NODES:  # aliases of aliases: a few bytes that expand a billion-fold

@@ -17,7 +17,7 @@ from preserie.data import load_reference
 from preserie.domain.access import Caller
 from preserie.domain.feedback import SCORES
 from preserie.domain.inputs import ParsedRun, TraceFile
-from preserie.domain.registry import PilotRecord
+from preserie.domain.registry import DecisionRecord, PilotRecord
 from preserie.services.assess import AssessmentRun, assess_pilot
 from preserie.services.bilan_cache import fingerprint
 from preserie.services.errors import RegistryError
@@ -74,6 +74,16 @@ def assess_registered(registry: Registry, pilot: PilotRecord, *, phase: int | No
 def assessment(registry: Registry, caller: Caller, key: str, *, phase: int | None = None,
                as_of: dt.datetime | None = None) -> AssessmentRun:
     return assess_registered(registry, registry.whole(caller, key), phase=phase, as_of=as_of)
+
+
+def decide(registry: Registry, caller: Caller, key: str, decision: str,
+           justification: str | None) -> DecisionRecord:
+    """The Cnam's decision on the current phase, on the bilan of the moment: the step is checked before the bilan
+    is computed (a refused decision costs no assessment), then recorded with it (`steps.decide`)."""
+    from preserie.services import steps
+
+    pilot = steps.allowed_step(registry, caller, key, steps.DECISIONS[decision])
+    return steps.decide(registry, caller, key, decision, justification, assess_registered(registry, pilot).result)
 
 
 def export_folder(registry: Registry, pilot: PilotRecord, folder: Path, *, phase: int | None = None) -> None:

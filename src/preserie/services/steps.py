@@ -22,7 +22,7 @@ PARTIES = ("vendor", "cnam", "gie", "cpam")
 DECISIONS = {"deploy": Transition.DECIDE_DEPLOY, "extend": Transition.DECIDE_EXTEND}
 
 
-def _step(registry: Registry, caller: Caller, key: str, transition: Transition) -> PilotRecord:
+def allowed_step(registry: Registry, caller: Caller, key: str, transition: Transition) -> PilotRecord:
     pilot = registry.visible(caller, key)
     rule = RULES[transition]
     if not may(caller.role, transition) or (caller.role == Role.VENDOR and caller.vendor != pilot.vendor):
@@ -38,7 +38,7 @@ def _step(registry: Registry, caller: Caller, key: str, transition: Transition) 
 def submit(registry: Registry, caller: Caller, key: str) -> PilotRecord:
     """Send the présérie to the GIE SESAM-Vitale and the Cnam: every doctor's agreement in principle recorded,
     every equipped doctor's equipment and software checked compatible (seed, « Modalités »)."""
-    pilot = _step(registry, caller, key, Transition.SUBMIT)
+    pilot = allowed_step(registry, caller, key, Transition.SUBMIT)
     missing = []
     for p in registry.repo.practitioners(pilot.id):
         if p.agreement_on is None:
@@ -53,14 +53,14 @@ def submit(registry: Registry, caller: Caller, key: str) -> PilotRecord:
 
 
 def send_back(registry: Registry, caller: Caller, key: str, reason: str) -> PilotRecord:
-    pilot = _step(registry, caller, key, Transition.RETURN)
+    pilot = allowed_step(registry, caller, key, Transition.RETURN)
     return _move(registry, caller, pilot, Transition.RETURN, detail=reason)
 
 
 def accept(registry: Registry, caller: Caller, key: str, *, reduced_minimum: bool | None = None) -> PilotRecord:
     """The Cnam accepts the présérie; from then on the CPAMs of its doctors see it. It may grant the reduced
     minimum of 3 doctors (« pourra être revu », for a market share below 1 %)."""
-    pilot = _step(registry, caller, key, Transition.ACCEPT)
+    pilot = allowed_step(registry, caller, key, Transition.ACCEPT)
     zones = sorted(registry.repo.departments(pilot.id))
     detail = "CPAM informées : " + ", ".join(zones)
     if reduced_minimum is not None:
@@ -72,7 +72,7 @@ def accept(registry: Registry, caller: Caller, key: str, *, reduced_minimum: boo
 def launch(registry: Registry, caller: Caller, key: str, held_on: dt.date,
            participants: list[dict[str, str]]) -> PilotRecord:
     """The launch meeting (vendor, Cnam, GIE SESAM-Vitale, CPAMs) is held: the présérie runs."""
-    pilot = _step(registry, caller, key, Transition.LAUNCH)
+    pilot = allowed_step(registry, caller, key, Transition.LAUNCH)
     bad = [p for p in participants if p.get("party") not in PARTIES or not str(p.get("name", "")).strip()]
     if bad:
         raise RegistryError("INVALID_REQUEST", "participants : chacun avec « party » (vendor, cnam, gie ou cpam) "
@@ -88,7 +88,7 @@ def decide(registry: Registry, caller: Caller, key: str, decision: str, justific
     """The Cnam's decision on the current phase, kept with the assessment it rests on (its JSON and SHA-256).
     ``extend`` opens the next phase (new practitioners, the vendor's fixed version); ``deploy`` approves."""
     transition = DECISIONS[decision]
-    pilot = _step(registry, caller, key, transition)
+    pilot = allowed_step(registry, caller, key, transition)
     if decision != assessment["decision"] and not (justification or "").strip():
         raise RegistryError("INVALID_REQUEST", f"la décision « {decision} » s'écarte du bilan (« "
                             f"{assessment['decision']} ») : la justifier", field="justification")
@@ -111,7 +111,7 @@ def decide(registry: Registry, caller: Caller, key: str, decision: str, justific
 
 def kick_off(registry: Registry, caller: Caller, key: str) -> PilotRecord:
     """The deployment starts: the présérie is over and its traces are switched off."""
-    pilot = _step(registry, caller, key, Transition.KICK_OFF)
+    pilot = allowed_step(registry, caller, key, Transition.KICK_OFF)
     return _move(registry, caller, pilot, Transition.KICK_OFF)
 
 

@@ -253,11 +253,6 @@ class SqlRegistry:
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
-    def module(self, module_id: int) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(t.modules).where(t.modules.c.id == module_id)).first()
-        return None if row is None else dict(row._mapping)
-
     # ──
     def _all(self, kind: type[Record], table: Table, pilot_id: int, order: Any) -> list[Record]:
         with self.engine.connect() as conn:
