@@ -196,10 +196,17 @@ def sniff_delimiter(path: Path, expected: Sequence[str]) -> str:
     `;` than on `,` (French Excel writes `;`, and so do our own exports), or as many but more cells; else `,`
     (SPEC §4)."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        first = handle.readline(1 << 16)  # a header, not a whole file on one line
+        return delimiter_of(handle.readline(1 << 16), expected)  # a header, not a whole file on one line
 
+
+def delimiter_of(header: str, expected: Sequence[str]) -> str:
+    """`sniff_delimiter`'s rule on a header line already read (an upload's first line).
+
+    >>> delimiter_of("prescription_id;status", ("prescription_id", "status")), delimiter_of("a,b", ())
+    (';', ',')
+    """
     def found(delimiter: str) -> tuple[int, int]:
-        cells = next(csv.reader([first], delimiter=delimiter), [])
+        cells = next(csv.reader([header], delimiter=delimiter), [])
         return len(set(expected).intersection(cell.strip() for cell in cells)), len(cells)
 
     return ";" if found(";") > found(",") else ","

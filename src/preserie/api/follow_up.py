@@ -135,11 +135,7 @@ def close(pilot: str, ref: AnomalyRef, body: AnomalyClose, registry: RegistryDep
              openapi_extra=_raw("text/csv", "survey.csv, séparateur , ou ;"))
 async def survey_answers(pilot: str, request: Request, registry: RegistryDep, caller: CallerDep) -> dict[str, int]:
     data = await _bytes(request, MAX_SIDE_BYTES)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RegistryError("MALFORMED_REQUEST", "survey.csv : encodage UTF-8 attendu") from None
-    return {"imported": follow_up.import_answers(registry, caller, pilot, text)}
+    return {"imported": follow_up.import_answers(registry, caller, pilot, data)}
 
 
 @router.get("/survey-answers", summary="Les réponses au questionnaire (une CPAM : celles de sa zone)")

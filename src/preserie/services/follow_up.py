@@ -4,15 +4,14 @@ the survey answers, the trace files and the national registry's extract."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from preserie.domain.access import Caller, Role
-from preserie.domain.feedback import Anomaly, SurveyAnswer
+from preserie.domain.feedback import Anomaly
 from preserie.domain.lifecycle import FOLLOW_UP_OPEN, PRACTITIONERS_EDITABLE, TRACES_OPEN, Status
 from preserie.domain.pilot import Practitioner
 from preserie.domain.registry import AnomalyRecord, PilotRecord, PractitionerRecord
@@ -188,28 +187,26 @@ def anomaly_step(registry: Registry, caller: Caller, key: str, ref: str, step: s
 
 
 # ── survey answers, traces, registry extract ──────────────────────────────────────────────────────────────
-def import_answers(registry: Registry, caller: Caller, key: str, text: str) -> int:
-    """survey.csv's rows (, or ;), all valid or none recorded: the 422 names each line and field to fix."""
-    pilot = registry.writable(caller, key, FOLLOW_UP_OPEN, "importer des réponses au questionnaire")
-    first = text.split("\n", 1)[0]
-    reader = csv.DictReader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ",")
-    rows, problems, ended = [], [], 1
-    for raw in reader:
-        line, ended = ended + 1, reader.line_num  # where the row starts: a quoted comment may span lines
-        try:
-            answer = SurveyAnswer.model_validate(raw)
-        except ValidationError as error:
-            from preserie.adapters.pilot_folder import explain
+def import_answers(registry: Registry, caller: Caller, key: str, data: bytes) -> int:
+    """survey.csv's rows, read exactly as a pilot folder's are (`pilot_folder.read_survey`: `,` or `;`, the same
+    checks and French messages); all valid or none recorded: the 422 names each line and field to fix."""
+    import tempfile
 
-            problems += [{"line": line, "field": ".".join(str(k) for k in e["loc"]), "message": explain(e)}
-                         for e in error.errors(include_url=False)]
-            continue
-        rows.append({**answer.model_dump(), "phase": pilot.phase, "recorded_by": caller.account_id,
-                     "recorded_at": registry.now()})
+    from preserie.adapters.pilot_folder import read_survey
+
+    pilot = registry.writable(caller, key, FOLLOW_UP_OPEN, "importer des réponses au questionnaire")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "survey.csv").write_bytes(data)
+        survey = read_survey(Path(folder))
+    problems = [i for i in survey.issues if i.level == "error"]
     if problems:
-        p = problems[0]
-        raise RegistryError("INVALID_REQUEST", f"survey.csv, ligne {p['line']}, champ {p['field']} : {p['message']}",
-                            field=str(p["field"]), details=problems[:100])
+        first = problems[0]
+        said = first.message.removesuffix(" ; ligne ignorée")
+        raise RegistryError("INVALID_REQUEST", f"{first.where} : {said} ; rien n'est enregistré", field=first.field,
+                            details=[i.as_dict() for i in problems[:100]])
+    now = registry.now()
+    rows = [{**answer.model_dump(), "phase": pilot.phase, "recorded_by": caller.account_id, "recorded_at": now}
+            for answer in survey.rows]
     with registry.repo.writing() as conn:
         registry.repo.add_answers(conn, pilot.id, rows)
         registry.record(conn, pilot, caller, "survey_imported", detail=f"{len(rows)} réponse(s)")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from preserie.adapters.registrations import COLUMNS
+from preserie.adapters.trace_files import delimiter_of
 from preserie.domain.access import Caller, Role
 from preserie.domain.lifecycle import TRACES_OPEN
 from preserie.domain.registry import PilotRecord
@@ -42,8 +43,7 @@ def _rows(data: bytes) -> list[dict[str, str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RegistryError("MALFORMED_REQUEST", "registrations.csv : encodage UTF-8 attendu") from None
-    first = text.split("\n", 1)[0]
-    reader = csv.DictReader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ",")
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter_of(text.split("\n", 1)[0], COLUMNS))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("prescription_id", "status") if c not in header]
     if missing:
