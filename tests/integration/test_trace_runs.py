@@ -96,3 +96,15 @@ def test_any_runs_over_any_segments_give_the_same_bilan(tmp_path_factory: pytest
     for cut in sorted(cuts):
         trace_runs.compact(folder, segments[:min(cut, len(segments))], load_reference())
     assert _assess("duplicates_conflicts_two_formats", store, with_runs=True) == expected
+
+
+def test_prepare_compacts_the_new_segments_merges_and_lists_what_to_read(tmp_path: Path) -> None:
+    store = SegmentStore(tmp_path / "store")
+    _segments("rejected_records", store)
+    folder, reference = store.folder("p", 1), load_reference()
+    first = trace_runs.prepare(folder, store.files("p", 1), reference)
+    assert len(first) == 1 and isinstance(first[0], ParsedRun)  # every segment in one run
+    store.append("p", 1, (CASES / "nominal" / "traces").glob("*.jsonl").__next__().read_bytes())
+    second = trace_runs.prepare(folder, store.files("p", 1), reference)
+    assert [len(r.members) for r in second if isinstance(r, ParsedRun)] == [len(first[0].members), 1]
+    assert trace_runs.prepare(folder, store.files("p", 1), reference) == second  # nothing new: nothing made

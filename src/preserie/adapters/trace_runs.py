@@ -67,9 +67,11 @@ def _chosen(candidates: list[ParsedRun], order: list[str]) -> list[ParsedRun]:
     return sorted(chosen, key=lambda r: position[r.members[0].name])
 
 
-def reading_list(folder: Path, segments: Sequence[TraceFile]) -> list[TraceFile | ParsedRun]:
-    """The phase's traces as the engine should read them: runs where there are, segments elsewhere."""
-    covered = {m.name: run for run in runs(folder, segments) for m in run.members}
+def reading_list(folder: Path, segments: Sequence[TraceFile],
+                 found: Sequence[ParsedRun] | None = None) -> list[TraceFile | ParsedRun]:
+    """The phase's traces as the engine should read them: runs where there are (``found``, else those on disk),
+    segments elsewhere."""
+    covered = {m.name: run for run in (runs(folder, segments) if found is None else found) for m in run.members}
     items: list[TraceFile | ParsedRun] = []
     for segment in segments:
         run = covered.get(segment.name)
@@ -80,9 +82,21 @@ def reading_list(folder: Path, segments: Sequence[TraceFile]) -> list[TraceFile 
     return items
 
 
-def compact(folder: Path, segments: Sequence[TraceFile], reference: Reference) -> ParsedRun | None:
+def prepare(folder: Path, segments: Sequence[TraceFile], reference: Reference) -> list[TraceFile | ParsedRun]:
+    """What an assessment reads: the newest segments compacted into a run, the runs merged when they are many,
+    and the reading list; the sidecars read once."""
+    found = runs(folder, segments)
+    made = compact(folder, segments, reference, found)
+    if made is not None:
+        found = _chosen([*found, made], [s.name for s in segments])
+    merged = merge(folder, segments, reference, found=found)
+    return reading_list(folder, segments, found if merged is None else [merged])
+
+
+def compact(folder: Path, segments: Sequence[TraceFile], reference: Reference,
+            found: Sequence[ParsedRun] | None = None) -> ParsedRun | None:
     """Read the segments no run covers yet (the newest stretch) into a new run; None when there are none."""
-    items = reading_list(folder, segments)
+    items = reading_list(folder, segments, found)
     tail: list[TraceFile] = []
     for item in reversed(items):
         if isinstance(item, ParsedRun):
@@ -97,14 +111,16 @@ def compact(folder: Path, segments: Sequence[TraceFile], reference: Reference) -
                                                      "ORDER BY rowid")
 
 
-def merge(folder: Path, segments: Sequence[TraceFile], reference: Reference, *, at_most: int = MAX_RUNS) -> None:
-    """When a phase has more than ``at_most`` runs, make one run of them all (Parquet to Parquet, nothing parsed)."""
-    chosen = runs(folder, segments)
+def merge(folder: Path, segments: Sequence[TraceFile], reference: Reference, *, at_most: int = MAX_RUNS,
+          found: Sequence[ParsedRun] | None = None) -> ParsedRun | None:
+    """When a phase has more than ``at_most`` runs, make one run of them all (Parquet to Parquet, nothing
+    parsed): the new run, or None."""
+    chosen = list(runs(folder, segments) if found is None else found)
     if len(chosen) <= at_most:
-        return
+        return None
     order = {s.name: i for i, s in enumerate(segments)}
     if any(order[b.members[0].name] != order[a.members[-1].name] + 1 for a, b in itertools.pairwise(chosen)):
-        return  # a gap between runs (segments not compacted yet): merged once they are
+        return None  # a gap between runs (segments not compacted yet): merged once they are
     parts, offset = [], 0
     for run in chosen:
         parts.append(f"SELECT rel_idx + {offset} AS rel_idx, * EXCLUDE (rel_idx) "
@@ -112,7 +128,7 @@ def merge(folder: Path, segments: Sequence[TraceFile], reference: Reference, *, 
         offset += len(run.members)
     members = [m for run in chosen for m in run.members]
     with DuckdbTraceStore(reference) as store:
-        _publish(folder, store, members, [i for run in chosen for i in run.issues], " UNION ALL ".join(parts))
+        return _publish(folder, store, members, [i for run in chosen for i in run.issues], " UNION ALL ".join(parts))
 
 
 def _publish(folder: Path, store: DuckdbTraceStore, members: Sequence[TraceFile], issues: Sequence[FileIssue],

@@ -36,10 +36,7 @@ def source(registry: Registry, pilot: PilotRecord, phase: int | None = None, *,
     segments = registry.segments.files(pilot.key, number)
     traces: list[TraceFile | ParsedRun] = list(segments)
     if parsed and segments:
-        folder, reference = registry.segments.folder(pilot.key, number), load_reference()
-        trace_runs.compact(folder, segments, reference)
-        trace_runs.merge(folder, segments, reference)
-        traces = trace_runs.reading_list(folder, segments)
+        traces = trace_runs.prepare(registry.segments.folder(pilot.key, number), segments, load_reference())
     return RegistryPilotSource(
         label=f"présérie {pilot.ref} ({pilot.key}), phase {number}", declaration=declaration(registry, pilot, number),
         trace_files=traces,
