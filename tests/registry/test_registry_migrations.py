@@ -75,3 +75,26 @@ def test_a_database_from_an_earlier_start_keeps_its_rows(url: str, tmp_path: Pat
         assert conn.execute(select(tables.accounts.c.name)).scalars().all() == ["Cnam"]
     assert _version(again.repo.engine) == head_revision()
     again.repo.engine.dispose()
+
+
+def test_a_database_at_the_first_revision_keeps_its_rows_when_serve_migrates_it(url: str, tmp_path: Path) -> None:
+    """Rows written under revision 0001 (what the first release of the registry made) are there after `serve`'s
+    start has brought the schema to the head."""
+    first = make_engine(url)
+    migrate(first, "0001")
+    at = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    with first.begin() as conn:
+        conn.execute(tables.accounts.insert(), {"role": "vendor", "name": "Éditeur", "vendor": "V", "created_at": at})
+        conn.execute(tables.pilots.insert(), {"key": "a1b2c3d4e5f60718", "ref": "p-1", "vendor": "V",
+                                              "status": "running", "phase": 1, "declaration": {"software": {}},
+                                              "created_at": at, "updated_at": at})
+    first.dispose()
+    registry = build_registry(ServiceSettings(data=tmp_path / "data", database=url))
+    try:
+        assert _version(registry.repo.engine) == head_revision()
+        assert [a["name"] for a in registry.repo.accounts()] == ["Éditeur"]
+        kept = registry.repo.pilot("a1b2c3d4e5f60718")
+        assert kept is not None and kept.ref == "p-1" and kept.status == "running"
+        assert registry.repo.registration_uploads(kept.id) == []  # the tables of later revisions, empty
+    finally:
+        registry.repo.engine.dispose()
