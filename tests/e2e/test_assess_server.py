@@ -4,27 +4,17 @@ folder; every refusal a French message and exit status 2, never a traceback."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from preserie_cli import run
+from preserie_cli import free_port, run, serving_registry
 
 from preserie.simulate import write_pilot
 
 SCENARIOS = {"nominal": 0, "slow-adopter": 1}  # the decision each promises, as an exit status
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -54,26 +44,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
         exported[scenario] = root / f"{scenario}-exported"
     made = run("accounts", "create", "--role", "cnam", "--name", "Cnam des tests", "--data", str(data))
     assert made.returncode == 0, made.stderr
-    port = _free_port()
-    log = (root / "serve.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "preserie", "serve", "--data", str(data), "--host",
-                                "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, (root / "serve.log").read_text()
-            time.sleep(0.2)
+    with serving_registry(data, root / "serve.log") as url:
         yield Registry(url, made.stdout.strip(), pilots, exported)
-    finally:
-        process.terminate()
-        process.wait(15)
-        log.close()
 
 
 def assert_refused(done: subprocess.CompletedProcess[str], words: str) -> None:
@@ -144,7 +116,7 @@ def test_a_phase_the_pilot_does_not_have_is_refused(registry: Registry) -> None:
 
 
 def test_a_server_that_is_down_is_said_in_french() -> None:
-    url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     done = run("assess", "--server", url, "--pilot", "0123456789abcdef", env={"PRESERIE_TOKEN": "x"})
     assert_refused(done, f"registre {url} injoignable")
 

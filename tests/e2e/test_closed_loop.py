@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from preserie_cli import run
+from preserie_cli import free_port, run, serving_registry
 
 from preserie.teleservice.store import SqlPrescriptionStore
 
@@ -35,12 +34,6 @@ outages:
 timeout_ms: 2500
 retry_after_s: 1
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -70,7 +63,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]
     test runs share its token secret (the simulated workstations sign their cards with it)."""
     monkeypatch.setenv("PRESERIE_TELESERVICE_SECRET", SECRET)
     (tmp_path / "faults.yaml").write_text(PROFILE, encoding="utf-8")
-    database, port = tmp_path / "sandbox.db", _free_port()
+    database, port = tmp_path / "sandbox.db", free_port()
     server = subprocess.Popen([sys.executable, "-m", "preserie", "teleservice", "serve", "--port", str(port),
                                "--database", str(database), "--faults", str(tmp_path / "faults.yaml")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -146,22 +139,6 @@ def test_a_broken_search_seen_by_the_real_service_fails_c3(sandbox: Served, tmp_
     assert set(codes) == {"INVALID_DATE_RANGE"}
 
 
-def _registry_service(data: Path) -> tuple[subprocess.Popen[str], str]:
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "preserie", "serve", "--data", str(data), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return server, url
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"le registre n'a pas démarré : {server.stderr.read() if server.stderr else ''}")
-        time.sleep(0.1)
-
-
 def _records(paths: list[Path]) -> dict[str, dict[str, Any]]:
     """Every record of these JSON Lines files by event_id (the re-sent copies are the same record)."""
     return {record["event_id"]: record for path in paths
@@ -184,8 +161,7 @@ def test_workstations_report_to_the_registry_while_calling_the_sandbox(sandbox: 
     vendor = run("accounts", "create", "--role", "vendor", "--name", "Éditeur", "--vendor", "Simulé SAS", "--data",
                  str(data)).stdout.strip()
     cnam = run("accounts", "create", "--role", "cnam", "--name", "Cnam", "--data", str(data)).stdout.strip()
-    server, url = _registry_service(data)
-    try:
+    with serving_registry(data, tmp_path / "serve.log") as url:
         live = tmp_path / "live"
         done = run("simulate", str(live), *options, "--teleservice", sandbox.url, "--teleservice-database",
                    str(sandbox.database), "--timeout", "2", "--collector", url, "--pilot", pilot,
@@ -206,6 +182,3 @@ def test_workstations_report_to_the_registry_while_calling_the_sandbox(sandbox: 
             {k: v for k, v in folder["data_quality"].items() if k != "file_issues"}
         assert bilan["criteria"]["registration_rate"] == folder["criteria"]["registration_rate"]
         assert bilan["criteria"]["usage_rate"] == folder["criteria"]["usage_rate"]
-    finally:
-        server.terminate()
-        server.wait(15)
