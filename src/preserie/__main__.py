@@ -1,3 +1,3 @@
-from preserie.cli import app
+from preserie.entry import main
 
-app(prog_name="preserie")
+main()

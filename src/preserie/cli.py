@@ -6,20 +6,24 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from preserie.adapters.errors import UnusableInput
+from preserie.cli_folder import EXIT_DEPLOY, EXIT_EXTEND, EXIT_UNUSABLE, show
+from preserie.cli_folder import assess as assess_folder_command
+from preserie.cli_folder import assess_or_exit as _assess_or_exit
+from preserie.cli_folder import exit_if_unreadable as _exit_if_unreadable
+from preserie.cli_folder import exit_with_decision as _exit_with_decision
+from preserie.cli_folder import parsed_as_of as _parsed_as_of
+from preserie.cli_folder import say_unusable as _say_unusable
 from preserie.cli_french import FrenchGroup
 from preserie.cli_server import PhaseOption, PilotOption, ServerOption, fetch_bilan, remote, write_reports
 
 if TYPE_CHECKING:  # the service is imported when a command runs, not when --help is shown
-    import datetime as dt
-    from collections.abc import Sequence
 
     from preserie.cli_server import FetchedBilan
-    from preserie.domain.inputs import FileIssue
     from preserie.services.assess import AssessmentRun
     from preserie.simulate.live import LiveOptions
 
@@ -27,7 +31,6 @@ app = typer.Typer(help="preserie : conduire et juger la présérie de l'ordonnan
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   subcommand_metavar="COMMANDE [ARGUMENTS]...")
 
-EXIT_DEPLOY, EXIT_EXTEND, EXIT_UNUSABLE = 0, 1, 2
 
 
 def _print_version(asked: bool) -> None:
@@ -55,56 +58,6 @@ AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Date du bilan :
                                                 "seule (fin de journée, heure de Paris) ; défaut : dernière trace.")]
 
 
-def _parsed_as_of(as_of: str | None) -> dt.datetime | None:
-    """The moment --as-of names, or exit 2 saying why it names none."""
-    from preserie.domain.as_of import parse_as_of
-
-    try:
-        return parse_as_of(as_of) if as_of else None
-    except ValueError as error:
-        typer.echo(f"erreur : --as-of {as_of} : {error}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from error
-
-
-def _assess_or_exit(folder: Path, as_of: str | None, *, test_identities: bool = False) -> AssessmentRun:
-    """The assessment of a folder, or exit status 2 with what to fix (the same for every command)."""
-    from preserie.services.assess import assess_folder
-
-    moment = _parsed_as_of(as_of)
-    try:
-        if not sys.stderr.isatty():
-            return assess_folder(folder, as_of=moment, test_identities=test_identities)
-        from rich.console import Console
-
-        # A long run (10 M records: ten seconds) says what it is doing, on the terminal only and without a trace.
-        with Console(stderr=True).status("bilan de la présérie…") as status:
-            return assess_folder(folder, as_of=moment, test_identities=test_identities, progress=status.update)
-    except UnusableInput as error:
-        _say_unusable(error)
-        raise typer.Exit(EXIT_UNUSABLE) from error
-
-
-def _say_unusable(error: UnusableInput) -> None:
-    """Every problem of an unusable folder, one line each, so that all are fixed in one go."""
-    for problem in error.problems:
-        typer.echo(f"erreur : {problem}", err=True)
-
-
-def _exit_if_unreadable(run: AssessmentRun | FetchedBilan) -> None:
-    """Exit 2 when an input could not be opened at all (permissions, a folder or a pipe in place of a file): what
-    was written stands for what could be read, but no bilan stands on a file nobody could read."""
-    unreadable = sorted({i.file for i in run.issues if i.unreadable})
-    if unreadable:
-        typer.echo(f"erreur : illisible(s) : {', '.join(unreadable)} ; corriger les droits ou le chemin, puis "
-                   "relancer (code de sortie 2)", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
-
-
-def _exit_with_decision(run: AssessmentRun | FetchedBilan) -> NoReturn:
-    _exit_if_unreadable(run)
-    raise typer.Exit(EXIT_DEPLOY if run.decision == "deploy" else EXIT_EXTEND)
-
-
 @app.command()
 def assess(
     folder: FolderOrServer = None,
@@ -124,37 +77,13 @@ def assess(
     service l'établit). Code de sortie : 0 déploiement, 1 prolongation, 2 données inutilisables (pilot.yaml hors
     contrat, fichier ou dossier illisible : le bilan de ce qui a pu être lu est quand même écrit ; registre
     injoignable ou requête refusée)."""
-    err = typer.echo
     where = remote(folder, server, pilot, phase, folder_only=("--test-identities",) if test_identities else ())
-    run: AssessmentRun | FetchedBilan
     if where is None:
         assert folder is not None  # remote() exits when there is neither
-        run = _assess_or_exit(folder, as_of, test_identities=test_identities)
-    else:
-        _parsed_as_of(as_of)
-        run = fetch_bilan(where, as_of)
-    if as_json:
-        sys.stdout.write(json.dumps(run.result, ensure_ascii=False, indent=2) + "\n")
-    else:
-        from rich.console import Console
-
-        from preserie.adapters.terminal import render
-
-        render(run.assessment, Console(), details=details)
-    _say_issues(run.issues)
-    rejected = run.assessment.data_quality.rejected
-    if rejected:
-        err(f"attention : {rejected} trace(s) rejetée(s) ; détail dans data_quality.rejections", err=True)
-    if strict and run.has_input_problems:
-        err("--strict : données imparfaites, code de sortie 2", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
-    _exit_with_decision(run)
-
-
-def _say_issues(issues: Sequence[FileIssue]) -> None:
-    for issue in issues:
-        if issue.level == "error":
-            typer.echo(f"erreur : {issue.where} : {issue.message}", err=True)
+        assess_folder_command(folder, as_of=as_of, as_json=as_json, strict=strict, test_identities=test_identities,
+                              details=details)
+    _parsed_as_of(as_of)
+    show(fetch_bilan(where, as_of), as_json=as_json, strict=strict, details=details)
 
 
 class ExportFormat(StrEnum):
