@@ -26,7 +26,7 @@ import duckdb
 from preserie.adapters import duckdb_trace_store
 from preserie.services.assess import assess_folder
 
-STARTUP = "import preserie.cli, preserie.services.assess"
+STARTUP = "import preserie.entry, preserie.cli_folder, preserie.services.assess"
 
 
 class _TimedResult:

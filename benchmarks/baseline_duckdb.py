@@ -22,6 +22,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from baseline_as_of import default_as_of
+
 IN_SCOPE = ("medicines", "medical_devices", "biology", "nursing", "physiotherapy", "speech_therapy",
             "orthoptics", "podiatry")
 OUT_OF_SCOPE = ("imaging", "transport")
@@ -125,6 +127,7 @@ def counts(folder: Path) -> dict[str, object]:
     con.execute(PREPARE)
     row = con.execute("SELECT getvariable('as_of'), (SELECT count(*) FROM used)").fetchone()
     as_of, used = row or (None, 0)
+    as_of = default_as_of(folder, as_of)
     usage = {pid: {"window_start": start, "digital": digital, "total": total}
              for pid, start, digital, total in con.execute(USAGE).fetchall()}
     created, registered, orphans = con.execute(REGISTRATION).fetchone() or (0, 0, 0)

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from baseline_as_of import default_as_of
+
 CHUNK = 250_000
 IN_SCOPE = ["medicines", "medical_devices", "biology", "nursing", "physiotherapy", "speech_therapy",
             "orthoptics", "podiatry"]
@@ -109,7 +111,8 @@ def counts(folder: Path) -> dict[str, object]:
     used = kept.merge(users, on=["practitioner", "situation"], how="inner")
     used = used[(used["ts"] <= as_of) & ~((used["type"] == "prescription") & used["digital"]
                                           & used["category"].isin(OUT_OF_SCOPE))]
-    return {"engine": "pandas", "as_of": as_of.isoformat() if pd.notna(as_of) else None, "used": len(used),
+    as_of = default_as_of(folder, as_of.to_pydatetime() if pd.notna(as_of) else None)
+    return {"engine": "pandas", "as_of": as_of.isoformat() if as_of else None, "used": len(used),
             "usage": usage(used), "registration": registration(folder, kept, used),
             "operations": operations(used)}
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import polars as pl
 import yaml
 
+from baseline_as_of import default_as_of
+
 IN_SCOPE = ["medicines", "medical_devices", "biology", "nursing", "physiotherapy", "speech_therapy",
             "orthoptics", "podiatry"]
 OUT_OF_SCOPE = ["imaging", "transport"]
@@ -125,7 +127,7 @@ def counts(folder: Path) -> dict[str, object]:
         kept.select(pl.col("ts").max()), used.select(pl.len()), usage(used), registration(kept, used, registry),
         operations(used),
     ])
-    latest = as_of.item()
+    latest = default_as_of(folder, as_of.item())
     return {"engine": "polars", "as_of": latest.isoformat() if latest else None, "used": n_used.item(),
             "usage": {row.pop("practitioner"): {**row, "window_start": row["window_start"].isoformat()}
                       for row in per_user.to_dicts()},
