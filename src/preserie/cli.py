@@ -420,8 +420,9 @@ def teleservice_serve(
 @teleservice_app.command("token")
 def teleservice_token(
     professional_id: Annotated[str, typer.Option("--id", help="Identifiant du professionnel (RPPS…).")],
-    role: Annotated[str, typer.Option("--role", help="prescriber, ou une profession prescrite : pharmacist, nurse, "
-                                      "physiotherapist, …")],
+    role: Annotated[str, typer.Option("--role", help="prescriber, une profession prescrite (pharmacist, nurse, "
+                                      "physiotherapist, …), ou registry : le lecteur du registre national, qui "
+                                      "ne prend que registrations.csv (GET /v1/registrations).")],
     ttl: Annotated[int, typer.Option("--ttl", help="Durée de validité en secondes.")] = 3600,
 ) -> None:
     """Imprimer un jeton porteur signé (tient lieu de la carte CPS). Secret : PRESERIE_TELESERVICE_SECRET."""

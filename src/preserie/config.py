@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA = Path("preserie-data")
 DATABASE_ENV, DATA_ENV, TOKEN_ENV = "PRESERIE_DATABASE", "PRESERIE_DATA", "PRESERIE_TOKEN"
 # "0": every bilan computed again (benchmarks/service_assess.py measures the computation, not the kept answer)
 CACHE_ENV = "PRESERIE_ASSESSMENT_CACHE"
+# A rehearsal's sandbox (`preserie teleservice serve`), from which the Cnam takes the registry's extract, and the
+# token of its `registry` role (`preserie teleservice token --role registry`): both or neither, never a default.
+SANDBOX_URL_ENV, SANDBOX_TOKEN_ENV = "PRESERIE_TELESERVICE_URL", "PRESERIE_TELESERVICE_TOKEN"
 SECRET_FILE = "secret.key"
 DEFAULT_TOKEN_DAYS = 90
 
@@ -32,6 +35,8 @@ class ServiceSettings:
     # the collector's pace per workstation (a token bucket): batches a second, and at once
     collector_rate: float = 200.0
     collector_burst: float = 400.0
+    sandbox_url: str | None = None  # SANDBOX_URL_ENV
+    sandbox_token: str | None = field(default=None, repr=False)  # SANDBOX_TOKEN_ENV, never printed
 
     @property
     def database_url(self) -> str:
@@ -67,10 +72,17 @@ class ServiceSettings:
         """Arguments first, then PRESERIE_DATA and PRESERIE_DATABASE."""
         chosen = data or (Path(environ[DATA_ENV]) if environ.get(DATA_ENV) else DEFAULT_DATA)
         return cls(data=chosen, database=database or environ.get(DATABASE_ENV) or None,
-                   keep_bilans=environ.get(CACHE_ENV, "1") != "0")
+                   keep_bilans=environ.get(CACHE_ENV, "1") != "0",
+                   sandbox_url=environ.get(SANDBOX_URL_ENV, "").strip() or None,
+                   sandbox_token=environ.get(SANDBOX_TOKEN_ENV, "").strip() or None)
 
     def prepare(self) -> None:
-        """Create the data directory (owner only) and check it can be written."""
+        """Check the settings, create the data directory (owner only) and check it can be written."""
+        if (self.sandbox_url is None) != (self.sandbox_token is None):
+            raise SettingsError(f"{SANDBOX_URL_ENV} et {SANDBOX_TOKEN_ENV} vont ensemble : l'adresse du bac à "
+                                "sable et le jeton de son rôle registry, ou ni l'un ni l'autre")
+        if self.sandbox_url is not None and not self.sandbox_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{SANDBOX_URL_ENV}={self.sandbox_url} : adresse http:// ou https:// attendue")
         try:
             self.data.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.segments.mkdir(exist_ok=True)

@@ -20,6 +20,7 @@ import pytest
 from preserie_cli import free_port, run, serving_registry
 
 from preserie.teleservice.store import SqlPrescriptionStore
+from preserie.teleservice.tokens import issue_token
 
 SECRET = "closed-loop-secret-0123456789"
 # Faults every few seconds of a short run: errors, rate limits, timeouts longer than the workstations wait (2 s),
@@ -145,10 +146,14 @@ def _records(paths: list[Path]) -> dict[str, dict[str, Any]]:
             for record in (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)}
 
 
-def test_workstations_report_to_the_registry_while_calling_the_sandbox(sandbox: Served, tmp_path: Path) -> None:
+def test_workstations_report_to_the_registry_while_calling_the_sandbox(sandbox: Served, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """The whole loop: the sandbox and the registry running, simulated workstations calling the first and posting
-    their traces to the second's collector, then the registry's bilan: every call the sandbox journaled is in the
-    collected traces, and the bilan is the one of the folder the same workstations wrote."""
+    their traces to the second's collector, the Cnam taking the registry's extract from the sandbox, then the
+    registry's bilan: every call the sandbox journaled is in the collected traces, and the bilan is the one of the
+    folder the same workstations wrote."""
+    monkeypatch.setenv("PRESERIE_TELESERVICE_URL", sandbox.url)  # the registry's rehearsal sandbox
+    monkeypatch.setenv("PRESERIE_TELESERVICE_TOKEN", issue_token(SECRET, "CNAM-REGISTRE", "registry"))
     options = ("--records", "1500", "--practitioners", "5", "--weeks", "2", "--seed", "5")
     declared = tmp_path / "declared"  # the same seed offline: the pilot's declaration, its doctors' ids
     assert run("simulate", str(declared), *options).returncode == 0
@@ -167,6 +172,11 @@ def test_workstations_report_to_the_registry_while_calling_the_sandbox(sandbox: 
                    str(sandbox.database), "--timeout", "2", "--collector", url, "--pilot", pilot,
                    env={"PRESERIE_TOKEN": vendor})
         assert done.returncode == 0, done.stderr
+        with httpx.Client(base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {cnam}"}) as client:
+            taken = client.post(f"/pilots/{pilot}/registrations/from-sandbox")
+        assert taken.status_code == 201, taken.text
+        exported = (live / "registrations.csv").read_text(encoding="utf-8").splitlines()
+        assert taken.json()["total"] == len(exported) - 1  # what the sandbox's own export holds
         journal = sandbox.journal()
         segments = sorted((data / "traces" / f"pilot={pilot}" / "phase=1").glob("*.jsonl"))
         collected, written = _records(segments), _records(sorted((live / "traces").glob("*.jsonl")))
@@ -174,8 +184,6 @@ def test_workstations_report_to_the_registry_while_calling_the_sandbox(sandbox: 
         calls = [r for r in collected.values() if r["type"] == "call"]
         assert len(calls) == len(journal) > 0  # every call the sandbox answered came back through the collector
         with httpx.Client(base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {cnam}"}) as client:
-            client.post(f"/pilots/{pilot}/registrations",
-                        content=(live / "registrations.csv").read_bytes()).raise_for_status()
             bilan = client.get(f"/pilots/{pilot}/assessment").json()
         folder = json.loads(run("assess", str(live), "--json").stdout)
         assert {k: v for k, v in bilan["data_quality"].items() if k != "file_issues"} == \

@@ -45,8 +45,9 @@ class World:
 
 
 @contextmanager
-def serving(url: str, data: Path) -> Iterator[World]:
-    settings = ServiceSettings(data=data, database=url)
+def serving(url: str, data: Path, **options: Any) -> Iterator[World]:
+    """`options`: more ServiceSettings (a sandbox's URL and token…)."""
+    settings = ServiceSettings(data=data, database=url, **options)
     registry = build_registry(settings)
     with TestClient(create_app(settings, registry=registry)) as client:
         yield World(client, registry, settings)

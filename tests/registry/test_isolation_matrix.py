@@ -126,6 +126,7 @@ TEMPLATES: dict[tuple[str, str], Template] = {
                                                                   "content": b"{}"}),
     ("POST", f"{P}/registrations"): Template(COORDINATORS, 201, _registrations),  # the same extract again
     ("GET", f"{P}/registrations"): Template(ROLES),
+    ("POST", f"{P}/registrations/from-sandbox"): Template(COORDINATORS, 409),  # no sandbox in this world
     ("GET", f"{P}/assessment"): Template(WHOLE),
     ("GET", f"{P}/export.xlsx"): Template(WHOLE),
     ("GET", f"{P}/exports/{{table}}.csv"): Template(WHOLE),

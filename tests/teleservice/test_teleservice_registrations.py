@@ -105,3 +105,34 @@ def test_the_registry_verdict_depends_on_the_id_and_seed_only() -> None:
     assert other_seed != verdicts[:500]
     never = FaultInjector(FaultProfile(seed=1))
     assert all(never.registry_verdict(pid) is None for pid in ids[:1000])
+
+
+def test_the_registry_reader_takes_the_extract_over_http_and_nothing_else(sandbox: Sandbox) -> None:
+    """GET /v1/registrations: the same rows as the database export, for the `registry` role only; that role
+    consults, dispenses and searches nothing."""
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    doctor, other = new_id("D"), new_id("D")
+    with sandbox.client(doctor) as client, sandbox.client(other) as colleague:
+        mine, theirs = created(client), created(colleague)
+    since = before.isoformat()
+    with sandbox.client(new_id("R"), "registry") as reader:
+        answer = reader.get("/v1/registrations", params={"practitioner": [doctor, other], "since": since})
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+        assert answer.text == "".join(f"{line}\n" for line in [",".join(HEADER)]) + "".join(
+            f"{row['prescription_id']},{row['practitioner']},{row['registered_at']},{row['status']},"
+            f"{row['reject_code']}\n" for row in _rows(sandbox, practitioners=(doctor, other), since=before))
+        assert [r["prescription_id"] for r in csv.DictReader(io.StringIO(answer.text))] == [mine, theirs]
+        only = reader.get("/v1/registrations", params={"practitioner": other, "since": since})
+        assert [r["prescription_id"] for r in csv.DictReader(io.StringIO(only.text))] == [theirs]
+        bad = reader.get("/v1/registrations", params={"practitioner": "a b"})
+        assert bad.status_code == 422 and bad.json()["code"] == "INVALID_REQUEST"
+        for refused in (reader.get(f"/v1/prescriptions/{mine}"), reader.get(f"/v1/prescriptions/{mine}/fhir"),
+                        reader.get("/v1/prescriptions"),
+                        reader.post(f"/v1/prescriptions/{mine}/dispensations",
+                                    json={"lines": [{"line": 1, "quantity": 1}]})):
+            assert refused.status_code == 403 and refused.json()["code"] == "ROLE_NOT_ALLOWED", refused.text
+    for role in ("prescriber", "pharmacist"):
+        with sandbox.client(doctor, role) as client:
+            answer = client.get("/v1/registrations")
+            assert answer.status_code == 403 and answer.json()["code"] == "ROLE_NOT_ALLOWED"
+    assert sandbox.anonymous().get("/v1/registrations").status_code == 401

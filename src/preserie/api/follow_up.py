@@ -167,6 +167,22 @@ async def registrations(pilot: str, request: Request, registry: RegistryDep, cal
     return extract.upload(registry, caller, pilot, data).as_dict()
 
 
+@router.post("/registrations/from-sandbox", status_code=201, summary="Prendre l'extrait du registre au bac à "
+             "sable de la répétition (Cnam, GIE) : fusionné aux précédents comme un dépôt",
+             responses=error_responses(502))
+def registrations_from_sandbox(pilot: str, request: Request, registry: RegistryDep,
+                               caller: CallerDep) -> dict[str, int]:
+    from functools import partial
+
+    from preserie.adapters.sandbox_registrations import fetch_registrations
+    from preserie.services import registrations as extract
+
+    settings = request.app.state.settings
+    feed = (partial(fetch_registrations, settings.sandbox_url, settings.sandbox_token)
+            if settings.sandbox_url and settings.sandbox_token else None)
+    return extract.pull(registry, caller, pilot, feed).as_dict()
+
+
 @router.get("/registrations", summary="Les dépôts de l'extrait du registre : fraîcheur de C2")
 def registrations_freshness(pilot: str, registry: RegistryDep, caller: CallerDep) -> dict[str, Any]:
     from preserie.services import registrations as extract

@@ -39,6 +39,9 @@ ERRORS: dict[str, ErrorKind] = {
     "IDEMPOTENCY_KEY_REUSED": ErrorKind(409, "clé d'idempotence déjà employée pour un autre lot de ce poste"),
     "TRACES_CLOSED": ErrorKind(410, "traces désactivées : la présérie est validée"),
     "TOO_MANY_REQUESTS": ErrorKind(429, "trop de lots envoyés : réessayer après le délai indiqué (Retry-After)"),
+    "SANDBOX_NOT_CONFIGURED": ErrorKind(409, "aucun bac à sable pour ce service : le démarrer avec "
+                                             "PRESERIE_TELESERVICE_URL et PRESERIE_TELESERVICE_TOKEN"),
+    "SANDBOX_UNAVAILABLE": ErrorKind(502, "le bac à sable n'a pas donné l'extrait du registre"),
     "INPUT_UNUSABLE": ErrorKind(422, "données de la présérie inutilisables pour le bilan"),
     "DATABASE_UNAVAILABLE": ErrorKind(503, "base de données indisponible : réessayer plus tard"),
     "INTERNAL_ERROR": ErrorKind(500, "erreur interne"),

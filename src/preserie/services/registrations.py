@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from preserie.adapters.registrations import COLUMNS
+from preserie.adapters.sandbox_registrations import SandboxUnavailable
 from preserie.adapters.trace_files import delimiter_of
 from preserie.domain.access import Caller, Role
 from preserie.domain.lifecycle import TRACES_OPEN
@@ -24,6 +26,7 @@ from preserie.services.errors import RegistryError
 from preserie.services.registry import Registry
 
 STATUSES = ("registered", "rejected")
+Feed = Callable[[Sequence[str]], bytes]  # the practitioners' extract from a rehearsal's sandbox
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,9 @@ def _write(path: Path, rows: dict[str, dict[str, str]]) -> None:
     temporary.replace(path)
 
 
-def upload(registry: Registry, caller: Caller, key: str, data: bytes) -> Upload:
-    """Merge an extract into the pilot's current phase; what it brought."""
-    pilot = registry.coordinated(caller, key, (Role.CNAM, Role.GIE), "déposer l'extrait du registre national")
-    registry.in_status(pilot, TRACES_OPEN, "déposer l'extrait du registre national")
+def upload(registry: Registry, caller: Caller, key: str, data: bytes, *, origin: str = "dépôt") -> Upload:
+    """Merge an extract into the pilot's current phase; what it brought (`origin`: how it came, in the history)."""
+    pilot = _receiving(registry, caller, key)
     rows = _rows(data)
     path = registry.registrations_file(pilot, pilot.phase)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,8 +108,28 @@ def upload(registry: Registry, caller: Caller, key: str, data: bytes) -> Upload:
                                               uploaded_at=registry.now(), uploaded_by=caller.account_id,
                                               rows=result.rows, new=result.new, replaced=result.replaced)
         registry.record(conn, pilot, caller, "registrations_uploaded",
-                        detail=f"phase {pilot.phase} : {result.rows} ligne(s), {result.new} nouvelle(s)")
+                        detail=f"{origin}, phase {pilot.phase} : {result.rows} ligne(s), {result.new} nouvelle(s)")
     return result
+
+
+def _receiving(registry: Registry, caller: Caller, key: str) -> PilotRecord:
+    pilot = registry.coordinated(caller, key, (Role.CNAM, Role.GIE), "déposer l'extrait du registre national")
+    registry.in_status(pilot, TRACES_OPEN, "déposer l'extrait du registre national")
+    return pilot
+
+
+def pull(registry: Registry, caller: Caller, key: str, feed: Feed | None) -> Upload:
+    """In a rehearsal: the extract of the pilot's practitioners taken from the sandbox (`feed`), merged as an
+    upload is (issue 11: « or, in a rehearsal, the service takes it from a sandbox's export »)."""
+    pilot = _receiving(registry, caller, key)
+    if feed is None:
+        raise RegistryError("SANDBOX_NOT_CONFIGURED")
+    practitioners = [p.ref for p in registry.repo.practitioners(pilot.id)]
+    try:
+        data = feed(practitioners)
+    except SandboxUnavailable as error:
+        raise RegistryError("SANDBOX_UNAVAILABLE", str(error)) from None
+    return upload(registry, caller, key, data, origin="pris au bac à sable")
 
 
 def freshness(registry: Registry, pilot: PilotRecord) -> dict[str, Any]:

@@ -29,7 +29,10 @@ DISPENSERS: dict[str, tuple[str, ...]] = {
     "podiatry": ("podiatrist",),
 }
 PRESCRIBED_PROFESSIONS = tuple(sorted({role for roles in DISPENSERS.values() for role in roles}))
-ROLES = (PRESCRIBER, *PRESCRIBED_PROFESSIONS)
+# The national registry's reader (the Cnam's side, in a rehearsal): takes registrations.csv (GET /v1/registrations)
+# and nothing else; a prescription's operations answer it ROLE_NOT_ALLOWED.
+REGISTRY_READER = "registry"
+ROLES = (PRESCRIBER, *PRESCRIBED_PROFESSIONS, REGISTRY_READER)
 MAX_PAGE_SIZE = 100  # search pages are bounded: a client cannot ask for everything at once
 # What the registry may say of an e-prescription it rejects after the create (registrations.csv, reject_code);
 # the offline simulator uses the same codes. Rehearsal codes: the national ones are not public.

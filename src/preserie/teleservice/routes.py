@@ -23,6 +23,7 @@ from preserie.teleservice.catalogue import (
     MAX_PAGE_SIZE,
     OUT_OF_SCOPE_CATEGORIES,
     PRESCRIBER,
+    REGISTRY_READER,
     TeleserviceError,
 )
 from preserie.teleservice.fhir import BUNDLE_JSON_SCHEMA, FHIR_JSON, prescription_bundle
@@ -150,6 +151,8 @@ def _well_formed(prescription_id: str, request: Request) -> None:
 
 
 def _visible(store: SqlPrescriptionStore, caller: Caller, prescription_id: str, request: Request) -> PrescriptionRecord:
+    if caller.role == REGISTRY_READER:
+        raise TeleserviceError("ROLE_NOT_ALLOWED", caller.role)
     _well_formed(prescription_id, request)
     record = store.get(prescription_id)
     if record is None or (caller.role == PRESCRIBER and record.prescriber_id != caller.id):
@@ -177,7 +180,7 @@ def _public(record: PrescriptionRecord, caller: Caller) -> PrescriptionPublic:
     })
 
 
-@router.get("/prescriptions/{prescription_id}", name="consult", responses=_errors(404))
+@router.get("/prescriptions/{prescription_id}", name="consult", responses=_errors(403, 404))
 def consult_prescription(prescription_id: str, caller: CallerDep, store: StoreDep,
                          request: Request) -> PrescriptionPublic:
     """Consulter une prescription : le prescripteur les siennes, le professionnel prescrit toute prescription
@@ -185,7 +188,7 @@ def consult_prescription(prescription_id: str, caller: CallerDep, store: StoreDe
     return _public(_visible(store, caller, prescription_id, request), caller)
 
 
-@router.get("/prescriptions/{prescription_id}/qr.svg", name="qr", responses=_errors(404),
+@router.get("/prescriptions/{prescription_id}/qr.svg", name="qr", responses=_errors(403, 404),
             response_class=Response)
 def prescription_qr_svg(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """Le QR code en SVG, l'identifiant imprimé dessous."""
@@ -193,7 +196,8 @@ def prescription_qr_svg(prescription_id: str, caller: CallerDep, store: StoreDep
     return Response(qr_svg(record.id), media_type="image/svg+xml")
 
 
-@router.get("/prescriptions/{prescription_id}/qr.png", name="qr", responses=_errors(404), response_class=Response)
+@router.get("/prescriptions/{prescription_id}/qr.png", name="qr", responses=_errors(403, 404),
+            response_class=Response)
 def prescription_qr_png(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """Le QR code en PNG."""
     record = _visible(store, caller, prescription_id, request)
@@ -202,7 +206,7 @@ def prescription_qr_png(prescription_id: str, caller: CallerDep, store: StoreDep
 
 # response_class=Response, as for the QR codes: the errors stay documented as application/json, the Bundle as FHIR.
 @router.get("/prescriptions/{prescription_id}/fhir", name="fhir", response_class=Response,
-            responses={**_errors(404), 200: {"content": {FHIR_JSON: {"schema": BUNDLE_JSON_SCHEMA}}}},
+            responses={**_errors(403, 404), 200: {"content": {FHIR_JSON: {"schema": BUNDLE_JSON_SCHEMA}}}},
             response_description="Bundle FHIR R4 de type collection : une ressource par ligne.")
 def prescription_fhir(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """La prescription en FHIR R4 : un MedicationRequest par ligne (médicaments, dispositifs) ou un ServiceRequest
@@ -253,7 +257,7 @@ def dispense_prescription(prescription_id: str, body: DispensationCreate, caller
     """Délivrer tout ou partie des lignes (professionnel prescrit) ; une prescription entièrement délivrée ne
     l'est plus. Une nouvelle tentative avec la même Idempotency-Key ne délivre rien de plus et rend la première
     réponse."""
-    if caller.role == PRESCRIBER:
+    if caller.role in (PRESCRIBER, REGISTRY_READER):
         raise TeleserviceError("ROLE_NOT_ALLOWED", caller.role)
     _check_idempotency_key(idempotency_key)
     _well_formed(prescription_id, request)
