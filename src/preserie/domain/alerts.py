@@ -152,8 +152,9 @@ def _anomalies(facts: PilotFacts) -> Iterable[Alert]:
         if (a.closed_on is not None and a.closed_on <= today) or a.opened_on > today:
             continue
         department = facts.departments.get(a.practitioner) if a.practitioner else None
-        what = (f"{a.ref} ({_SEVERITY.get(a.severity, a.severity)}, opération "
-                f"{_OPERATION.get(a.operation or '', 'toutes')}) ouverte le {date(a.opened_on)}")
+        named = _OPERATION.get(a.operation or "")
+        operation = f"opération {named}" if named else "toutes opérations"
+        what = f"{a.ref} ({_SEVERITY.get(a.severity, a.severity)}, {operation}) ouverte le {date(a.opened_on)}"
         if a.severity == "blocking":
             fixed = a.fixed_in_version or ""
             yield Alert("anomaly_blocking", a.ref, what + (f", corrigée en version {fixed}" if fixed else ""),
