@@ -3,6 +3,7 @@ PRESERIE_SMTP_URL says where (`smtp://[user:password@]host[:port]`, `smtp+startt
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import re
 import smtplib
@@ -21,13 +22,14 @@ class MailError(Exception):
     """An e-mail could not be sent or written (the message is French, for a person; never the password)."""
 
 
-def message(*, sender: str, to: Sequence[str], subject: str, body: str, headers: dict[str, str]) -> EmailMessage:
+def message(*, sender: str, to: Sequence[str], subject: str, body: str, headers: dict[str, str],
+            at: dt.datetime | None = None) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = sender
     if to:
         mail["To"] = ", ".join(to)
     mail["Subject"] = subject
-    mail["Date"] = email.utils.formatdate(localtime=False)
+    mail["Date"] = email.utils.format_datetime(at) if at else email.utils.formatdate(localtime=False)
     mail["Message-ID"] = email.utils.make_msgid(domain="preserie.local")
     for name, value in headers.items():
         mail[name] = value

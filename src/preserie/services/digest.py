@@ -136,7 +136,7 @@ def send(registry: Registry, *, outbox: Path, smtp_url: str | None = None, sende
             mail = message(sender=sender or DEFAULT_FROM, to=digest.recipients,
                            subject=f"preserie : {count(digest.news, 'alerte nouvelle', 'alertes nouvelles')} sur "
                                    f"vos préséries ({date(today)})", body=body(digest, today),
-                           headers={"X-Preserie-Party": digest.party})
+                           headers={"X-Preserie-Party": digest.party}, at=now)
             if smtp_url and digest.recipients:
                 smtp_send(smtp_url, [mail])
                 where = "SMTP : " + ", ".join(digest.recipients)
