@@ -184,12 +184,14 @@ async def answer(request: Request) -> Response:
     if not survey.csrf_ok(secret, session, fields.get("csrf", "")):
         return _refused("forged")
     if who.answered:
-        return _thanks(registry, who, status=409)
+        return await run_in_threadpool(_thanks, registry, who, 409)
     action = "save_draft" if fields.get("action") == "draft" else "submit"
     try:
         checked = await run_in_threadpool(getattr(survey, action), registry, who, fields)
     except survey.SurveyRefused as refused:
-        return _thanks(registry, who, 409) if refused.kind == "answered" else _refused(refused.kind)
+        if refused.kind == "answered":  # another tab submitted first
+            return await run_in_threadpool(_thanks, registry, who, 409)
+        return _refused(refused.kind)
     except RegistryError:  # the pilot's status moved under this request: nothing was recorded
         return _refused("busy")
     if action == "submit" and not checked.complete:
