@@ -488,3 +488,9 @@ from preserie import cli_registry  # noqa: E402  (the registry's commands, in a 
 app.command("serve")(cli_registry.serve)
 app.add_typer(cli_registry.accounts_app, name="accounts")
 app.add_typer(cli_registry.pilots_app, name="pilots")
+
+from preserie import cli_survey  # noqa: E402  (the questionnaire's and the alerts' commands)
+
+app.add_typer(cli_survey.survey_app, name="survey")
+app.command("digest")(cli_survey.digest)
+app.add_typer(cli_survey.recipients_app, name="recipients")

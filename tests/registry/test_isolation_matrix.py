@@ -138,6 +138,10 @@ TEMPLATES: dict[tuple[str, str], Template] = {
     ("POST", f"{P}/practitioners/{{ref}}/workstations"): Template(VENDORS, 201),  # one more workstation
     ("DELETE", f"{P}/workstations/{{workstation}}"): Template((*VENDORS, "cnam"), 404),  # no such workstation
     ("POST", f"{P}/decisions"): Template(("cnam",), 422, _opposite_decision),
+    # no such doctor: refused (404) to the vendor and the Cnam, before any link is made
+    ("POST", f"{P}/survey/invitations"): Template((*VENDORS, "cnam"), 404, _json({"practitioners": ["000000000"]})),
+    ("GET", f"{P}/survey/invitations"): Template(ROLES),
+    ("GET", f"{P}/alerts"): Template(ROLES),
 }
 PUBLIC = {("GET", f"{API}/health")}
 # Taken with a workstation's token, not a person's (test_collector.py): below, only that no person's token works.
@@ -145,8 +149,9 @@ WORKSTATION_ROUTES = {("POST", f"{P}/traces")}
 
 
 def _routes(routes: list[Any]) -> Iterator[tuple[str, str]]:
+    """The JSON API's routes (the doctors' questionnaire pages take no token: tests/registry/test_survey.py)."""
     for route in routes:
-        if isinstance(route, APIRoute):
+        if isinstance(route, APIRoute) and route.path.startswith(API):
             yield from ((method, route.path) for method in sorted(route.methods))
         elif hasattr(route, "original_router"):  # an included router (FastAPI ≥ 0.165 keeps it whole)
             yield from _routes(route.original_router.routes)

@@ -28,7 +28,7 @@ from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 MAX_EXAMPLES = 10  # per operation and generation mode (valid / invalid data); the roles are drawn among the cases
-EXPENSIVE = {"report.pdf", "report.html", "export.xlsx", "exports/{table}.csv", "assessment", "decisions"}
+EXPENSIVE = {"report.pdf", "report.html", "export.xlsx", "exports/{table}.csv", "assessment", "decisions", "alerts"}
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 
 

@@ -86,6 +86,7 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
 
             app.state.registry = await run_in_threadpool(build_registry, settings)
         app.state.secret = await run_in_threadpool(settings.secret)
+        hide_tokens_in_access_log()
         serving = await run_in_threadpool(_serving_lock, settings, app.state.registry) if registry is None else None
         yield
         if serving is not None:
@@ -97,15 +98,18 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
                   lifespan=lifespan, redirect_slashes=False)
     if registry is not None:
         app.state.registry = registry
-    from preserie.api import bilan, collector, follow_up, pilots, registry_routes
+    from preserie.api import bilan, collector, follow_up, pilots, registry_routes, survey
     from preserie.services.collector import Pace
+    from preserie.web import survey as survey_pages
+    from preserie.web.survey import hide_tokens_in_access_log
 
     app.state.settings = settings
     app.state.pace = Pace(settings.collector_rate, settings.collector_burst)
     from preserie.api.schemas import COMMON_ERRORS, error_responses
 
-    for module in (registry_routes, pilots, follow_up, collector, bilan):
+    for module in (registry_routes, pilots, follow_up, collector, bilan, survey):
         app.include_router(module.router, responses=error_responses(*COMMON_ERRORS))
+    app.include_router(survey_pages.router)  # the doctors' questionnaire: French pages, not the JSON API
     app.add_exception_handler(RegistryError, _on_registry_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

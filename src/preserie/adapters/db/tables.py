@@ -157,3 +157,29 @@ registration_uploads = Table(
     _required("uploaded_by", Integer), _required("rows", Integer), _required("new", Integer),
     _required("replaced", Integer),
     UniqueConstraint("pilot_id", "number"))
+# ── the doctors' questionnaire and the alerts (v0006) ──
+survey_invitations = Table(
+    "survey_invitations", metadata, Column("id", Integer, primary_key=True), _pilot(),
+    _required("phase", Integer), _required("practitioner", String(32)),
+    _required("digest", String(64), unique=True),  # HMAC-SHA256 of the link's token (prq_…), single use
+    _required("created_at", _MOMENT), _required("created_by", Integer), _required("expires_at", _MOMENT),
+    Column("revoked_at", _MOMENT),  # replaced by a newer invitation of the same doctor
+    Column("exchanged_at", _MOMENT),  # the link opened: its token exchanged for the cookie's
+    Column("session_digest", String(64), unique=True),  # HMAC-SHA256 of the cookie's token (prc_…)
+    Column("answer_id", ForeignKey("survey_answers.id", ondelete="SET NULL")))  # the one answer it gave
+
+survey_drafts = Table(
+    "survey_drafts", metadata,
+    Column("invitation_id", ForeignKey("survey_invitations.id", ondelete="CASCADE"), primary_key=True),
+    _required("content", JSON), _required("saved_at", _MOMENT))
+
+alerts_sent = Table(
+    "alerts_sent", metadata, Column("id", Integer, primary_key=True), _pilot(),
+    _required("party", String(220)),  # cnam, gie, vendor:<name>, cpam:<department> (domain.alerts.party_of)
+    _required("key", String(200)), _required("fingerprint", String(64)), _required("sent_at", _MOMENT),
+    UniqueConstraint("party", "pilot_id", "key"))
+
+digest_recipients = Table(
+    "digest_recipients", metadata, Column("id", Integer, primary_key=True),
+    _required("party", String(220), index=True), _required("email", String(254)), _required("added_at", _MOMENT),
+    UniqueConstraint("party", "email"))
