@@ -157,7 +157,7 @@ registration_uploads = Table(
     _required("uploaded_by", Integer), _required("rows", Integer), _required("new", Integer),
     _required("replaced", Integer),
     UniqueConstraint("pilot_id", "number"))
-# ── the doctors' questionnaire and the alerts (v0006) ──
+# ── the doctors' questionnaire and the alerts (v0004) ──
 survey_invitations = Table(
     "survey_invitations", metadata, Column("id", Integer, primary_key=True), _pilot(),
     _required("phase", Integer), _required("practitioner", String(32)),

@@ -1,8 +1,7 @@
 """The doctors' questionnaire and the alerts (issue 12): personal single-use survey links (only their HMAC kept),
 the drafts of their answers, the alerts already sent to each party, the parties' digest addresses.
 
-Its ``down_revision`` is the head when it was written ('0003'); the sign-in pages' migration (v0005) is written at
-the same time on another branch: the merge chains the two.
+Written beside the sign-in pages' migration (v0005, which follows it).
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
+revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
