@@ -144,8 +144,9 @@ WORKSTATION_ROUTES = {("POST", f"{P}/traces")}
 
 
 def _routes(routes: list[Any]) -> Iterator[tuple[str, str]]:
+    """The JSON API's routes (the web pages answer HTML and have their own matrix: tests/web)."""
     for route in routes:
-        if isinstance(route, APIRoute):
+        if isinstance(route, APIRoute) and route.path.startswith(API):
             yield from ((method, route.path) for method in sorted(route.methods))
         elif hasattr(route, "original_router"):  # an included router (FastAPI ≥ 0.165 keeps it whole)
             yield from _routes(route.original_router.routes)
