@@ -19,9 +19,8 @@ from web_world import (
     VENDOR_B,
     VISIBLE,
     Parties,
+    folders,
     populate,
-    simulate,
-    vendor_b_folder,
 )
 
 from preserie.report.downloads import csv_tables, report_html, workbook
@@ -31,9 +30,8 @@ from preserie.services import bilan
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, Parties]]:
     base = tmp_path_factory.mktemp("web-pages")
-    folders = {"a": simulate(base / "a", seed=1), "b": vendor_b_folder(base / "b")}
     with serving(f"sqlite:///{base / 'registry.db'}", base / "data") as world:
-        yield world, populate(world, folders)
+        yield world, populate(world, folders(base))
 
 
 def _as(built: tuple[World, Parties], who: str):  # type: ignore[no-untyped-def]
@@ -60,7 +58,7 @@ def test_each_party_lists_exactly_the_pilots_the_api_gives_it(built: tuple[World
 
 @pytest.mark.parametrize("who", sorted(VISIBLE))
 def test_another_party_s_pilot_is_the_same_404_page_as_none(built: tuple[World, Parties], who: str) -> None:
-    world, parties = built
+    _, parties = built
     client = _as(built, who)
     nowhere = client.get(f"/pilotes/{NONEXISTENT}")
     assert nowhere.status_code == 404 and "Page introuvable" in nowhere.text

@@ -39,7 +39,12 @@ PEOPLE = {
     "cpam_33": ("cpam", {"department": "33"}),
     "cpam_69": ("cpam", {"department": ZONE_B}),
 }
-NAMES = {"vendor_b": "<b>Éditeur B</b>"}  # an account's name with markup
+# Each account's name, its login; vendor B's with markup
+NAMES = {"vendor_a": "Équipe pilote Simulé", "vendor_b": "<b>Éditeur B</b>", "cnam": "Coordination Cnam",
+         "gie": "GIE SESAM-Vitale", "cpam_33": "CPAM de la Gironde", "cpam_69": "CPAM du Rhône"}
+PLAIN = {"vendor_b": "Éditeur B"}  # hostile=False: the names of the docs' screenshots
+VENDOR_B_PLAIN = "Autre Éditeur SA"
+REFS = {"a_running": "simule-2025-02", "a_validated": "simule-2024-11", "a_draft": "simule-2025-06"}
 VISIBLE = {
     "vendor_a": {"a_running", "a_validated", "a_draft"},
     "vendor_b": {"b_running"},
@@ -64,17 +69,41 @@ def simulate(out: Path, seed: int, scenario: str = "nominal") -> Path:
     return out
 
 
-def vendor_b_folder(base: Path) -> Path:
+def _declared(folder: Path, **changes: object) -> None:
+    content = yaml.safe_load((folder / "pilot.yaml").read_text(encoding="utf-8"))
+    content.update(changes)
+    if "cpams" in changes:
+        for p in content["practitioners"]:
+            p["cpam"] = content["cpams"][0]
+    (folder / "pilot.yaml").write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), "utf-8")
+
+
+def vendor_a_folders(base: Path) -> dict[str, Path]:
+    """Vendor A's nominal pilot, once per pilot of the world, each with its own id."""
+    import shutil
+
+    source = simulate(base / "a", seed=1)
+    folders = {}
+    for name, ref in REFS.items():
+        folders[name] = base / name
+        shutil.copytree(source, folders[name])
+        _declared(folders[name], id=ref)
+    return folders
+
+
+def vendor_b_folder(base: Path, *, hostile: bool = True) -> Path:
     """Another seed's pilot, of vendor B, in department 69, with markup in an anomaly and a comment."""
     folder = simulate(base, seed=2, scenario="unhappy")
-    content = yaml.safe_load((folder / "pilot.yaml").read_text(encoding="utf-8"))
-    content.update(vendor=VENDOR_B, id="autre-2025", cpams=[ZONE_B])
-    for p in content["practitioners"]:
-        p["cpam"] = ZONE_B
-    (folder / "pilot.yaml").write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), "utf-8")
-    _rewrite(folder / "anomalies.csv", "summary", SUMMARY_B)
-    _rewrite(folder / "survey.csv", "comment", COMMENT_B)
+    _declared(folder, vendor=VENDOR_B if hostile else VENDOR_B_PLAIN, id="autre-2025-01", cpams=[ZONE_B])
+    if hostile:
+        _rewrite(folder / "anomalies.csv", "summary", SUMMARY_B)
+        _rewrite(folder / "survey.csv", "comment", COMMENT_B)
     return folder
+
+
+def folders(base: Path, *, hostile: bool = True) -> dict[str, Path]:
+    """Every pilot's folder of the world, by pilot name."""
+    return {**vendor_a_folders(base), "b_running": vendor_b_folder(base / "b", hostile=hostile)}
 
 
 def _rewrite(path: Path, column: str, text: str) -> None:
@@ -87,21 +116,21 @@ def _rewrite(path: Path, column: str, text: str) -> None:
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
-def populate(world: World, folders: dict[str, Path]) -> Parties:
-    """Accounts with their passwords, and the pilots: vendor A's running (with traces), validated (deploy
-    approved) and draft; vendor B's running."""
+def populate(world: World, folders: dict[str, Path], *, hostile: bool = True) -> Parties:
+    """Accounts with their passwords, and the pilots (`folders()`): vendor A's running (with traces), validated
+    (deploy approved) and draft; vendor B's running."""
     parties = Parties()
     people = SqlPeople(world.registry.repo.engine)
     for who, (role, options) in PEOPLE.items():
-        name = NAMES.get(who, who)
+        name = NAMES[who] if hostile else PLAIN.get(who, NAMES[who])
+        if who == "vendor_b" and not hostile:
+            options = {"vendor": VENDOR_B_PLAIN}
         made = create_account(world.registry.repo, world.settings.secret(), role=role, name=name, **options)
         world.tokens[who] = made.token
         set_password(people, world.registry.repo.accounts(), name, PASSWORD, now=dt.datetime.now(dt.UTC))
         parties.logins[who], parties.accounts[who] = name, made.account_id
-    a, b = folders["a"], folders["b"]
-    for name, folder, who, until in (("a_running", a, "vendor_a", "traced"), ("a_validated", a, "vendor_a",
-                                                                              "deploy_approved"),
-                                     ("a_draft", a, "vendor_a", "draft"), ("b_running", b, "vendor_b", "traced")):
-        parties.pilots[name] = walk(world, folder, until, vendor=who, cnam="cnam", dated=True)
+    for name, who, until in (("a_running", "vendor_a", "traced"), ("a_validated", "vendor_a", "deploy_approved"),
+                             ("a_draft", "vendor_a", "draft"), ("b_running", "vendor_b", "traced")):
+        parties.pilots[name] = walk(world, folders[name], until, vendor=who, cnam="cnam", dated=True)
         parties.refs[name] = world.registry.repo.pilot(parties.pilots[name]).ref
     return parties

@@ -169,7 +169,7 @@ def timeline(title: str, rows: Sequence[tuple[str, Sequence[tuple[dt.date, dt.da
              first: dt.date, last: dt.date) -> str:
     """One line per row: (label, its spans (from, to, colour), what hovering it says), on a calendar from
     ``first`` to ``last`` with a tick at each month's first day."""
-    width, label_w, row_h, top, right = 640, 90, 22, 22, 14
+    width, label_w, row_h, top, right = 900, 90, 22, 22, 14
     plot_w = width - label_w - right
     height = top + row_h * len(rows) + 12
     days = max((last - first).days, 1)
@@ -190,7 +190,7 @@ def timeline(title: str, rows: Sequence[tuple[str, Sequence[tuple[dt.date, dt.da
                     f'stroke="{GRID}"/>')
         if i % every == 0:
             body.append(_text(x(month) + 3, top - 9, f"{fr.MONTHS[month.month - 1][:4]}. {month.year}", size=9))
-    if not months:  # under a month: the first day's date
+    if not months or x(months[0]) - label_w > 70:  # the first day's date, where no month's label stands
         body.append(_text(label_w, top - 9, fr.short_date(first.isoformat()), size=9))
     for i, (label, spans, tip) in enumerate(rows):
         y = top + i * row_h

@@ -17,7 +17,7 @@ from preserie.domain.results import Assessment, CriterionResult, KnownAnswer
 from preserie.report import charts
 from preserie.report.html import funnel_chart, operations_chart, survey_chart
 
-SEED = "règles de l'Assurance Maladie pour les préséries (janvier 2025)"
+SEED = "règles de l'Assurance Maladie (janvier 2025)"
 THRESHOLDS = {"usage_rate": "usage_rate_min", "registration_rate": "registration_rate_min",
               "operations": "software_error_rate_max", "satisfaction": "satisfaction_min"}
 MINUS = "\u2212"
@@ -108,7 +108,7 @@ def _source(criterion: str, result: Assessment) -> str:
     source = load_policy_sources().get(name or "", "seed:")
     if source.startswith("seed:"):
         return f"{SEED}, politique {policy.version}"
-    return f"règle de preserie lisant les {SEED} (docs/assessment.md), politique {policy.version}"
+    return f"règle de preserie, lecture du critère des {SEED} (docs/assessment.md), politique {policy.version}"
 
 
 def _value(name: str, value: float | int | bool) -> str:

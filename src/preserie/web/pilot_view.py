@@ -45,7 +45,7 @@ class WorkstationLine:
     practitioner: str
     enrolled_at: dt.datetime
     last_batch_at: dt.datetime | None
-    state: str  # "revoked", "silent", "sending"
+    state: str  # "revoked", "silent", "sending", "waiting" (enrolled lately, no batch yet)
     silent_days: int | None
 
 
@@ -131,7 +131,8 @@ def workstation_lines(registry: Registry, caller: Caller, key: str) -> tuple[lis
     silent = {s["id"]: s["working_days"] for s in watched["silent"]}
     lines = []
     for w in collector.workstations(registry, caller, key):
-        state = "revoked" if w["revoked"] else "silent" if w["id"] in silent else "sending"
+        state = ("revoked" if w["revoked"] else "silent" if w["id"] in silent else
+                 "sending" if w["last_batch_at"] is not None else "waiting")
         lines.append(WorkstationLine(w["id"], w["practitioner"], w["enrolled_at"], w["last_batch_at"], state,
                                      silent.get(w["id"])))
     return lines, int(watched["after_working_days"])
