@@ -72,7 +72,8 @@ def _pages(app: Any) -> list[str]:
 
     for route in walk(app.routes):
         if not route.path.startswith("/api/"):
-            lines += [f"| {method} | `{route.path}` | {route.summary or ''} |" for method in sorted(route.methods)]
+            lines += [f"| {method} | `{route.path}` | {route.summary or ''} |"
+                      for method in sorted(route.methods or ())]
     return lines
 
 

@@ -47,12 +47,14 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Adresse d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port d'écoute.", min=1, max=65535)] = 8800,
 ) -> None:
-    """Servir le registre de la présérie : API JSON sous /api/v1 (OpenAPI : /openapi.json)."""
+    """Servir le registre de la présérie : API JSON sous /api/v1 (OpenAPI : /openapi.json) et pages web
+    (/connexion)."""
     from preserie.api.app import serve as run
 
     settings, registry = _registry(data, database)
     registry.repo.engine.dispose()  # migrated; the app builds its own at start-up
-    typer.echo(f"registre : http://{host}:{port}/api/v1 ; données : {settings.data}", err=True)
+    typer.echo(f"registre : http://{host}:{port}/api/v1 ; pages : http://{host}:{port}/connexion ; données : "
+               f"{settings.data}", err=True)
     run(settings, host=host, port=port)
 
 

@@ -27,11 +27,15 @@ class PilotLine:
     alerts: list[PageAlert]
 
 
+def _latest(decisions: list[DecisionRecord]) -> DecisionRecord | None:
+    return decisions[-1] if decisions else None
+
+
 @router.get("/pilotes", summary="Les préséries que vous voyez : état, phase, décision, alertes")
 def pilot_list(request: Request, registry: RegistryDep, session: SessionDep) -> Response:
     caller = session.caller
     lines = [PilotLine(p, p.declaration["software"]["name"], STATUS_LABELS[p.status],
-                       (registry.repo.decisions(p.id) or [None])[-1], pilot_alerts(registry, caller, p))
+                       _latest(registry.repo.decisions(p.id)), pilot_alerts(registry, caller, p))
              for p in pilots.listed(registry, caller)]
     return page(request, "pilotes.html.j2", session=session, lines=lines,
                 decisions=pilot_view.DECISION_LABELS)
