@@ -180,3 +180,12 @@ def test_every_page_carries_the_security_headers(built: tuple[World, Parties]) -
     page = client.get(f"/pilotes/{parties.pilots['a_running']}").text
     assert "<script" not in page and " style=" not in page
     assert not re.search(r'(src|href|action)="(https?:)?//', page)  # nothing from another site
+
+
+def test_a_draft_s_page_is_an_interim_bilan_that_says_what_is_missing(built: tuple[World, Parties]) -> None:
+    _, parties = built
+    page = _as(built, "vendor_a").get(f"/pilotes/{parties.pilots['a_draft']}")
+    assert page.status_code == 200
+    banner = page.text.split('<section class="banner interim"', 1)[1].split("</section>", 1)[0]
+    assert "Bilan intermédiaire" in banner and "Ce qui manque encore" in banner and "<li>" in banner
+    assert "au —" not in banner

@@ -69,11 +69,13 @@ def banner(result: Assessment) -> Banner:
     when = fr.date(result.as_of)
     reasons = tuple(r.message for r in result.reasons)
     duration = result.check("duration")
-    if duration is not None and duration.status == "warn":
-        summary = (f"{duration.detail[:1].upper()}{duration.detail[1:]}. " +
+    if result.as_of is None or (duration is not None and duration.status == "warn"):
+        said = duration.detail if duration is not None else "aucune donnée encore"
+        summary = (f"{said[:1].upper()}{said[1:]}. " +
                    ("Les critères sont atteints à ce jour ; le bilan sera définitif une fois la durée écoulée."
                     if result.is_deploy else "Ce qui manque encore :"))
-        return Banner("interim", f"Bilan intermédiaire au {when}", summary, reasons)
+        title = f"Bilan intermédiaire au {when}" if result.as_of else "Bilan intermédiaire : rien d'enregistré encore"
+        return Banner("interim", title, summary, reasons)
     if result.is_deploy:
         return Banner("deploy", f"Bilan au {when} : déploiement",
                       "Tous les critères du bilan sont atteints et le dossier est conforme : une réunion de démarrage "

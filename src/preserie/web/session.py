@@ -13,6 +13,7 @@ from preserie.services.sessions import SESSION_LENGTH, WebSession, session_of
 
 COOKIE = "preserie_session"
 _NEXT = re.compile(r"/[A-Za-z0-9/_.-]{0,200}")  # where to go back after signing in: a path of this site only
+_NOT_BACK = ("/connexion", "/deconnexion")
 
 
 class SignInRequired(Exception):
@@ -50,7 +51,9 @@ SessionDep = Annotated[WebSession, Depends(current_session)]
 
 def safe_next(wanted: str | None) -> str:
     """A page of this site to go to after signing in (never another site's: « //ailleurs », « https:… »)."""
-    return wanted if wanted and _NEXT.fullmatch(wanted) and not wanted.startswith("//") else "/pilotes"
+    if not wanted or not _NEXT.fullmatch(wanted) or wanted.startswith("//") or wanted in _NOT_BACK:
+        return "/pilotes"
+    return wanted
 
 
 def is_https(request: Request) -> bool:
