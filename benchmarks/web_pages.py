@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workdir", type=Path, default=Path("benchmarks-data"))
+    parser.add_argument("--workdir", type=Path, default=Path(__file__).resolve().parent / "data")
     args = parser.parse_args()
     result = bench(args.records, args)
     RESULTS.mkdir(exist_ok=True)
