@@ -6,6 +6,7 @@ who may call it (the roles in `domain.access`), the error catalogue with its sta
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from preserie.domain.access import ROLE_LABELS
@@ -53,6 +54,29 @@ def _life_cycle() -> list[str]:
     return lines
 
 
+def _pages(app: Any) -> list[str]:
+    """The French pages (HTML, not in the OpenAPI schema): every route of the app outside /api."""
+    from fastapi.routing import APIRoute
+
+    lines = ["## Web pages", "", "Signed in with a password (`preserie accounts password NAME`), a session cookie "
+             "(HttpOnly, SameSite=Lax, Secure over HTTPS) and a CSRF token in every form; each page shows what the "
+             "JSON API would give the same account, and another party's pilot is the same 404 page as none.", "",
+             "| method | path | what |", "|---|---|---|"]
+
+    def walk(routes: list[Any]) -> Iterator[APIRoute]:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                yield route
+            elif hasattr(route, "original_router"):  # an included router (FastAPI ≥ 0.165 keeps it whole)
+                yield from walk(route.original_router.routes)
+
+    for route in walk(app.routes):
+        if not route.path.startswith("/api/"):
+            lines += [f"| {method} | `{route.path}` | {route.summary or ''} |"
+                      for method in sorted(route.methods or ())]
+    return lines
+
+
 def _errors() -> list[str]:
     lines = ["## Errors", "", "| code | HTTP | message |", "|---|---|---|"]
     lines += [f"| `{code}` | {kind.status} | {kind.message} |" for code, kind in ERRORS.items()]
@@ -63,8 +87,10 @@ def render() -> str:
     from preserie.api.app import create_app
     from preserie.config import ServiceSettings
 
-    schema = create_app(ServiceSettings()).openapi()
-    return "\n".join([HEADER, *_roles(), "", *_life_cycle(), "", *_routes(schema), "", *_errors()]) + "\n"
+    app = create_app(ServiceSettings())
+    schema = app.openapi()
+    return "\n".join([HEADER, *_roles(), "", *_life_cycle(), "", *_routes(schema), "", *_pages(app), "",
+                      *_errors()]) + "\n"
 
 
 if __name__ == "__main__":

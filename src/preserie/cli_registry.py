@@ -47,12 +47,14 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Adresse d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port d'écoute.", min=1, max=65535)] = 8800,
 ) -> None:
-    """Servir le registre de la présérie : API JSON sous /api/v1 (OpenAPI : /openapi.json)."""
+    """Servir le registre de la présérie : API JSON sous /api/v1 (OpenAPI : /openapi.json) et pages web
+    (/connexion)."""
     from preserie.api.app import serve as run
 
     settings, registry = _registry(data, database)
     registry.repo.engine.dispose()  # migrated; the app builds its own at start-up
-    typer.echo(f"registre : http://{host}:{port}/api/v1 ; données : {settings.data}", err=True)
+    typer.echo(f"registre : http://{host}:{port}/api/v1 ; pages : http://{host}:{port}/connexion ; données : "
+               f"{settings.data}", err=True)
     run(settings, host=host, port=port)
 
 
@@ -85,13 +87,55 @@ def accounts_create(
     typer.echo(made.token)
 
 
+def _read_password() -> str:
+    """The new password: typed twice, hidden, at a terminal; else the first line of standard input (a script's
+    pipe). Never an argument: arguments are seen by every user of the machine (ps) and kept in shell histories."""
+    import sys
+
+    if sys.stdin.isatty():
+        typed: str = typer.prompt("Nouveau mot de passe", hide_input=True, confirmation_prompt=True,
+                                  prompt_suffix=" : ")
+        return typed
+    line = sys.stdin.readline()
+    return line[:-1] if line.endswith("\n") else line
+
+
+@accounts_app.command("password")
+def accounts_password(
+    name: Annotated[str, typer.Argument(help="Nom du compte : c'est l'identifiant de connexion aux pages web.",
+                                        metavar="NOM")],
+    account: Annotated[int | None, typer.Option("--account", help="Numéro du compte, quand plusieurs portent ce "
+                                                "nom.", metavar="N")] = None,
+    data: DataOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Donner un mot de passe à un compte pour les pages web (lu au clavier, ou sur l'entrée standard) ; ses
+    sessions ouvertes se terminent."""
+    import datetime as dt
+
+    from preserie.adapters.db.people_repository import SqlPeople
+    from preserie.services.errors import RegistryError
+    from preserie.services.sessions import set_password
+
+    _, registry = _registry(data, database)
+    password = _read_password()
+    try:
+        made = set_password(SqlPeople(registry.repo.engine), registry.repo.accounts(), name, password,
+                            number=account, now=dt.datetime.now(dt.UTC))
+    except RegistryError as error:
+        _fail(error.detail if error.code in ("NOT_FOUND", "INVALID_REQUEST", "ALREADY_EXISTS") and error.detail
+              else error.message)
+    typer.echo(f"compte n° {made['id']} ({made['name']}) : mot de passe enregistré ; identifiant de connexion : "
+               f"« {made['name']} »", err=True)
+
+
 @accounts_app.command("revoke")
 def accounts_revoke(
     account: Annotated[int, typer.Argument(help="Numéro du compte.", metavar="COMPTE")],
     data: DataOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Révoquer tous les jetons d'un compte."""
+    """Révoquer un compte : tous ses jetons, son mot de passe et ses sessions web, à l'instant."""
     from preserie.services.accounts import revoke
     from preserie.services.errors import RegistryError
 
@@ -100,7 +144,7 @@ def accounts_revoke(
         count = revoke(registry.repo, account)
     except RegistryError as error:
         _fail(error.detail or error.message)
-    typer.echo(f"{count} jeton(s) révoqué(s)")
+    typer.echo(f"compte n° {account} révoqué : {count} jeton(s), son mot de passe et ses sessions web")
 
 
 @accounts_app.command("list")

@@ -4,6 +4,7 @@ accounts, and a simulated pilot walked up to a given step of the présérie thro
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,8 +77,11 @@ def yaml_body(content: dict[str, Any]) -> bytes:
 STEPS = ("draft", "submitted", "accepted", "running", "traced", "deploy_approved", "deployed")
 
 
-def walk(world: World, folder: Path, until: str, vendor: str = "vendor", cnam: str = "cnam") -> str:
-    """Take a new pilot of ``folder`` through the présérie's steps up to ``until`` (a STEPS name); its id."""
+def walk(world: World, folder: Path, until: str, vendor: str = "vendor", cnam: str = "cnam", *,
+         dated: bool = False) -> str:
+    """Take a new pilot of ``folder`` through the présérie's steps up to ``until`` (a STEPS name); its id.
+    ``dated``: the vendor acknowledges each anomaly the day after it was opened (the registry's clock moved there
+    for it), as a reactive vendor would, instead of at the moment of the walk."""
     original = yaml.safe_load((folder / "pilot.yaml").read_text(encoding="utf-8"))
     made = world.call(vendor, "POST", "/pilots", content=yaml_body(declaration(folder)),
                       headers={"content-type": "application/yaml"})
@@ -99,7 +103,7 @@ def walk(world: World, folder: Path, until: str, vendor: str = "vendor", cnam: s
                          "participants": [{"party": "vendor", "name": "Éditeur"},
                                           {"party": "cnam", "name": "Cnam"}]}).raise_for_status()
     if reached >= 4:
-        feed(world, folder, key, original, vendor=vendor, cnam=cnam)
+        feed(world, folder, key, original, vendor=vendor, cnam=cnam, dated=dated)
     if reached >= 5:
         assessment = world.call(cnam, "GET", f"/pilots/{key}/assessment").json()
         world.call(cnam, "POST", f"/pilots/{key}/decisions",
@@ -110,7 +114,8 @@ def walk(world: World, folder: Path, until: str, vendor: str = "vendor", cnam: s
     return key
 
 
-def feed(world: World, folder: Path, key: str, original: dict[str, Any], *, vendor: str, cnam: str) -> None:
+def feed(world: World, folder: Path, key: str, original: dict[str, Any], *, vendor: str, cnam: str,
+         dated: bool = False) -> None:
     """Installations and trainings, traces, the registry extract, the anomalies and the survey answers."""
     for p in original["practitioners"]:
         if p.get("installed_on"):
@@ -128,9 +133,27 @@ def feed(world: World, folder: Path, key: str, original: dict[str, Any], *, vend
         body = {k: (v or None) for k, v in row.items() if k != "closed_on"}
         body["summary"] = row["summary"]
         world.call(vendor, "POST", f"/pilots/{key}/anomalies", json=body).raise_for_status()
+        acknowledge = f"/pilots/{key}/anomalies/{row['id']}/acknowledge"
+        if dated and (row["closed_on"] or row["severity"] != "minor"):  # an open minor one is left waiting
+            with _acknowledging_day(world, row["opened_on"], row["closed_on"]):
+                world.call(vendor, "POST", acknowledge).raise_for_status()
+        elif row["closed_on"]:
+            world.call(vendor, "POST", acknowledge).raise_for_status()
         if row["closed_on"]:
-            world.call(vendor, "POST", f"/pilots/{key}/anomalies/{row['id']}/acknowledge").raise_for_status()
             world.call(vendor, "POST", f"/pilots/{key}/anomalies/{row['id']}/close",
                        json={"closed_on": row["closed_on"]}).raise_for_status()
     world.call(vendor, "POST", f"/pilots/{key}/survey-answers", content=(folder / "survey.csv").read_bytes(),
                headers={"content-type": "text/csv"}).raise_for_status()
+
+
+@contextmanager
+def _acknowledging_day(world: World, opened_on: str, closed_on: str) -> Iterator[None]:
+    """The registry's clock on the day after the opening (the same day, for one closed that day)."""
+    real = world.registry.now
+    day = dt.date.fromisoformat(opened_on) + dt.timedelta(days=0 if closed_on == opened_on else 1)
+    moment = dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC)
+    world.registry.now = lambda: moment
+    try:
+        yield
+    finally:
+        world.registry.now = real

@@ -149,7 +149,8 @@ WORKSTATION_ROUTES = {("POST", f"{P}/traces")}
 
 
 def _routes(routes: list[Any]) -> Iterator[tuple[str, str]]:
-    """The JSON API's routes (the doctors' questionnaire pages take no token: tests/registry/test_survey.py)."""
+    """The JSON API's routes (the web pages answer HTML and have their own matrix: tests/web; the doctors'
+    questionnaire takes no token: tests/registry/test_survey.py)."""
     for route in routes:
         if isinstance(route, APIRoute) and route.path.startswith(API):
             yield from ((method, route.path) for method in sorted(route.methods))

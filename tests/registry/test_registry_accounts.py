@@ -47,7 +47,8 @@ def test_accounts_create_prints_the_token_once_and_keeps_only_its_hash(tmp_path:
     assert token.encode() not in (data / "registry.db").read_bytes()  # only its HMAC is kept
     listed = _cli("accounts", "list", "--data", str(data))
     assert "Cnam\tCoordination Cnam" in listed.stdout
-    assert _cli("accounts", "revoke", "1", "--data", str(data)).stdout.strip() == "1 jeton(s) révoqué(s)"
+    assert _cli("accounts", "revoke", "1", "--data", str(data)).stdout.strip() == (
+        "compte n° 1 révoqué : 1 jeton(s), son mot de passe et ses sessions web")
     refused = _cli("accounts", "create", "--role", "vendor", "--name", "X", "--data", str(data))
     assert refused.returncode == 2 and "--vendor est requis" in refused.stderr and "Traceback" not in refused.stderr
     unknown = _cli("accounts", "revoke", "99", "--data", str(data))

@@ -98,3 +98,21 @@ def test_a_database_at_the_first_revision_keeps_its_rows_when_serve_migrates_it(
         assert registry.repo.registration_uploads(kept.id) == []  # the tables of later revisions, empty
     finally:
         registry.repo.engine.dispose()
+
+
+def test_going_down_from_the_web_sessions_keeps_the_accounts_tokens(engine: Engine) -> None:
+    """0005 adds a column to `accounts`; taking it away again must not copy the table (on SQLite, dropping the
+    old copy would cascade to every token)."""
+    migrate(engine)
+    at = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        account = conn.execute(tables.accounts.insert().returning(tables.accounts.c.id),
+                               {"role": "cnam", "name": "Cnam", "created_at": at}).scalar_one()
+        conn.execute(tables.tokens.insert(), {"account_id": account, "digest": "d" * 64, "created_at": at,
+                                              "expires_at": at + dt.timedelta(days=90)})
+    downgrade(engine, "0003")
+    with engine.connect() as conn:
+        assert conn.execute(select(tables.tokens.c.digest)).scalars().all() == ["d" * 64]
+    assert "revoked_at" not in {c["name"] for c in inspect(engine).get_columns("accounts")}
+    migrate(engine)
+    assert _differences(engine) == []

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from preserie.config import ServiceSettings
 from preserie.services.errors import ERRORS, RegistryError
 from preserie.services.registry import Registry
+from preserie.web.site import is_page
 
 log = logging.getLogger(__name__)
 MAX_DETAILS = 50
@@ -38,42 +39,57 @@ def _answer(error: RegistryError) -> JSONResponse:
     return JSONResponse(error.as_dict(), status_code=error.status)
 
 
-async def _on_registry_error(_request: Request, error: Exception) -> Response:
+def _refused(request: Request, error: RegistryError) -> Response:
+    """The JSON error of the API, or for a page, the French page that says it (web/site.py)."""
+    from preserie.web.site import error_page
+
+    return error_page(request, error) if is_page(request) else _answer(error)
+
+
+async def _on_registry_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RegistryError)
-    return _answer(error)
+    return await run_in_threadpool(_refused, request, error)
 
 
-async def _on_validation_error(_request: Request, error: Exception) -> Response:
+async def _on_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     from preserie.adapters.pilot_folder import explain
 
     problems = [{"field": ".".join(str(k) for k in p.get("loc", ())[1:]) or None, "message": explain(p)}
                 for p in error.errors()]
     first = problems[0] if problems else {"field": None, "message": ""}
-    return _answer(RegistryError("INVALID_REQUEST", f"{first['field']} : {first['message']}" if first["field"]
-                                 else first["message"] or None, field=first["field"], details=problems[:MAX_DETAILS]))
+    refused = RegistryError("INVALID_REQUEST", f"{first['field']} : {first['message']}" if first["field"]
+                            else first["message"] or None, field=first["field"], details=problems[:MAX_DETAILS])
+    return await run_in_threadpool(_refused, request, refused)
 
 
-async def _on_http_error(_request: Request, error: Exception) -> Response:
+async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     code = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LARGE"}.get(error.status_code,
                                                                                            "MALFORMED_REQUEST")
-    response = _answer(RegistryError(code))
+    response = await run_in_threadpool(_refused, request, RegistryError(code))
     if error.headers and "Allow" in error.headers:
         response.headers["Allow"] = error.headers["Allow"]
     return response
 
 
-async def _on_database_down(_request: Request, error: Exception) -> Response:
+async def _on_database_down(request: Request, error: Exception) -> Response:
     log.warning("base de données indisponible : %s", type(error).__name__)
-    return _answer(RegistryError("DATABASE_UNAVAILABLE"))
+    down = RegistryError("DATABASE_UNAVAILABLE")
+    if is_page(request):  # the page says so without asking the database who is signed in
+        from preserie.web.render import page, sentence
+
+        return page(request, "erreur.html.j2", status=down.status, title="Service indisponible",
+                    message=sentence(down.message))
+    return _answer(down)
 
 
-async def _on_conflict(_request: Request, error: Exception) -> Response:
+async def _on_conflict(request: Request, error: Exception) -> Response:
     # a unique row another request wrote between this one's check and its write (the check comes first in every
     # use case, so this is a race, not a client's mistake): the same answer as the check's
     log.info("conflit d'écriture : %s", type(error).__name__)
-    return _answer(RegistryError("ALREADY_EXISTS", "un enregistrement concurrent vient d'être écrit : relire"))
+    return await run_in_threadpool(_refused, request, RegistryError("ALREADY_EXISTS", "un enregistrement "
+                                                                    "concurrent vient d'être écrit : relire"))
 
 
 def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -> FastAPI:
@@ -110,6 +126,9 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
     for module in (registry_routes, pilots, follow_up, collector, bilan, survey):
         app.include_router(module.router, responses=error_responses(*COMMON_ERRORS))
     app.include_router(survey_pages.router)  # the doctors' questionnaire: French pages, not the JSON API
+    from preserie.web.site import install
+
+    install(app)  # the French pages (/connexion, /pilotes…), beside the API
     app.add_exception_handler(RegistryError, _on_registry_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

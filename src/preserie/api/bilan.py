@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -12,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from preserie.api.deps import CallerDep, RegistryDep
 from preserie.api.schemas import DecisionCreate, DecisionPublic
 from preserie.domain.access import sees_whole_pilot
+from preserie.report import downloads
 from preserie.services import bilan
 from preserie.services.assess import AssessmentRun
 from preserie.services.errors import RegistryError
@@ -20,7 +19,7 @@ router = APIRouter(prefix="/api/v1/pilots/{pilot}", tags=["bilan"])
 Phase = Annotated[int | None, Query(ge=1, le=1000, description="la phase (défaut : la phase en cours)")]
 AsOf = Annotated[str | None, Query(max_length=40, description="date du bilan, ISO 8601 (défaut : le dernier "
                                                               "moment que la présérie enregistre)")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = downloads.XLSX
 
 
 def _as_of(value: str | None) -> dt.datetime | None:
@@ -48,52 +47,38 @@ def assessment(pilot: str, registry: RegistryDep, caller: CallerDep, phase: Phas
             response_class=Response, responses={200: {"content": {XLSX: {}}}})
 def export_xlsx(pilot: str, registry: RegistryDep, caller: CallerDep, phase: Phase = None,
                 as_of: AsOf = None) -> Response:
-    from preserie.adapters.exports import write_xlsx
-
     run = _run(registry, caller, pilot, phase, as_of)
-    with tempfile.TemporaryDirectory() as folder:
-        path = write_xlsx(run.assessment, Path(folder) / "bilan.xlsx")[0]
-        return Response(path.read_bytes(), media_type=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="bilan-{pilot}.xlsx"'})
+    return Response(downloads.workbook(run.assessment), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="bilan-{pilot}.xlsx"'})
 
 
 @router.get("/exports/{table}.csv", summary="Une table du bilan en CSV (comme preserie export)",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def export_csv(pilot: str, table: Annotated[str, Query(pattern=r"^[a-z0-9_]{1,40}$")] | str,
                registry: RegistryDep, caller: CallerDep, phase: Phase = None, as_of: AsOf = None) -> Response:
-    from preserie.adapters.exports import write_csv
-
     run = _run(registry, caller, pilot, phase, as_of)
-    with tempfile.TemporaryDirectory() as folder:
-        files = {p.stem: p for p in write_csv(run.assessment, Path(folder))}
-        if table not in files:
-            raise RegistryError("NOT_FOUND", f"table « {table} » inconnue (tables : {', '.join(sorted(files))})",
-                                field="table")
-        return Response(files[table].read_bytes(), media_type="text/csv; charset=utf-8")
+    files = downloads.csv_tables(run.assessment)
+    if table not in files:
+        raise RegistryError("NOT_FOUND", f"table « {table} » inconnue (tables : {', '.join(sorted(files))})",
+                            field="table")
+    return Response(files[table], media_type="text/csv; charset=utf-8")
 
 
 @router.get("/report.html", summary="Le rapport partagé", response_class=Response,
             responses={200: {"content": {"text/html": {}}}})
 def report_html(pilot: str, registry: RegistryDep, caller: CallerDep, phase: Phase = None,
                 as_of: AsOf = None) -> Response:
-    from preserie.report.html import render_html
-
     run = _run(registry, caller, pilot, phase, as_of)
-    return Response(render_html(run.assessment, run.pilot), media_type="text/html; charset=utf-8")
+    return Response(downloads.report_html(run.assessment, run.pilot), media_type="text/html; charset=utf-8",
+                    headers={"Content-Security-Policy": downloads.REPORT_CSP})
 
 
 @router.get("/report.pdf", summary="Le rapport partagé en PDF", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
 def report_pdf(pilot: str, registry: RegistryDep, caller: CallerDep, phase: Phase = None,
                as_of: AsOf = None) -> Response:
-    from preserie.report.html import render_html
-    from preserie.report.pdf import write_pdf
-
     run = _run(registry, caller, pilot, phase, as_of)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bilan.pdf"
-        write_pdf(render_html(run.assessment, run.pilot), path)
-        return Response(path.read_bytes(), media_type="application/pdf")
+    return Response(downloads.report_pdf(run.assessment, run.pilot), media_type="application/pdf")
 
 
 @router.get("/decisions", summary="Les décisions de la Cnam (une CPAM : sans le bilan complet)")

@@ -18,7 +18,7 @@ from preserie.api.schemas import (
     PractitionerUpdate,
     error_responses,
 )
-from preserie.domain.access import Role, sees_practitioner
+from preserie.domain.access import Role
 from preserie.services import follow_up, pilots
 from preserie.services.errors import RegistryError
 
@@ -104,10 +104,7 @@ def training(pilot: str, ref: PractitionerRef, body: Done, registry: RegistryDep
 
 @router.get("/anomalies", summary="Les anomalies (une CPAM : celles de sa zone et celles sans médecin)")
 def list_anomalies(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[AnomalyPublic]:
-    record = registry.visible(caller, pilot)
-    zone = {p.ref: p.cpam for p in registry.repo.practitioners(record.id)}
-    return [AnomalyPublic.of(a) for a in registry.repo.anomalies(record.id)
-            if a.practitioner is None or sees_practitioner(caller, zone.get(a.practitioner, ""))]
+    return [AnomalyPublic.of(a) for a in follow_up.anomalies(registry, caller, registry.visible(caller, pilot))]
 
 
 @router.post("/anomalies", status_code=201, summary="Ouvrir une anomalie")
@@ -140,11 +137,7 @@ async def survey_answers(pilot: str, request: Request, registry: RegistryDep, ca
 
 @router.get("/survey-answers", summary="Les réponses au questionnaire (une CPAM : celles de sa zone)")
 def list_answers(pilot: str, registry: RegistryDep, caller: CallerDep) -> list[dict[str, Any]]:
-    record = registry.visible(caller, pilot)
-    zone = {p.ref: p.cpam for p in registry.repo.practitioners(record.id)}
-    hidden = {"id", "pilot_id", "recorded_by", "recorded_at"}
-    return [{k: v for k, v in a.items() if k not in hidden} for a in registry.repo.answers(record.id)
-            if sees_practitioner(caller, zone.get(a["practitioner"], ""))]
+    return follow_up.answers(registry, caller, registry.visible(caller, pilot))
 
 
 @router.post("/trace-files", status_code=201, summary="Importer un fichier de traces (gardé tel quel)",

@@ -30,3 +30,9 @@ def load_reference() -> Reference:
 @cache
 def load_default_policy() -> Policy:
     return Policy.from_mapping(_load("policy.yaml"))
+
+
+@cache
+def load_policy_sources() -> dict[str, str]:
+    """Where each default threshold comes from (policy.yaml's `source`): the seed's words, or the product's rule."""
+    return {name: str(entry["source"]) for name, entry in _load("policy.yaml")["thresholds"].items()}

@@ -85,7 +85,7 @@ def authenticate(repo: SqlRegistry, secret: bytes, token: str, *, now: dt.dateti
     found = repo.token(digest(secret, token))
     if found is None:
         raise RegistryError("AUTH_TOKEN_INVALID")
-    if found["revoked_at"] is not None:
+    if found["revoked_at"] is not None or found["account_revoked_at"] is not None:
         raise RegistryError("AUTH_TOKEN_REVOKED")
     if found["expires_at"] <= (now or _now()):
         raise RegistryError("AUTH_TOKEN_EXPIRED")
@@ -94,7 +94,7 @@ def authenticate(repo: SqlRegistry, secret: bytes, token: str, *, now: dt.dateti
 
 
 def revoke(repo: SqlRegistry, account_id: int, *, now: dt.datetime | None = None) -> int:
-    """Revoke every live token of the account; how many."""
+    """Revoke the account: every live token (how many), its password and its sessions, at once."""
     if not any(a["id"] == account_id for a in repo.accounts()):
         raise RegistryError("NOT_FOUND", f"aucun compte n° {account_id}", field="account")
-    return repo.revoke_tokens(account_id, now or _now())
+    return repo.revoke_account(account_id, now or _now())

@@ -22,7 +22,11 @@ ERRORS: dict[str, ErrorKind] = {
                                                  "pas de traces"),
     "PERSON_TOKEN_REQUIRED": ErrorKind(401, "jeton de personne requis (prs_…) : un jeton de poste ne sert qu'à "
                                             "envoyer des traces"),
+    "SIGN_IN_FAILED": ErrorKind(401, "identifiant ou mot de passe incorrect"),
+    "ACCOUNT_LOCKED": ErrorKind(429, "compte verrouillé pour 15 minutes après 5 échecs de connexion"),
+    "ACCOUNT_REVOKED": ErrorKind(401, "compte révoqué : s'adresser à l'administrateur du registre"),
     "FORBIDDEN_ROLE": ErrorKind(403, "action non permise à votre rôle"),
+    "CSRF_REFUSED": ErrorKind(403, "formulaire expiré ou venu d'une autre page : recharger la page et recommencer"),
     "PILOT_NOT_FOUND": ErrorKind(404, "présérie introuvable"),
     "NOT_FOUND": ErrorKind(404, "introuvable"),
     "ROUTE_NOT_FOUND": ErrorKind(404, "adresse inconnue"),

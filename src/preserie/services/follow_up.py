@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from preserie.domain.access import Caller, Role
+from preserie.domain.access import Caller, Role, sees_practitioner
 from preserie.domain.feedback import Anomaly
 from preserie.domain.lifecycle import FOLLOW_UP_OPEN, PRACTITIONERS_EDITABLE, TRACES_OPEN, Status
 from preserie.domain.pilot import Practitioner
@@ -186,6 +186,13 @@ def anomaly_step(registry: Registry, caller: Caller, key: str, ref: str, step: s
     return next(a for a in registry.repo.anomalies(pilot.id) if a.id == anomaly.id)
 
 
+def anomalies(registry: Registry, caller: Caller, pilot: PilotRecord) -> list[AnomalyRecord]:
+    """The pilot's anomalies the caller sees (a CPAM: those of its zone's doctors, and those naming none)."""
+    zone = {p.ref: p.cpam for p in registry.repo.practitioners(pilot.id)}
+    return [a for a in registry.repo.anomalies(pilot.id)
+            if a.practitioner is None or sees_practitioner(caller, zone.get(a.practitioner, ""))]
+
+
 # ── survey answers, traces, registry extract ──────────────────────────────────────────────────────────────
 def import_answers(registry: Registry, caller: Caller, key: str, data: bytes) -> int:
     """survey.csv's rows, read exactly as a pilot folder's are (`pilot_folder.read_survey`: `,` or `;`, the same
@@ -211,6 +218,14 @@ def import_answers(registry: Registry, caller: Caller, key: str, data: bytes) ->
         registry.repo.add_answers(conn, pilot.id, rows)
         registry.record(conn, pilot, caller, "survey_imported", detail=f"{len(rows)} réponse(s)")
     return len(rows)
+
+
+def answers(registry: Registry, caller: Caller, pilot: PilotRecord) -> list[dict[str, Any]]:
+    """The survey answers the caller sees (a CPAM: its zone's doctors'), without who recorded them."""
+    zone = {p.ref: p.cpam for p in registry.repo.practitioners(pilot.id)}
+    hidden = {"id", "pilot_id", "recorded_by", "recorded_at"}
+    return [{k: v for k, v in a.items() if k not in hidden} for a in registry.repo.answers(pilot.id)
+            if sees_practitioner(caller, zone.get(a["practitioner"], ""))]
 
 
 def import_traces(registry: Registry, caller: Caller, key: str, data: bytes, name: str) -> str:

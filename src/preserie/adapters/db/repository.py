@@ -71,14 +71,20 @@ class SqlRegistry:
     def token(self, digest: str) -> dict[str, Any] | None:
         """The token of this digest with its account, or None."""
         query = (select(t.tokens.c.expires_at, t.tokens.c.revoked_at, t.accounts.c.id, t.accounts.c.role,
-                        t.accounts.c.name, t.accounts.c.vendor, t.accounts.c.department)
+                        t.accounts.c.name, t.accounts.c.vendor, t.accounts.c.department,
+                        t.accounts.c.revoked_at.label("account_revoked_at"))
                  .join(t.accounts, t.accounts.c.id == t.tokens.c.account_id).where(t.tokens.c.digest == digest))
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else {k: _utc(v) for k, v in row._mapping.items()}
 
-    def revoke_tokens(self, account_id: int, at: dt.datetime) -> int:
+    def revoke_account(self, account_id: int, at: dt.datetime) -> int:
+        """The account revoked: its live tokens (how many), its password (the account is marked) and its
+        browsers' sessions (deleted), in one transaction."""
         with self.writing() as conn:
+            conn.execute(update(t.accounts).where(t.accounts.c.id == account_id, t.accounts.c.revoked_at.is_(None))
+                         .values(revoked_at=at))
+            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.account_id == account_id))
             return int(conn.execute(update(t.tokens).where(t.tokens.c.account_id == account_id,
                                                            t.tokens.c.revoked_at.is_(None)).values(revoked_at=at))
                        .rowcount)

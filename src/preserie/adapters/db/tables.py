@@ -37,7 +37,8 @@ accounts = Table(
     "accounts", metadata, Column("id", Integer, primary_key=True),
     _required("role", String(16)), _required("name", String(200)),
     Column("vendor", String(200)), Column("department", String(3)),
-    _required("created_at", _MOMENT))
+    _required("created_at", _MOMENT),
+    Column("revoked_at", _MOMENT))  # v0005: a revoked account's tokens, password and sessions all stop at once
 
 tokens = Table(
     "tokens", metadata, Column("id", Integer, primary_key=True),
@@ -183,3 +184,20 @@ digest_recipients = Table(
     "digest_recipients", metadata, Column("id", Integer, primary_key=True),
     _required("party", String(220), index=True), _required("email", String(254)), _required("added_at", _MOMENT),
     UniqueConstraint("party", "email"))
+
+# ── people's sign-in to the web pages (v0005): a password per account, and the sessions of the browsers ──
+account_passwords = Table(
+    "account_passwords", metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    _required("login", String(200), unique=True),  # what a person types: the account's name, case-folded
+    _required("hash", String(200)),  # argon2id, its parameters and salt included
+    _required("set_at", _MOMENT),
+    _required("failed_attempts", Integer),  # consecutive failures since the last sign-in or lockout
+    Column("locked_until", _MOMENT))
+
+web_sessions = Table(
+    "web_sessions", metadata, Column("id", Integer, primary_key=True),
+    _required("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), index=True),
+    _required("digest", String(64), unique=True),  # HMAC-SHA256 of the session id: the id itself is never kept
+    _required("csrf", String(64)),  # the token every form of this session carries
+    _required("created_at", _MOMENT), _required("expires_at", _MOMENT, index=True))

@@ -1,0 +1,80 @@
+"""The pages on the service's app: their routes, static files (`/static`, served by preserie itself: nothing
+from another site), security headers, and the French error pages that stand for the API's JSON errors there."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib import resources
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from preserie.services.errors import RegistryError
+from preserie.web.render import page, sentence
+from preserie.web.session import SignInRequired, known_session
+
+# Everything from this site only, no inline script or style, no plug-in, never inside another site's frame.
+CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+# FastAPI's own documentation pages load their script from a CDN with an inline bootstrap: left as they are.
+_OWN_POLICY = ("/docs", "/redoc")
+NOT_FOUND = ("PILOT_NOT_FOUND", "NOT_FOUND", "ROUTE_NOT_FOUND")
+
+
+def is_page(request: Request) -> bool:
+    """Whether the request is for a page (an HTML answer), not for the JSON API."""
+    path = request.url.path
+    return not (path.startswith("/api/") or path in ("/openapi.json", *_OWN_POLICY))
+
+
+def error_page(request: Request, error: RegistryError) -> Response:
+    """The French page of a refused request. Every « not found » is the same page, word for word: another
+    party's pilot reads exactly like a pilot that does not exist, or an address that means nothing."""
+    session = known_session(request)
+    if error.code in NOT_FOUND:
+        return page(request, "erreur.html.j2", status=404, session=session, title="Page introuvable",
+                    message="Cette adresse ne mène à aucune page que votre compte peut voir : la présérie n'existe "
+                            "pas, ou elle ne vous est pas ouverte.")
+    titles = {403: "Accès refusé", 401: "Connexion requise", 413: "Envoi trop volumineux", 422: "Demande invalide"}
+    return page(request, "erreur.html.j2", status=error.status, session=session,
+                title="Formulaire refusé" if error.code == "CSRF_REFUSED" else titles.get(error.status, "Erreur"),
+                message=sentence(error.message))
+
+
+def _sign_in_first(request: Request, error: Exception) -> Response:
+    assert isinstance(error, SignInRequired)
+    from urllib.parse import urlencode
+
+    query = {"suite": error.wanted, **({"fin": "1"} if error.ended else {})}
+    response = RedirectResponse(f"/connexion?{urlencode(query)}", status_code=303)
+    if error.ended:
+        from preserie.web.session import forget
+
+        forget(response, request)
+    return response
+
+
+async def _secured(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    response = await call_next(request)
+    headers = response.headers
+    if request.url.path not in _OWN_POLICY:
+        headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.url.scheme == "https":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """The pages, their files and their headers on the service's ``app``."""
+    from preserie.web import auth, downloads, pages
+
+    for module in (auth, pages, downloads):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(resources.files(__package__).joinpath("static"))),
+              name="static")
+    app.add_exception_handler(SignInRequired, _sign_in_first)
+    app.middleware("http")(_secured)
