@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 HERE = Path(__file__).parent
-for helpers in ("registry", "web", "e2e"):
-    sys.path.insert(0, str(HERE.parent / helpers))
-sys.path.insert(0, str(HERE))
+for helpers in ("registry", "web", "e2e"):  # appended: each folder's own conftest.py stays the one it imports
+    sys.path.append(str(HERE.parent / helpers))
 
 from browsing import ARGS, CHROMIUM, Served  # noqa: E402 (after the helpers' folders are on the path)
 
