@@ -41,10 +41,20 @@ FROM phase_groups g LEFT JOIN kept k ON k.grp = g.grp GROUP BY ALL ORDER BY g.gr
 REPEAT_COUNTS = "SELECT step, count(*) FROM repeats GROUP BY step"
 REJECTED_COUNT = "SELECT count(*) FROM records WHERE reason IS NOT NULL"
 
-# C2 with the registry's extract (facts_sql.REGISTRATION_FUNNEL) per kind of id: the groups whose records in use
-# would make the id created, and what the extract says of it. A bilan counts an id as created when one of those
-# groups is equipped.
-FUNNEL_BY_GROUPS = f"""
+# A set of groups: the bits of an unsigned 64-bit integer while the groups are at most 63 (the bits or-ed together
+# at a third of the cost of gathering lists, 1 M records), else a sorted list.
+MASK_GROUPS = 63
+
+
+def group_set(grp: str, *, mask: bool) -> str:
+    return f"bit_or(1::UBIGINT << ({grp})::UBIGINT)" if mask else f"list_sort(list_distinct(list({grp})))"
+
+
+def funnel_by_groups(*, mask: bool) -> str:
+    """C2 with the registry's extract (facts_sql.REGISTRATION_FUNNEL) per kind of id: the set of groups whose
+    records in use would make the id created, and what the extract says of it. A bilan counts an id as created
+    when one of those groups is equipped."""
+    return f"""
 WITH ids AS (
     SELECT prescription_id, CASE WHEN is_used THEN grp END AS grp, true AS kept, false AS registered,
            false AS rejected FROM kept
@@ -52,26 +62,30 @@ WITH ids AS (
     UNION ALL
     SELECT prescription_id, NULL, false, status = 'registered', status = 'rejected' FROM registrations
 ), merged AS (
-    SELECT list_sort(list_distinct(list(grp))) AS groups, bool_or(kept) AS kept, bool_or(registered) AS registered,
+    SELECT {group_set("grp", mask=mask)} AS groups, bool_or(kept) AS kept, bool_or(registered) AS registered,
            bool_or(rejected) AS rejected, bool_or(NOT kept) AS listed
     FROM ids GROUP BY prescription_id
 )
 SELECT groups, kept, registered, rejected, listed, count(*) AS n FROM merged GROUP BY ALL
 """
 
-# C2 without the extract (facts_sql.REGISTERED_FROM_TRACES) per kind of id: the groups of its e-prescriptions in use
-# and those of its successful create calls in use.
-REGISTERED_FROM_TRACES_BY_GROUPS = f"""
+
+def registered_from_traces_by_groups(*, mask: bool) -> str:
+    """C2 without the extract (facts_sql.REGISTERED_FROM_TRACES) per kind of id: the groups of its e-prescriptions
+    in use and those of its successful create calls in use."""
+    none = "0::UBIGINT" if mask else "[]::INTEGER[]"
+    return f"""
 WITH created AS (
-    SELECT prescription_id, list_sort(list_distinct(list(grp))) AS groups FROM used
+    SELECT prescription_id, {group_set("grp", mask=mask)} AS groups FROM used
     WHERE type = {PRESCRIPTION} AND digital GROUP BY prescription_id
 ), calls AS (
-    SELECT prescription_id, list_sort(list_distinct(list(grp))) AS call_groups FROM used
+    SELECT prescription_id, {group_set("grp", mask=mask)} AS call_groups FROM used
     WHERE type = {CALL} AND operation = 'create' AND outcome = {OK} GROUP BY prescription_id
 )
-SELECT c.groups, coalesce(k.call_groups, []::INTEGER[]) AS call_groups, count(*) AS n
+SELECT c.groups, coalesce(k.call_groups, {none}) AS call_groups, count(*) AS n
 FROM created c LEFT JOIN calls k ON k.prescription_id = c.prescription_id GROUP BY ALL
 """
+
 
 # -- reading a summary back (its tables attached as `summary`, the declaration in `users`) -------------------------
 
@@ -93,19 +107,27 @@ SELECT coalesce(sum(g.kept) FILTER (WHERE u.situation IS NULL), 0)::BIGINT AS "{
 FROM summary.phase_groups g LEFT JOIN users u ON u.practitioner = g.practitioner
 """
 
-_EQUIPPED_LIST = "(SELECT coalesce(list(grp), []::INTEGER[]) FROM equipped)"
+def _meets(groups: str, *, mask: bool) -> str:
+    """Whether the set of groups `groups` holds an equipped one."""
+    if mask:
+        return f"({groups} & (SELECT coalesce(bit_or(1::UBIGINT << grp::UBIGINT), 0::UBIGINT) FROM equipped)) <> 0"
+    return f"list_has_any({groups}, (SELECT coalesce(list(grp), []::INTEGER[]) FROM equipped))"
 
-FUNNEL = f"""
+
+def funnel(*, mask: bool) -> str:
+    return f"""
 SELECT coalesce(sum(n) FILTER (WHERE created), 0)::BIGINT,
        coalesce(sum(n) FILTER (WHERE created AND registered), 0)::BIGINT,
        coalesce(sum(n) FILTER (WHERE created AND rejected AND NOT registered), 0)::BIGINT,
        coalesce(sum(n) FILTER (WHERE created AND NOT listed), 0)::BIGINT,
        coalesce(sum(n) FILTER (WHERE NOT kept), 0)::BIGINT
-FROM (SELECT *, list_has_any(groups, {_EQUIPPED_LIST}) AS created FROM summary.funnel)
+FROM (SELECT *, {_meets("groups", mask=mask)} AS created FROM summary.funnel)
 """
 
-REGISTERED_FROM_TRACES = f"""
+
+def registered_from_traces(*, mask: bool) -> str:
+    return f"""
 SELECT coalesce(sum(n) FILTER (WHERE created), 0)::BIGINT,
-       coalesce(sum(n) FILTER (WHERE created AND list_has_any(call_groups, {_EQUIPPED_LIST})), 0)::BIGINT
-FROM (SELECT *, list_has_any(groups, {_EQUIPPED_LIST}) AS created FROM summary.funnel)
+       coalesce(sum(n) FILTER (WHERE created AND {_meets("call_groups", mask=mask)}), 0)::BIGINT
+FROM (SELECT *, {_meets("groups", mask=mask)} AS created FROM summary.funnel)
 """

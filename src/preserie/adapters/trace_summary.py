@@ -125,8 +125,10 @@ def _build(path: Path, items: Sequence[TraceFile | ParsedRun], registrations: Pa
         con.register("conflict_rows", pa.Table.from_pylist(conflicts, schema=pa.schema([
             ("event_id", pa.string()), ("file", pa.string()), ("line", pa.int64()), ("kept_file", pa.string()),
             ("kept_line", pa.int64())])))
-        funnel = summary_sql.FUNNEL_BY_GROUPS if registrations is not None \
-            else summary_sql.REGISTERED_FROM_TRACES_BY_GROUPS
+        groups = con.execute("SELECT count(*) FROM phase_groups").fetchone()[0]  # type: ignore[index]
+        mask = groups <= summary_sql.MASK_GROUPS
+        funnel = summary_sql.funnel_by_groups(mask=mask) if registrations is not None \
+            else summary_sql.registered_from_traces_by_groups(mask=mask)
         tables = {**store.fact_queries(), "funnel": funnel, "phase_groups": summary_sql.GROUP_COUNTS,
                   "rejections": "SELECT row_number() OVER () AS ordinal, * FROM rejection_rows",
                   "conflicts": "SELECT row_number() OVER () AS ordinal, * FROM conflict_rows"}
@@ -141,7 +143,7 @@ def _build(path: Path, items: Sequence[TraceFile | ParsedRun], registrations: Pa
         finally:
             temporary.unlink(missing_ok=True)
             Path(f"{temporary}.wal").unlink(missing_ok=True)
-    meta = {"latest": latest.isoformat() if latest else None, "registrations": registrations is not None,
+    meta = {"latest": latest.isoformat() if latest else None, "registrations": registrations is not None, "mask": mask,
             "counts": {str(k): v for k, v in counts.items()}, "trace_issues": [i.as_dict() for i in trace_issues],
             "registration_issues": [i.as_dict() for i in registration_issues]}
     sidecar = path.parent / f".tmp-{secrets.token_hex(6)}.json"
@@ -224,6 +226,7 @@ class SummaryTraceStore:
         rows = {kind: self.con.execute(facts_sql.chosen(kind, f"summary.{kind}", summary_sql.IN_EQUIPPED,
                                                         count_out_of_scope=count_out_of_scope)).fetchall()
                 for kind in FACTS}
-        funnel = summary_sql.FUNNEL if with_extract else summary_sql.REGISTERED_FROM_TRACES
+        mask = bool(self._meta["mask"])
+        funnel = summary_sql.funnel(mask=mask) if with_extract else summary_sql.registered_from_traces(mask=mask)
         rows["funnel"] = self.con.execute(funnel).fetchall()
         return trace_facts(rows, [c.name for c in self.reference.error_classes], has_registrations=with_extract)
