@@ -54,7 +54,9 @@ def assess_registered(registry: Registry, pilot: PilotRecord, *, phase: int | No
                       as_of: dt.datetime | None = None) -> AssessmentRun:
     """The bilan of the pilot's phase: the one kept, while its facts have not changed (`bilan_cache`)."""
     number = phase_of(pilot, phase)
-    segments = registry.segments.files(pilot.key, number)
+    # the segments' names, or a token that changes with them (a phase of 10,000 segments is listed in 0.1 s)
+    listing = registry.segments.listing_token(pilot.key, number)
+    names = [listing] if listing is not None else [s.name for s in registry.segments.files(pilot.key, number)]
     extract = registry.registrations_file(pilot, number)
     try:
         stat = extract.stat()
@@ -69,8 +71,7 @@ def assess_registered(registry: Registry, pilot: PilotRecord, *, phase: int | No
             raise RegistryError("INPUT_UNUSABLE", str(error)) from error
 
     key = (pilot.key, number, as_of.isoformat() if as_of else None)
-    return registry.cache.get(key, fingerprint(pilot, [s.name for s in segments], registrations, number, as_of),
-                              compute)
+    return registry.cache.get(key, fingerprint(pilot, names, registrations, number, as_of), compute)
 
 
 def assessment(registry: Registry, caller: Caller, key: str, *, phase: int | None = None,
