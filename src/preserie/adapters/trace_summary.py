@@ -197,7 +197,8 @@ class SummaryTraceStore:
         return [FileIssue.from_dict(i) for i in self._meta["registration_issues"]]
 
     def apply_users(self, users: dict[str, str]) -> None:
-        self.con.executemany("INSERT INTO users VALUES (?, ?)", list(users.items()))
+        if users:
+            self.con.executemany("INSERT INTO users VALUES (?, ?)", list(users.items()))
         self.con.execute(summary_sql.EQUIPPED)
 
     def latest_kept_ts(self) -> dt.datetime | None:
