@@ -175,3 +175,20 @@ def test_the_listing_token_moves_with_every_new_segment_and_is_withheld_while_th
     assert settled is not None and settled == store.listing_token("p", 1)
     store.append("p", 1, LINE)
     assert store.listing_token("p", 1, settled_ns=0) not in (None, settled)
+
+
+def test_the_listing_digest_lists_a_settled_folder_once_and_changes_with_a_new_segment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SegmentStore(tmp_path)
+    store.append("p", 1, LINE)
+    listed = []
+    files = store.files
+    monkeypatch.setattr(store, "files", lambda *a: listed.append(a) or files(*a))
+    fresh = store.listing_digest("p", 1)
+    assert store.listing_digest("p", 1) == fresh and len(listed) == 2  # just changed: listed every time
+    folder = store.folder("p", 1)
+    past = folder.stat().st_mtime_ns - 60 * 10**9
+    os.utime(folder, ns=(past, past))
+    assert store.listing_digest("p", 1) == fresh == store.listing_digest("p", 1) and len(listed) == 3  # once
+    store.append("p", 1, LINE)
+    assert store.listing_digest("p", 1) != fresh and len(listed) == 4

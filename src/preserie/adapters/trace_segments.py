@@ -15,6 +15,7 @@ folder (released by the system if the process dies), so that a listing only ever
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -75,6 +76,7 @@ class SegmentStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._digests: dict[tuple[str, int], tuple[str, str]] = {}  # (pilot, phase): (listing token, digest)
 
     def folder(self, pilot_key: str, phase: int) -> Path:
         """Where a pilot's phase keeps its segments (it may not exist yet)."""
@@ -130,6 +132,21 @@ class SegmentStore:
         if time.time_ns() - stat.st_mtime_ns < settled_ns:
             return None
         return f"{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+
+    def listing_digest(self, pilot_key: str, phase: int) -> str:
+        """A digest of the phase's segment names in order (any new segment changes it), listed again only when the
+        folder's `listing_token` moved or cannot be trusted: a phase of 10,000 segments is listed in 0.1 s to 0.3 s,
+        its folder looked at in microseconds."""
+        token = self.listing_token(pilot_key, phase)
+        key = (pilot_key, phase)
+        known = self._digests.get(key)
+        if token is not None and known is not None and known[0] == token:
+            return known[1]
+        names = "\x00".join(segment.name for segment in self.files(pilot_key, phase))
+        digest = hashlib.sha256(names.encode()).hexdigest()
+        if token is not None:  # the token was read before the listing: a segment added since moves it
+            self._digests[key] = (token, digest)
+        return digest
 
     def phases(self, pilot_key: str) -> list[int]:
         """The phases that hold a folder of segments, in order."""

@@ -54,9 +54,7 @@ def assess_registered(registry: Registry, pilot: PilotRecord, *, phase: int | No
                       as_of: dt.datetime | None = None) -> AssessmentRun:
     """The bilan of the pilot's phase: the one kept, while its facts have not changed (`bilan_cache`)."""
     number = phase_of(pilot, phase)
-    # the segments' names, or a token that changes with them (a phase of 10,000 segments is listed in 0.1 s)
-    listing = registry.segments.listing_token(pilot.key, number)
-    names = [listing] if listing is not None else [s.name for s in registry.segments.files(pilot.key, number)]
+    names = [registry.segments.listing_digest(pilot.key, number)]  # the segments' names, listed only if they changed
     extract = registry.registrations_file(pilot, number)
     try:
         stat = extract.stat()
