@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -159,15 +160,16 @@ def test_a_new_segment_or_extract_makes_a_new_summary_and_the_old_ones_go(tmp_pa
     assert len(list(folder.glob("summary-*.json"))) == trace_summary.KEEP
 
 
-def test_a_summary_removed_under_a_bilan_reads_the_runs(tmp_path: Path, opened: list[TraceSummary]) -> None:
+def test_a_summary_removed_under_a_bilan_reads_the_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = _store(tmp_path, "duplicates_conflicts_two_formats")
     source = SummarySource(CASES / "duplicates_conflicts_two_formats", store)
     listed, _ = source.trace_files()
     (summary,) = listed
     assert isinstance(summary, TraceSummary)
-    summary.path.unlink()
+    summary.path.unlink()  # by a newer bilan's pruning, after this one found it
+    monkeypatch.setattr(source, "trace_files", lambda: (listed, ()))
+    assert trace_summary.open_store(summary, load_reference()) is None
     assert assess_pilot(source).result == _bilan("duplicates_conflicts_two_formats", store, summarised=False)
-    assert trace_summary.open_store(summary, load_reference()) is None  # gone: the runs were read
 
 
 def test_an_unfinished_summary_is_made_again(tmp_path: Path) -> None:
@@ -177,3 +179,20 @@ def test_an_unfinished_summary_is_made_again(tmp_path: Path) -> None:
     sidecar.unlink()  # the sidecar is written last: without it the summary was never finished
     assert _bilan("rejected_records", store) == expected
     assert sidecar.is_file()
+
+
+def test_bilans_at_once_make_one_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _store(tmp_path, "nominal")
+    folder, reference = store.folder("p", 1), load_reference()
+    runs = trace_runs.prepare(folder, store.files("p", 1), reference)
+    made = []
+    build = trace_summary._build
+
+    def counted(*args: Any) -> dict[str, Any]:
+        made.append(args)
+        return build(*args)
+
+    monkeypatch.setattr(trace_summary, "_build", counted)
+    with ThreadPoolExecutor(4) as pool:
+        summaries = list(pool.map(lambda _: trace_summary.prepare(folder, runs, None, reference), range(4)))
+    assert len(made) == 1 and len(set(summaries)) == 1

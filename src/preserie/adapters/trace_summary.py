@@ -12,17 +12,20 @@ A summary is one DuckDB file under `_parsed/`, named by the digest of what it wa
 (written once, never changed), the extract's size and time, the reference data and the engine's own code. Its
 sidecar (JSON: the latest record's moment) is written last: a summary without one was never finished. Nothing
 is changed once written; a new batch or extract makes a new summary, and the older ones are removed, all but the
-last few (a reader that loses one reads the runs).
+last few (a reader that loses one reads the runs). Summaries are made one at a time per phase (an advisory lock
+in `_parsed/`): a burst of bilans in several threads or processes makes one summary, not one each.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ from preserie.domain.inputs import FileIssue, ParsedRun, TraceFile, TraceSummary
 from preserie.domain.reference import Reference
 
 PREFIX = "summary-"
+LOCK_FILE = ".summary.lock"  # hidden, as the segments' own
 KEEP = 3  # summaries kept per phase, the newest: a bilan under way may still read the one before
 FACTS = ("weeks", "operations", "observed", "with_snapshot", "configurations")
 _ENGINE = ("trace_sql", "facts_sql", "summary_sql", "trace_summary", "trace_loader", "trace_files", "registrations",
@@ -85,13 +89,37 @@ def prepare(folder: Path, items: Sequence[TraceFile | ParsedRun], registrations:
     """The summary of the phase in ``folder`` as ``items`` (its reading list) and ``registrations`` make it: the one
     on disk, else one made now (the engine's whole work on the records, once)."""
     path = folder / RUNS / f"{PREFIX}{_digest(items, registrations, reference)}.duckdb"
-    try:
-        meta = json.loads(_sidecar(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        meta = _build(path, items, registrations, reference)
-        _prune(path.parent)
+    meta = _finished(path)
+    if meta is None:
+        path.parent.mkdir(exist_ok=True)
+        with _one_at_a_time(path.parent / LOCK_FILE):  # two bilans at once (threads, processes) make it once
+            meta = _finished(path)
+            if meta is None:
+                meta = _build(path, items, registrations, reference)
+                _prune(path.parent)
     latest = dt.datetime.fromisoformat(meta["latest"]) if meta["latest"] else None
     return TraceSummary(path, tuple(items), latest, registrations)
+
+
+def _finished(path: Path) -> dict[str, Any] | None:
+    """The sidecar of a finished summary, or None."""
+    try:
+        meta: dict[str, Any] = json.loads(_sidecar(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if path.is_file() else None
+
+
+@contextmanager
+def _one_at_a_time(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` for the block, between threads and processes alike (each holder
+    opens the file anew); the system drops it if the process dies."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def _prune(directory: Path) -> None:
