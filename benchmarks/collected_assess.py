@@ -10,7 +10,7 @@ parsed runs (the one time the JSON is read), then, in turns:
   (a) `preserie assess DIR/<N> --json`, a fresh process (wall seconds);
   (b) `GET …/assessment` on a service that computes every bilan again (PRESERIE_ASSESSMENT_CACHE=0), from the runs;
   (c) `GET …/assessment` on a service that keeps its last bilan (the default).
-(b) reads the phase's summary (decision 0005): what a bilan costs when the records did not change but the
+(b) reads the phase's summary (decision 0006): what a bilan costs when the records did not change but the
 declaration, the side files or the moment did. Then, once, (d): the summary removed, `GET …/assessment` on the
 service of (b), which makes it again from the runs: what the first bilan after a new batch or registry extract
 costs (less compacting the new batch's segment). No goal for (d); its ratio is reported.

@@ -1,4 +1,4 @@
-"""Phase summaries (issue 11, decision 0005): a phase's records accounted once per practitioner and situation give
+"""Phase summaries (issue 11, decision 0006): a phase's records accounted once per practitioner and situation give
 the bilan its segments give, for any declaration and policy, with or without a registry extract, at the default
 moment and at any moment from the latest record on; an earlier moment, or a summary gone, reads the runs."""
 

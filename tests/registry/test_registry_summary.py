@@ -1,4 +1,4 @@
-"""A collected pilot's bilan read from its phase summary (issue 11, decision 0005) is, after every kind of change,
+"""A collected pilot's bilan read from its phase summary (issue 11, decision 0006) is, after every kind of change,
 the bilan of the pilot written out as a folder: a new batch or a registry extract makes a new summary; a
 declaration edit, a survey import or an anomaly reads the same summary again, with the new declaration and side
 files; a moment before the latest record reads the runs."""

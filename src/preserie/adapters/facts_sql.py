@@ -4,7 +4,7 @@
 
 Every fact is also kept apart by the records' group (`grp`): one group for an assessment (0), one per practitioner
 and situation for a phase summary (`trace_summary`), where `used` is every kept record in scope and an assessment
-later takes the groups its declaration equips (decision 0005). A practitioner's used records are all of one
+later takes the groups its declaration equips (decision 0006). A practitioner's used records are all of one
 situation, the declared one, so a practitioner's facts are those of their declared group.
 """
 

@@ -1,4 +1,4 @@
-"""The SQL of phase summaries (`trace_summary`, decision 0005): what is made once of a phase's records, apart from
+"""The SQL of phase summaries (`trace_summary`, decision 0006): what is made once of a phase's records, apart from
 the declaration and the evaluation moment, and how a bilan reads it back. Plain SQL over the trace store's tables
 (`trace_sql`) and the facts' queries (`facts_sql`), which a summary runs per group.
 

@@ -1,5 +1,5 @@
 """Phase summaries: a phase's records accounted once, apart from the declaration and the evaluation moment, so that a
-bilan re-runs only what depends on them (issue 11, decision 0005).
+bilan re-runs only what depends on them (issue 11, decision 0006).
 
 The parsed runs (`trace_runs`) spare a bilan the JSON, not the engine's work on ten million rows: loading them,
 steps 2 and 3, the facts. A summary is that work done once for a phase as it stands (its segments, its registry
@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from preserie import french
 from preserie.adapters import facts_sql, summary_sql
 from preserie.adapters import trace_sql as sql
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore, trace_facts
@@ -68,15 +69,15 @@ def _engine_digest() -> str:
 
 
 def _digest(items: Sequence[TraceFile | ParsedRun], registrations: Path | None, reference: Reference) -> str:
-    names = [m.name for m in trace_members(items)]
-    try:
-        stat = registrations.stat() if registrations is not None else None
-        extract = None if stat is None else [registrations.name if registrations else "", stat.st_mtime_ns,
-                                             stat.st_size, stat.st_ino, registrations.is_file() if registrations
-                                             else False]
-    except OSError:
-        extract = ["unreadable"]
-    text = json.dumps([_engine_digest(), repr(reference), extract, names])
+    """What a summary is made of, hashed: the engine, the reference data, the extract as it stands, the segments."""
+    extract: list[object] | None = None
+    if registrations is not None:
+        try:
+            stat = registrations.stat()
+            extract = [registrations.name, stat.st_mtime_ns, stat.st_size, stat.st_ino, registrations.is_file()]
+        except OSError:
+            extract = [registrations.name, "unreadable"]
+    text = json.dumps([_engine_digest(), repr(reference), extract, [m.name for m in trace_members(items)]])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -217,7 +218,8 @@ class SummaryTraceStore:
 
     def load_traces(self, trace_files: Sequence[object], progress: Callable[[str], None]) -> None:
         """The traces as the summary found them (``trace_files`` is the summary itself)."""
-        progress(f"lecture du résumé des traces ({len(self.summary.items)} lots déjà comptés)")
+        read = french.count(len(trace_members(self.summary.items)), "fichier déjà compté", "fichiers déjà comptés")
+        progress(f"lecture du résumé des traces ({read})")
         self.file_issues = [FileIssue.from_dict(i) for i in self._meta["trace_issues"]]
 
     def load_registrations(self, path: Path | None) -> list[FileIssue]:
