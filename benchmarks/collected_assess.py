@@ -10,8 +10,13 @@ parsed runs (the one time the JSON is read), then, in turns:
   (a) `preserie assess DIR/<N> --json`, a fresh process (wall seconds);
   (b) `GET …/assessment` on a service that computes every bilan again (PRESERIE_ASSESSMENT_CACHE=0), from the runs;
   (c) `GET …/assessment` on a service that keeps its last bilan (the default).
-Prints the ratios, checks that the JSON of (b) and (c) is (a)'s, writes benchmarks/results/collected_assess-<N>.json
-and exits 1 when the JSON differs or a goal is missed.
+(b) reads the phase's summary (decision 0006): what a bilan costs when the records did not change but the
+declaration, the side files or the moment did. Then, once, (d): the summary removed, `GET …/assessment` on the
+service of (b), which makes it again from the runs: what the first bilan after a new batch or registry extract
+costs (less compacting the new batch's segment). No goal for (d); its ratio is reported.
+Prints the ratios, checks that the JSON of (b), (c) and (d) is (a)'s, notes the machine's load and busiest other
+processes, writes benchmarks/results/collected_assess-<N>.json and exits 1 when the JSON differs or a goal is
+missed.
 """
 
 from __future__ import annotations
@@ -86,6 +91,22 @@ def start(data: Path, log: Path, *, keep: bool) -> tuple[subprocess.Popen[bytes]
     sys.exit(f"!! preserie serve did not answer:\n{log.read_text()[-2000:]}")
 
 
+def machine_load() -> dict[str, Any]:
+    """The load average and the busiest processes (command names only): what else was running."""
+    done = subprocess.run(["ps", "-eo", "pcpu,rss,comm", "--sort=-pcpu"], capture_output=True, text=True,
+                          check=False)
+    busiest = [" ".join(line.split()) for line in done.stdout.splitlines()[1:9]]
+    return {"loadavg": os.getloadavg(), "busiest": busiest}
+
+
+def drop_summaries(data: Path, pilot: str) -> int:
+    """Remove the phase's summaries (trace_summary), so that the next bilan makes one again from the runs."""
+    found = list((data / "traces").glob(f"pilot={pilot}/phase=*/_parsed/summary-*"))
+    for path in found:
+        path.unlink()
+    return len(found)
+
+
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     workdir: Path = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
@@ -95,7 +116,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     segments = sum(1 for _ in (data / "traces").glob(f"pilot={pilot}/phase=1/*.jsonl"))
     print(f"== {args.records:,} records, {segments:,} segments of {args.segment:,} in {data}", flush=True)
     token = cnam_token(data)
-    out = {name: workdir / f"{args.records}.{name}.json" for name in ("folder", "runs", "kept")}
+    out = {name: workdir / f"{args.records}.{name}.json" for name in ("folder", "runs", "kept", "rebuilt")}
+    load_before = machine_load()
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in out}
     recompute, recompute_url = start(data, workdir / f"{args.records}.runs.log", keep=False)
     keeping, keeping_url = start(data, workdir / f"{args.records}.kept.log", keep=True)
@@ -109,14 +131,18 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 runs["runs"].append(get_assessment(client, recompute_url, pilot, out["runs"]))
                 runs["kept"].append(get_assessment(client, keeping_url, pilot, out["kept"]))
                 print(f"   {turn + 1}/{args.repeat} " + ", ".join(f"{name}: {r[-1]['seconds']} s"
-                                                                  for name, r in runs.items()), flush=True)
+                                                                  for name, r in runs.items() if r), flush=True)
+            dropped = drop_summaries(data, pilot)
+            runs["rebuilt"].append(get_assessment(client, recompute_url, pilot, out["rebuilt"]))
+            print(f"   summary made again ({dropped} files removed first): {runs['rebuilt'][-1]['seconds']} s",
+                  flush=True)
         service_mib = peak_mib(recompute.pid)
     finally:
         for process in (recompute, keeping):
             process.terminate()
             process.wait(30)
     expected = json.loads(out["folder"].read_text())
-    mismatches = [name for name in ("runs", "kept") if json.loads(out[name].read_text()) != expected]
+    mismatches = [name for name in ("runs", "kept", "rebuilt") if json.loads(out[name].read_text()) != expected]
     timings = {name: {"seconds": round(statistics.median(r["seconds"] for r in done), 4), "runs": done}
                for name, done in runs.items()}
     folder_s = timings["folder"]["seconds"]
@@ -124,8 +150,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             "cut_seconds": cut_seconds, "first_request": first, "summary": summary, "timings": timings,
             "service_peak_mib": service_mib,
             "ratios": {"runs_over_folder_seconds": round(timings["runs"]["seconds"] / folder_s, 3),
-                       "kept_over_runs_seconds": round(timings["kept"]["seconds"] / timings["runs"]["seconds"], 4)},
-            "mismatches": mismatches}
+                       "kept_over_runs_seconds": round(timings["kept"]["seconds"] / timings["runs"]["seconds"], 4),
+                       "rebuilt_over_folder_seconds": round(timings["rebuilt"]["seconds"] / folder_s, 3)},
+            "mismatches": mismatches, "load_before": load_before, "load_after": machine_load()}
 
 
 def main() -> int:
@@ -139,8 +166,10 @@ def main() -> int:
     t, r = result["timings"], result["ratios"]
     print(f"\nfolder {t['folder']['seconds']} s | from runs {t['runs']['seconds']} s "
           f"({r['runs_over_folder_seconds']}x) | kept {t['kept']['seconds']} s ({r['kept_over_runs_seconds']}x "
-          f"the recomputation) | service peak {result['service_peak_mib']} MiB")
-    print("JSON: " + ("the runs' = the kept = the folder's" if not result["mismatches"]
+          f"the recomputation) | summary made again {t['rebuilt']['seconds']} s ({r['rebuilt_over_folder_seconds']}x) "
+          f"| service peak {result['service_peak_mib']} MiB")
+    print(f"load average before {result['load_before']['loadavg']}, after {result['load_after']['loadavg']}")
+    print("JSON: " + ("the runs' = the kept = the remade = the folder's" if not result["mismatches"]
                       else "MISMATCH: " + ", ".join(result["mismatches"])))
     failures = []
     if r["runs_over_folder_seconds"] > GOALS["runs_over_folder_seconds_max"]:

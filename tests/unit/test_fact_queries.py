@@ -30,13 +30,13 @@ def _weeks(moments: list[dt.datetime]) -> dict[str, int]:
     """The query's count of one practitioner's prescriptions per week."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("CREATE TABLE used (practitioner VARCHAR, ts TIMESTAMPTZ, type VARCHAR, digital BOOLEAN, "
-                "category VARCHAR)")
-    con.executemany("INSERT INTO used VALUES ('331012344', ?, 'prescription', true, 'medicines')",
+    con.execute("CREATE TABLE used (grp INTEGER, practitioner VARCHAR, ts TIMESTAMPTZ, type VARCHAR, "
+                "digital BOOLEAN, category VARCHAR)")
+    con.executemany("INSERT INTO used VALUES (0, '331012344', ?, 'prescription', true, 'medicines')",
                     [(moment,) for moment in moments])
-    rows = con.execute(facts_sql.prescription_weeks_select(IN_SCOPE, False)).fetchall()
+    rows = con.execute(facts_sql.prescription_weeks_select(IN_SCOPE)).fetchall()
     weeks: dict[str, int] = {}
-    for _, week, _, _, digital, _ in rows:
+    for _, _, week, _, _, digital, _, _ in rows:
         weeks[week] = weeks.get(week, 0) + digital
     return weeks
 

@@ -160,3 +160,35 @@ def test_what_is_appended_is_read_back_in_order_byte_for_byte(tmp_path_factory: 
     names = [f.name for f in read]
     assert names == sorted(names, key=os.fsencode) and len(set(names)) == len(names)
     assert all(len(f.path.name) <= 8 + 1 + 80 + len(".jsonl.gz") for f in read)
+
+
+def test_the_listing_token_moves_with_every_new_segment_and_is_withheld_while_the_folder_is_fresh(
+        tmp_path: Path) -> None:
+    store = SegmentStore(tmp_path)
+    assert store.listing_token("p", 1) == "absent"
+    store.append("p", 1, LINE)
+    assert store.listing_token("p", 1) is None  # changed just now: a change in the same clock tick could hide
+    folder = store.folder("p", 1)
+    past = folder.stat().st_mtime_ns - 60 * 10**9
+    os.utime(folder, ns=(past, past))  # a folder left alone for a minute
+    settled = store.listing_token("p", 1)
+    assert settled is not None and settled == store.listing_token("p", 1)
+    store.append("p", 1, LINE)
+    assert store.listing_token("p", 1, settled_ns=0) not in (None, settled)
+
+
+def test_the_listing_digest_lists_a_settled_folder_once_and_changes_with_a_new_segment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SegmentStore(tmp_path)
+    store.append("p", 1, LINE)
+    listed = []
+    files = store.files
+    monkeypatch.setattr(store, "files", lambda *a: listed.append(a) or files(*a))
+    fresh = store.listing_digest("p", 1)
+    assert store.listing_digest("p", 1) == fresh and len(listed) == 2  # just changed: listed every time
+    folder = store.folder("p", 1)
+    past = folder.stat().st_mtime_ns - 60 * 10**9
+    os.utime(folder, ns=(past, past))
+    assert store.listing_digest("p", 1) == fresh == store.listing_digest("p", 1) and len(listed) == 3  # once
+    store.append("p", 1, LINE)
+    assert store.listing_digest("p", 1) != fresh and len(listed) == 4

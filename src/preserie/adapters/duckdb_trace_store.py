@@ -156,11 +156,15 @@ class DuckdbTraceStore:
                 lines[ordinals[ordinal]] = line
         return lines
 
-    def _rejections(self) -> Iterator[Any]:
+    def rejection_rows(self) -> list[tuple[str, int, str]]:
+        """Each rejected record as (file name, line, reason), in reading order."""
         rows = self.con.execute(sql.REJECTIONS).fetchall()
         lines = self._lines([(f, rid, ln) for f, rid, ln, _ in rows])
-        for file_idx, rid, _, reason in rows:
-            yield describe_rejection(self.files[file_idx].name, lines[rid], reason)
+        return [(self.files[file_idx].name, lines[rid], reason) for file_idx, rid, _, reason in rows]
+
+    def _rejections(self) -> Iterator[Any]:
+        for name, line, reason in self.rejection_rows():
+            yield describe_rejection(name, line, reason)
 
     def _conflicts(self) -> Iterator[dict[str, object]]:
         rows = self.con.execute(sql.CONFLICTS).fetchall()
@@ -171,48 +175,28 @@ class DuckdbTraceStore:
 
     # -- facts ----------------------------------------------------------------------------------------------
 
+    def error_classes(self) -> dict[str, str]:
+        """Each error class of the reference data and its SQL test on `http_status` (the first matching wins)."""
+        return {c.name: self._class_test(c.statuses, c.ranges) for c in self.reference.error_classes}
+
+    def fact_queries(self) -> dict[str, str]:
+        """The queries of the facts per group (`facts_sql`), over `used` and `kept`, after `account`; the funnel's
+        is the caller's (it differs with and without a registry extract)."""
+        self.con.execute(facts_sql.LATEST_SNAPSHOTS)
+        return {"weeks": facts_sql.prescription_weeks_select(list(self.reference.in_scope)),
+                "operations": facts_sql.operations_select(self.error_classes()), "observed": facts_sql.OBSERVED,
+                "with_snapshot": facts_sql.USERS_WITH_SNAPSHOT,
+                "configurations": facts_sql.CREATE_CALL_CONFIGURATIONS}
+
     def facts(self, *, count_out_of_scope: bool, has_registrations: bool) -> TraceFacts:
         """The facts the criteria are judged on (after `account`)."""
-        self.con.execute(facts_sql.LATEST_SNAPSHOTS)
-        classes = {c.name: self._class_test(c.statuses, c.ranges) for c in self.reference.error_classes}
-        queries = {
-            "weeks": facts_sql.prescription_weeks_select(list(self.reference.in_scope), count_out_of_scope),
-            "operations": facts_sql.operations_select(classes), "observed": facts_sql.OBSERVED,
-            "with_snapshot": facts_sql.USERS_WITH_SNAPSHOT, "configurations": facts_sql.CREATE_CALL_CONFIGURATIONS,
-        }
-        if has_registrations:
-            queries.update(funnel=facts_sql.REGISTRATION_FUNNEL)
-        else:
-            queries.update(funnel=facts_sql.REGISTERED_FROM_TRACES)
+        queries = {kind: facts_sql.chosen(kind, f"({query})", "grp = 0", count_out_of_scope=count_out_of_scope)
+                   for kind, query in self.fact_queries().items()}
+        queries["funnel"] = facts_sql.REGISTRATION_FUNNEL if has_registrations else facts_sql.REGISTERED_FROM_TRACES
         # One after the other: running them at once on several cursors was measured, and gained nothing
         # (DuckDB already spreads each query over both cores).
         rows = {name: self.con.execute(query).fetchall() for name, query in queries.items()}
-        if has_registrations:
-            created, registered, rejected, unknown, orphans = rows["funnel"][0]
-            registration = RegistrationFacts(created=created, registered=registered, source="registrations",
-                                             rejected=rejected, unknown=unknown, orphans=orphans)
-        else:
-            created, registered = rows["funnel"][0]
-            registration = RegistrationFacts(created=created, registered=registered, source="traces",
-                                             rejected=None, unknown=None, orphans=0)
-        operations = _operations(rows["operations"], list(classes))
-        observed: dict[str, dict[str, int]] = {f: {} for f in facts_sql.SNAPSHOT_FIELDS}
-        for field, value, count in rows["observed"]:
-            observed[field]["" if value is None else str(value)] = count
-        usage, weekly = _usage_and_weekly(rows["weeks"])
-        with_snapshot = frozenset(r[0] for r in rows["with_snapshot"])
-        create = operations.get("create", OperationCounts(calls=0, ok=0, errors={}))
-        return TraceFacts(
-            usage=usage, registration=registration, operations=operations, observed=observed,
-            users_with_snapshot=with_snapshot,
-            configurations=tuple(ConfigurationStats(field=f, value=str(v), calls=c, failures=k)
-                                 for f, v, c, k in rows["configurations"]),
-            # a valid call's outcome is ok or error (step 1), so the failed creates are the ones not ok
-            create_calls=create.calls, create_failures=create.calls - create.ok,
-            # every used record is a prescription, a call or a snapshot (step 1)
-            active_users=frozenset(p for p, *_ in rows["weeks"]) | frozenset(p for p, *_ in rows["operations"])
-            | with_snapshot,
-            weekly=weekly)
+        return trace_facts(rows, list(self.error_classes()), has_registrations=has_registrations)
 
     @staticmethod
     def _class_test(statuses: tuple[int | None, ...], ranges: tuple[tuple[int, int], ...]) -> str:
@@ -224,6 +208,36 @@ class DuckdbTraceStore:
             tests.append(f"http_status IN ({', '.join(listed)})")
         tests.extend(f"http_status BETWEEN {lo} AND {hi}" for lo, hi in ranges)
         return "(" + " OR ".join(tests) + ")"
+
+
+def trace_facts(rows: dict[str, list[tuple[Any, ...]]], classes: list[str], *, has_registrations: bool) -> TraceFacts:
+    """The facts from the rows of the queries `facts_sql.chosen` makes, and the funnel's (one row)."""
+    if has_registrations:
+        created, registered, rejected, unknown, orphans = rows["funnel"][0]
+        registration = RegistrationFacts(created=created, registered=registered, source="registrations",
+                                         rejected=rejected, unknown=unknown, orphans=orphans)
+    else:
+        created, registered = rows["funnel"][0]
+        registration = RegistrationFacts(created=created, registered=registered, source="traces",
+                                         rejected=None, unknown=None, orphans=0)
+    operations = _operations(rows["operations"], classes)
+    observed: dict[str, dict[str, int]] = {f: {} for f in facts_sql.SNAPSHOT_FIELDS}
+    for field, value, count in rows["observed"]:
+        observed[field]["" if value is None else str(value)] = count
+    usage, weekly = _usage_and_weekly(rows["weeks"])
+    with_snapshot = frozenset(r[0] for r in rows["with_snapshot"])
+    create = operations.get("create", OperationCounts(calls=0, ok=0, errors={}))
+    return TraceFacts(
+        usage=usage, registration=registration, operations=operations, observed=observed,
+        users_with_snapshot=with_snapshot,
+        configurations=tuple(ConfigurationStats(field=f, value=str(v), calls=c, failures=k)
+                             for f, v, c, k in rows["configurations"]),
+        # a valid call's outcome is ok or error (step 1), so the failed creates are the ones not ok
+        create_calls=create.calls, create_failures=create.calls - create.ok,
+        # every used record is a prescription, a call or a snapshot (step 1)
+        active_users=frozenset(p for p, *_ in rows["weeks"]) | frozenset(p for p, *_ in rows["operations"])
+        | with_snapshot,
+        weekly=weekly)
 
 
 def _operations(rows: list[tuple[Any, ...]], classes: list[str]) -> dict[str, OperationCounts]:

@@ -1,6 +1,11 @@
 """The SQL of the facts the criteria are judged on (C1 to C4, SPEC §6), over the views `used` (step 8) and `kept`
 (steps 1 to 3 passed) that `trace_sql` defines, and the `registrations` extract. Plain SQL, like `trace_sql`
 (see docs/decisions/0001-trace-engine.md): only the C4 as-of join is the engine's own.
+
+Every fact is also kept apart by the records' group (`grp`): one group for an assessment (0), one per practitioner
+and situation for a phase summary (`trace_summary`), where `used` is every kept record in scope and an assessment
+later takes the groups its declaration equips (decision 0006). A practitioner's used records are all of one
+situation, the declared one, so a practitioner's facts are those of their declared group.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ def _counted(in_scope: list[str], count_out_of_scope: bool) -> str:
     return "true" if count_out_of_scope else "u.category IN (" + ", ".join(f"'{c}'" for c in in_scope) + ")"
 
 
-def prescription_weeks_select(in_scope: list[str], count_out_of_scope: bool) -> str:
-    """C1 and its adoption curve in one pass over the prescriptions: per user, week (Monday, Paris time) and
-    side of the user's window, the e-prescriptions and the prescriptions counted (`_counted`). The window
-    side is null for a user who never e-prescribed; their window_start is null too.
+def prescription_weeks_select(in_scope: list[str]) -> str:
+    """C1 and its adoption curve in one pass over the prescriptions: per group, user, week (Monday, Paris time) and
+    side of the user's window, the e-prescriptions and the prescriptions counted (`_counted`), under either policy
+    (in scope only, `total`, or all of them, `total_all`). The window side is null for a user who never
+    e-prescribed; their window_start is null too.
 
     The records are first counted per UTC hour (`bucket`): since 1911 Paris has been a whole number of hours
     from UTC, so every instant of an hour falls in the same Paris week, and the costly time zone conversion is
@@ -26,21 +32,23 @@ def prescription_weeks_select(in_scope: list[str], count_out_of_scope: bool) -> 
     before 1970 (a negative epoch, which integer division would round towards zero) keep a bucket of their own."""
     return f"""
 WITH windows AS (
-    SELECT practitioner, min(ts) AS window_start FROM used
-    WHERE type = {PRESCRIPTION} AND digital GROUP BY practitioner
+    SELECT grp, practitioner, min(ts) AS window_start FROM used
+    WHERE type = {PRESCRIPTION} AND digital GROUP BY grp, practitioner
 ), hours AS (
-    SELECT u.practitioner, w.window_start, u.ts >= w.window_start AS in_window,
+    SELECT u.grp, u.practitioner, w.window_start, u.ts >= w.window_start AS in_window,
            CASE WHEN u.ts >= TIMESTAMPTZ '1970-01-01 00:00:00+00' THEN epoch_us(u.ts) // 3600000000
                 ELSE epoch_us(u.ts) END AS bucket,
            min(u.ts) AS first_ts,
            count(*) FILTER (WHERE u.digital) AS digital,
-           count(*) FILTER (WHERE {_counted(in_scope, count_out_of_scope)}) AS total
-    FROM used u LEFT JOIN windows w ON w.practitioner = u.practitioner
+           count(*) FILTER (WHERE {_counted(in_scope, False)}) AS total,
+           count(*) FILTER (WHERE {_counted(in_scope, True)}) AS total_all
+    FROM used u LEFT JOIN windows w ON w.grp = u.grp AND w.practitioner = u.practitioner
     WHERE u.type = {PRESCRIPTION}
     GROUP BY ALL
 )
-SELECT practitioner, strftime(date_trunc('week', timezone('Europe/Paris', first_ts)), '%Y-%m-%d') AS week,
-       window_start, in_window, sum(digital)::BIGINT AS digital, sum(total)::BIGINT AS total
+SELECT grp, practitioner, strftime(date_trunc('week', timezone('Europe/Paris', first_ts)), '%Y-%m-%d') AS week,
+       window_start, in_window, sum(digital)::BIGINT AS digital, sum(total)::BIGINT AS total,
+       sum(total_all)::BIGINT AS total_all
 FROM hours GROUP BY ALL ORDER BY ALL
 """
 
@@ -89,11 +97,11 @@ def operations_select(classes: dict[str, str]) -> str:
     counts = ", ".join(f"count(*) FILTER (WHERE error_class = '{name}') AS {name}" for name in classes)
     return f"""
 WITH calls AS (
-    SELECT practitioner, operation, outcome, CASE WHEN outcome = {ERROR} THEN {case} END AS error_class
+    SELECT grp, practitioner, operation, outcome, CASE WHEN outcome = {ERROR} THEN {case} END AS error_class
     FROM used WHERE type = {CALL}
 )
-SELECT practitioner, operation, count(*) AS calls, count(*) FILTER (WHERE outcome = {OK}) AS ok, {counts}
-FROM calls GROUP BY practitioner, operation
+SELECT grp, practitioner, operation, count(*) AS calls, count(*) FILTER (WHERE outcome = {OK}) AS ok, {counts}
+FROM calls GROUP BY grp, practitioner, operation
 """
 
 
@@ -102,42 +110,65 @@ SNAPSHOT_FIELDS: tuple[str, ...] = ("os", "os_version", "card_reader", "card_kin
 # C4: the latest snapshot of each workstation up to as_of.
 LATEST_SNAPSHOTS = f"""
 CREATE TABLE snapshots AS
-SELECT practitioner, workstation, ts, os, os_version, card_reader, card_kind, network, software_version
+SELECT grp, practitioner, workstation, ts, os, os_version, card_reader, card_kind, network, software_version
 FROM used WHERE type = {WORKSTATION}
-QUALIFY row_number() OVER (PARTITION BY practitioner, workstation ORDER BY ts DESC, rid DESC) = 1
+QUALIFY row_number() OVER (PARTITION BY grp, practitioner, workstation ORDER BY ts DESC, rid DESC) = 1
 """
 
 OBSERVED = " UNION ALL ".join(
-    f"SELECT '{f}' AS field, {f} AS value, count(*) AS n FROM snapshots GROUP BY {f}" for f in SNAPSHOT_FIELDS
+    f"SELECT grp, '{f}' AS field, {f} AS value, count(*) AS n FROM snapshots GROUP BY grp, {f}"
+    for f in SNAPSHOT_FIELDS
 )
 
-USERS_WITH_SNAPSHOT = "SELECT DISTINCT practitioner FROM snapshots"
+USERS_WITH_SNAPSHOT = "SELECT DISTINCT grp, practitioner FROM snapshots"
 
 # C4 suspects: each create call carries the configuration its workstation last reported before it.
 # Workstations are numbered first (the as-of join then sorts integers, not two strings), calls are counted
 # per snapshot (a narrow join), and only then are the few snapshots spread into their values.
 CREATE_CALL_CONFIGURATIONS = f"""
 WITH history AS (
-    SELECT rid, practitioner, workstation, ts FROM used WHERE type = {WORKSTATION}
+    SELECT rid, grp, practitioner, workstation, ts, os, os_version, card_reader, card_kind, network
+    FROM used WHERE type = {WORKSTATION}
 ), stations AS (
-    SELECT practitioner, workstation, row_number() OVER () AS station
-    FROM (SELECT DISTINCT practitioner, workstation FROM history)
+    SELECT grp, practitioner, workstation, row_number() OVER () AS station
+    FROM (SELECT DISTINCT grp, practitioner, workstation FROM history)
 ), snapshot_times AS (
-    SELECT h.rid, s.station, h.ts FROM history h JOIN stations s USING (practitioner, workstation)
+    SELECT h.rid, s.station, h.ts FROM history h JOIN stations s USING (grp, practitioner, workstation)
 ), calls AS (
-    SELECT s.station, c.ts, c.software_version, c.outcome = {ERROR} AS failed
-    FROM used c LEFT JOIN stations s USING (practitioner, workstation)
+    SELECT c.grp, s.station, c.ts, c.software_version, c.outcome = {ERROR} AS failed
+    FROM used c LEFT JOIN stations s USING (grp, practitioner, workstation)
     WHERE c.type = {CALL} AND c.operation = 'create'
 ), per_snapshot AS (
-    SELECT h.rid, c.software_version, count(*) AS calls, count(*) FILTER (WHERE c.failed) AS failures
+    SELECT c.grp, h.rid, c.software_version, count(*) AS calls, count(*) FILTER (WHERE c.failed) AS failures
     FROM calls c ASOF LEFT JOIN snapshot_times h ON c.station = h.station AND c.ts >= h.ts
-    GROUP BY h.rid, c.software_version
+    GROUP BY c.grp, h.rid, c.software_version
 ), configured AS (
-    SELECT p.calls, p.failures, p.software_version, s.os, s.os_version, s.card_reader, s.card_kind, s.network
-    FROM per_snapshot p LEFT JOIN records s ON s.rowid = p.rid
+    SELECT p.grp, p.calls, p.failures, p.software_version, s.os, s.os_version, s.card_reader, s.card_kind,
+           s.network
+    FROM per_snapshot p LEFT JOIN history s ON s.rid = p.rid
 )
-SELECT field, value, sum(calls)::BIGINT AS calls, sum(failures)::BIGINT AS failures
+SELECT grp, field, value, sum(calls)::BIGINT AS calls, sum(failures)::BIGINT AS failures
 FROM (UNPIVOT configured ON os, os_version, card_reader, card_kind, network, software_version
       INTO NAME field VALUE value)
-GROUP BY field, value
+GROUP BY grp, field, value
 """
+
+
+def chosen(kind: str, relation: str, groups: str, *, count_out_of_scope: bool = False) -> str:
+    """The rows of one kind of fact (`relation`: the query above for that kind, in parentheses, or a table of its
+    rows) over the groups for which `groups` (a condition on `grp`) holds, summed over them, as the trace store
+    reads them: a practitioner's rows all come from one group."""
+    if kind == "weeks":
+        total = "total_all" if count_out_of_scope else "total"
+        return (f"SELECT practitioner, week, window_start, in_window, digital, {total} AS total FROM {relation} "
+                f"WHERE {groups} ORDER BY practitioner, week, window_start, in_window")
+    if kind == "operations":
+        return f"SELECT * EXCLUDE (grp) FROM {relation} WHERE {groups}"
+    if kind == "observed":
+        return f"SELECT field, value, sum(n)::BIGINT FROM {relation} WHERE {groups} GROUP BY field, value"
+    if kind == "with_snapshot":
+        return f"SELECT DISTINCT practitioner FROM {relation} WHERE {groups}"
+    if kind == "configurations":
+        return (f"SELECT field, value, sum(calls)::BIGINT, sum(failures)::BIGINT FROM {relation} WHERE {groups} "
+                "GROUP BY field, value")
+    raise ValueError(f"no such kind of fact: {kind}")

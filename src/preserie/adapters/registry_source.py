@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from preserie.domain.feedback import Anomaly, SurveyAnswer
-from preserie.domain.inputs import FileIssue, ParsedRun, SideRows, TraceFile
+from preserie.domain.inputs import FileIssue, ParsedRun, SideRows, TraceFile, TraceSummary
 from preserie.domain.pilot import PilotDeclaration
 from preserie.domain.registry import AnomalyRecord
 
 
 class RegistryPilotSource:
-    def __init__(self, label: str, declaration: dict[str, Any], trace_files: Sequence[TraceFile | ParsedRun],
-                 registrations: Path | None, anomalies: Sequence[AnomalyRecord],
-                 answers: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, label: str, declaration: dict[str, Any],
+                 trace_files: Sequence[TraceFile | ParsedRun | TraceSummary], registrations: Path | None,
+                 anomalies: Sequence[AnomalyRecord], answers: Sequence[dict[str, Any]]) -> None:
         self._label, self._declaration, self._traces = label, declaration, trace_files
         self._registrations, self._anomalies, self._answers = registrations, anomalies, answers
 
@@ -34,7 +34,7 @@ class RegistryPilotSource:
     def declaration(self) -> PilotDeclaration:
         return PilotDeclaration.model_validate(self._declaration)
 
-    def trace_files(self) -> tuple[Sequence[TraceFile | ParsedRun], Sequence[FileIssue]]:
+    def trace_files(self) -> tuple[Sequence[TraceFile | ParsedRun | TraceSummary], Sequence[FileIssue]]:
         return self._traces, ()
 
     def registrations_file(self) -> Path | None:

@@ -15,9 +15,11 @@ folder (released by the system if the process dies), so that a listing only ever
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +38,7 @@ _SEGMENT = re.compile(rf"(\d{{{SEQUENCE_DIGITS}}})-[0-9A-Za-z._-]+")
 _PHASE = re.compile(r"phase=([1-9][0-9]*)")
 _Writer = Callable[[BinaryIO], None]  # writes a segment's bytes to the open temporary file
 LOCK_FILE, TEMPORARY_PREFIX = ".append.lock", ".tmp-"  # hidden: neither the engine nor Spark reads them
+SETTLED_NS = 2_000_000_000  # far beyond a file system clock's granularity (a few milliseconds)
 
 
 def segment_origin(origin: str) -> str:
@@ -73,6 +76,7 @@ class SegmentStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._digests: dict[tuple[str, int], tuple[str, str]] = {}  # (pilot, phase): (listing token, digest)
 
     def folder(self, pilot_key: str, phase: int) -> Path:
         """Where a pilot's phase keeps its segments (it may not exist yet)."""
@@ -113,6 +117,36 @@ class SegmentStore:
             return []
         names = sorted((name for name in os.listdir(folder) if _sequence_of(name) is not None), key=os.fsencode)
         return [_trace_file(folder / name) for name in names]
+
+    def listing_token(self, pilot_key: str, phase: int, *, settled_ns: int = SETTLED_NS) -> str | None:
+        """A token that changes whenever the phase's listing does (a segment added), read from its folder's
+        modification time alone, without listing 10,000 names; None when that time cannot be trusted yet. A
+        folder's time is the time of its last change, at the file system's clock granularity: a change in the same
+        tick as the one before it would leave it as it was. Once it is ``settled_ns`` older than the clock, any
+        later change moves it, so the token stands; a folder changed less than that ago gives None (list it)."""
+        folder = self.folder(pilot_key, phase)
+        try:
+            stat = folder.stat()
+        except FileNotFoundError:
+            return "absent"
+        if time.time_ns() - stat.st_mtime_ns < settled_ns:
+            return None
+        return f"{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+
+    def listing_digest(self, pilot_key: str, phase: int) -> str:
+        """A digest of the phase's segment names in order (any new segment changes it), listed again only when the
+        folder's `listing_token` moved or cannot be trusted: a phase of 10,000 segments is listed in 0.1 s to 0.3 s,
+        its folder looked at in microseconds."""
+        token = self.listing_token(pilot_key, phase)
+        key = (pilot_key, phase)
+        known = self._digests.get(key)
+        if token is not None and known is not None and known[0] == token:
+            return known[1]
+        names = "\x00".join(segment.name for segment in self.files(pilot_key, phase))
+        digest = hashlib.sha256(names.encode()).hexdigest()
+        if token is not None:  # the token was read before the listing: a segment added since moves it
+            self._digests[key] = (token, digest)
+        return digest
 
     def phases(self, pilot_key: str) -> list[int]:
         """The phases that hold a folder of segments, in order."""

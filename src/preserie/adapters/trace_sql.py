@@ -294,12 +294,13 @@ LEFT JOIN practitioner_steps s ON s.rid = r.rowid
 COUNT_STEPS = "SELECT step, count(*) FROM accounted GROUP BY step"
 
 
-# The records that pass steps 1 to 3, each flagged with whether it also passes steps 4 to 7 (step 8).
+# The records that pass steps 1 to 3, each flagged with whether it also passes steps 4 to 7 (step 8); all in one
+# group (`facts_sql`).
 KEPT = """
 CREATE VIEW kept AS
-SELECT r.rowid AS rid, r.ts, r.practitioner, r.situation, r.workstation, r.software_version, r.type, r.category,
-       r.digital, r.prescription_id, r.operation, r.outcome, r.http_status, r.os, r.os_version, r.card_reader,
-       r.card_kind, r.network,
+SELECT r.rowid AS rid, 0 AS grp, r.ts, r.practitioner, r.situation, r.workstation, r.software_version, r.type,
+       r.category, r.digital, r.prescription_id, r.operation, r.outcome, r.http_status, r.os, r.os_version,
+       r.card_reader, r.card_kind, r.network,
        s.rid IS NULL AND r.ts <= (SELECT as_of FROM evaluation) AND NOT r.out_of_scope_digital AS is_used
 FROM records r ANTI JOIN repeats p ON p.rid = r.rowid
 LEFT JOIN practitioner_steps s ON s.rid = r.rowid

@@ -3,6 +3,7 @@ reading them (file, line, field), and the rows of a small side file. Plain data:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,36 @@ class ParsedRun:
     path: Path
     members: tuple[TraceFile, ...]
     issues: tuple[FileIssue, ...] = ()
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    """A phase's traces, with its registry extract, accounted once apart from the declaration and the evaluation
+    moment: steps 1 to 3 done and every fact kept per practitioner and situation, so that a bilan only takes the
+    groups its declaration equips. It stands for `items` (what it was made of, in reading order) at any moment from
+    `latest` (the latest `ts` passing steps 1 to 3) on; a bilan at an earlier moment reads `items` instead."""
+
+    path: Path
+    items: tuple[TraceFile | ParsedRun, ...]
+    latest: dt.datetime | None
+    registrations: Path | None
+
+    def stands_for(self, as_of: dt.datetime | None) -> bool:
+        """Whether a bilan at ``as_of`` (None: the default moment, never before `latest`) leaves out no record."""
+        return as_of is None or self.latest is None or as_of >= self.latest
+
+
+def trace_members(items: Sequence[TraceFile | ParsedRun | TraceSummary]) -> list[TraceFile]:
+    """The trace files that ``items`` stand for, in reading order."""
+    files: list[TraceFile] = []
+    for item in items:
+        if isinstance(item, TraceSummary):
+            files.extend(trace_members(item.items))
+        elif isinstance(item, ParsedRun):
+            files.extend(item.members)
+        else:
+            files.append(item)
+    return files
 
 
 @dataclass(frozen=True)

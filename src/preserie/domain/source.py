@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from preserie.domain.feedback import Anomaly, SurveyAnswer
-from preserie.domain.inputs import FileIssue, ParsedRun, SideRows, TraceFile
+from preserie.domain.inputs import FileIssue, ParsedRun, SideRows, TraceFile, TraceSummary
 from preserie.domain.pilot import PilotDeclaration
 
 
@@ -32,9 +32,9 @@ class PilotSource(Protocol):
         """The pilot's declaration (pilot.yaml)."""
         ...
 
-    def trace_files(self) -> tuple[Sequence[TraceFile | ParsedRun], Sequence[FileIssue]]:
-        """The trace files in reading order (SPEC §5), some of them perhaps as runs the engine read before, and the
-        problems of the files that will not be read."""
+    def trace_files(self) -> tuple[Sequence[TraceFile | ParsedRun | TraceSummary], Sequence[FileIssue]]:
+        """The trace files in reading order (SPEC §5), some of them perhaps as runs the engine read before, or a
+        summary of them all (the only item then), and the problems of the files that will not be read."""
         ...
 
     def registrations_file(self) -> Path | None:

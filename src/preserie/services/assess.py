@@ -25,6 +25,7 @@ from preserie.domain.inputs import (
     FileIssue,
     ParsedRun,
     TraceFile,
+    TraceSummary,
     dropped_rows,
     in_reading_order,
     side_issues,
@@ -33,6 +34,12 @@ from preserie.domain.inputs import (
 from preserie.domain.policy import PolicyError
 
 if TYPE_CHECKING:  # pydantic's import is left to overlap with the reading of the traces (see assess_pilot)
+    from typing import TypeAlias
+
+    from preserie.adapters.trace_summary import SummaryTraceStore
+    from preserie.domain.reference import Reference
+
+    TraceStore: TypeAlias = DuckdbTraceStore | SummaryTraceStore
     from preserie.domain.feedback import Anomaly, SurveyAnswer
     from preserie.domain.pilot import PilotDeclaration
     from preserie.domain.results import Assessment
@@ -66,7 +73,7 @@ def _quiet(_: str) -> None:
     """No one to tell."""
 
 
-def _read_traces(store: DuckdbTraceStore, trace_files: Sequence[TraceFile | ParsedRun], registrations: Path | None,
+def _read_traces(store: TraceStore, trace_files: Sequence[TraceFile | ParsedRun], registrations: Path | None,
                  progress: Progress) -> list[FileIssue]:
     """Load every trace file and the registry extract into the store; the problems met on the way."""
     store.load_traces(list(trace_files), progress)
@@ -84,6 +91,23 @@ def _side_days(anomalies: Sequence[Anomaly], answers: Sequence[SurveyAnswer]) ->
             yield anomaly.closed_on
 
 
+def _store(reference: Reference, listed: Sequence[TraceFile | ParsedRun | TraceSummary], as_of: dt.datetime | None,
+           memory_limit: str | None) -> tuple[TraceStore, Sequence[TraceFile | ParsedRun]]:
+    """The trace store to assess with, and what it reads: a phase's summary when it stands for the moment asked
+    (`adapters.trace_summary`), else the trace files (the summary's own, when it does not)."""
+    summaries = [item for item in listed if isinstance(item, TraceSummary)]
+    files = [item for item in listed if not isinstance(item, TraceSummary)]
+    if summaries:
+        from preserie.adapters.trace_summary import open_store
+
+        summary, = summaries
+        kept = open_store(summary, reference) if summary.stands_for(as_of) else None
+        if kept is not None:
+            return kept, []
+        files = list(summary.items)
+    return DuckdbTraceStore(reference, memory_limit=memory_limit), files
+
+
 def assess_folder(folder: Path, *, as_of: dt.datetime | None = None, test_identities: bool = False,
                   memory_limit: str | None = None, progress: Progress = _quiet) -> AssessmentRun:
     """Assess one pilot folder (see `assess_pilot`)."""
@@ -99,9 +123,10 @@ def assess_pilot(source: PilotSource, *, as_of: dt.datetime | None = None, test_
     stage (from the reading thread too), for a terminal to show on long runs."""
     source.check()
     reference = load_reference()
-    trace_files, discovery_issues = source.trace_files()
+    listed, discovery_issues = source.trace_files()
     registrations = source.registrations_file()
-    with DuckdbTraceStore(reference, memory_limit=memory_limit) as store, ThreadPoolExecutor(1) as pool:
+    store, trace_files = _store(reference, listed, as_of, memory_limit)
+    with store, ThreadPoolExecutor(1) as pool:
         reading: Future[list[FileIssue]] = pool.submit(_read_traces, store, trace_files, registrations, progress)
         try:
             pilot = source.declaration()

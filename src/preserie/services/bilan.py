@@ -10,13 +10,13 @@ from pathlib import Path
 
 import yaml
 
-from preserie.adapters import trace_runs
+from preserie.adapters import trace_runs, trace_summary
 from preserie.adapters.errors import UnusableInput
 from preserie.adapters.registry_source import RegistryPilotSource
 from preserie.data import load_reference
 from preserie.domain.access import Caller
 from preserie.domain.feedback import SCORES
-from preserie.domain.inputs import ParsedRun, TraceFile
+from preserie.domain.inputs import ParsedRun, TraceFile, TraceSummary
 from preserie.domain.registry import DecisionRecord, PilotRecord
 from preserie.services.assess import AssessmentRun, assess_pilot
 from preserie.services.bilan_cache import fingerprint
@@ -31,16 +31,21 @@ SURVEY_COLUMNS = ("practitioner", "submitted_on", *SCORES, "blocking_issue", "bl
 def source(registry: Registry, pilot: PilotRecord, phase: int | None = None, *,
            parsed: bool = False) -> RegistryPilotSource:
     """The pilot's phase as a `PilotSource`; ``parsed``: its traces read through their parsed runs (`trace_runs`),
-    made first for the segments that have none yet, so that a re-assessment parses no JSON again."""
+    made first for the segments that have none yet, so that a re-assessment parses no JSON again, and through the
+    phase's summary (`trace_summary`), made first if the segments or the extract changed, so that it re-runs only
+    what depends on the declaration and the moment."""
     number = phase_of(pilot, phase)
     segments = registry.segments.files(pilot.key, number)
-    traces: list[TraceFile | ParsedRun] = list(segments)
+    extract = registry.registrations_file(pilot, number)
+    traces: list[TraceFile | ParsedRun | TraceSummary] = list(segments)
     if parsed and segments:
-        traces = trace_runs.prepare(registry.segments.folder(pilot.key, number), segments, load_reference())
+        folder, reference = registry.segments.folder(pilot.key, number), load_reference()
+        runs = trace_runs.prepare(folder, segments, reference)
+        traces = [trace_summary.prepare(folder, runs, extract if extract.exists() else None, reference)]
     return RegistryPilotSource(
         label=f"présérie {pilot.ref} ({pilot.key}), phase {number}", declaration=declaration(registry, pilot, number),
         trace_files=traces,
-        registrations=registry.registrations_file(pilot, number),
+        registrations=extract,
         anomalies=[a for a in registry.repo.anomalies(pilot.id) if a.phase == number],
         answers=[a for a in registry.repo.answers(pilot.id) if a["phase"] == number])
 
@@ -49,7 +54,7 @@ def assess_registered(registry: Registry, pilot: PilotRecord, *, phase: int | No
                       as_of: dt.datetime | None = None) -> AssessmentRun:
     """The bilan of the pilot's phase: the one kept, while its facts have not changed (`bilan_cache`)."""
     number = phase_of(pilot, phase)
-    segments = registry.segments.files(pilot.key, number)
+    names = [registry.segments.listing_digest(pilot.key, number)]  # the segments' names, listed only if they changed
     extract = registry.registrations_file(pilot, number)
     try:
         stat = extract.stat()
@@ -64,8 +69,7 @@ def assess_registered(registry: Registry, pilot: PilotRecord, *, phase: int | No
             raise RegistryError("INPUT_UNUSABLE", str(error)) from error
 
     key = (pilot.key, number, as_of.isoformat() if as_of else None)
-    return registry.cache.get(key, fingerprint(pilot, [s.name for s in segments], registrations, number, as_of),
-                              compute)
+    return registry.cache.get(key, fingerprint(pilot, names, registrations, number, as_of), compute)
 
 
 def assessment(registry: Registry, caller: Caller, key: str, *, phase: int | None = None,

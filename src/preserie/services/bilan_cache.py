@@ -1,10 +1,11 @@
 """The last bilan of each pilot, kept until its facts change (issue 11, « never on every page view »).
 
 A bilan is a function of the pilot's facts: its record (every change through the registry moves `updated_at`),
-the names of its trace segments (written once, never changed: a new batch is a new name), and its registry
-extract. Their fingerprint is cheap to take (a listing and a stat); while it stands, the kept bilan is the bilan,
-and the engine is not run again. Computations of one pilot are serialised, so that a burst of requests after a
-change runs the engine once.
+the names of its trace segments (written once, never changed: a new batch is a new name; their digest is listed
+again only when their folder changed, `SegmentStore.listing_digest`, which spares listing 10,000 names on every
+request), and its registry extract. Their fingerprint is cheap to take (two stats, a listing after a change);
+while it stands, the kept bilan is the bilan, and the engine is not run again.
+Computations of one pilot are serialised, so that a burst of requests after a change runs the engine once.
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ from preserie.domain.inputs import (
     ERROR,
     PILOT_FILE,
     FileIssue,
-    ParsedRun,
     dropped_rows,
     side_issues,
+    trace_members,
     unreadable_trace_files,
 )
 from preserie.domain.pilot import PilotDeclaration
@@ -66,7 +66,7 @@ def check_source(source: PilotSource, *, test_identities: bool = False) -> Folde
     except PolicyError as error:
         raise UnusableInput(PILOT_FILE, str(error), field="policy") from error
     trace_files, found = source.trace_files()
-    files = [m for item in trace_files for m in (item.members if isinstance(item, ParsedRun) else (item,))]
+    files = trace_members(trace_files)
     issues = [*found, *(issue for trace_file in files if (issue := first_look(trace_file)))]
     issues += _registrations(source.registrations_file())
     anomalies, survey = source.anomalies(), source.survey()
