@@ -21,8 +21,10 @@ workstation sends them (adapters/collector_client.py). Then, --repeat times, in 
       before it answers). That is the least any way in must do to hold the records durably and checked: what (a)
       costs above it is HTTP, the tokens, exactly-once and the duplicates index. The parsed runs
       (`trace_runs.prepare`) are the assessment's, not the collector's, and are left out of both.
-Prints both rates and their ratio, writes benchmarks/results/collector_load.json (with the load average before
-and after: the machine is shared) and exits 1 when the goal (GOALS) is missed or a batch failed.
+Prints both rates and their ratio, and the CPU time each took a record (the server process's, every thread; the
+direct load's process): on a shared machine the rates follow the load, the CPU a record much less. Writes
+benchmarks/results/collector_load.json (with the load average before and after) and exits 1 when the goal
+(GOALS) is missed or a batch failed.
 """
 
 from __future__ import annotations
@@ -140,6 +142,12 @@ def cut(folder: Path, size: int, compressed: bool) -> dict[str, list[Batch]]:
     return {ref: found for ref, found in batches.items() if found}
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system, every thread) a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _run(*args: str) -> str:
     return subprocess.run([_preserie(), *args], capture_output=True, text=True, check=True).stdout.strip()
 
@@ -178,7 +186,7 @@ def through_http(folder: Path, batches: dict[str, list[Batch]], scratch: Path, a
                 if made.status_code != 201:
                     sys.exit(f"!! enrolment of {ref}: {made.status_code} {made.text}")
                 tokens[ref] = made.json()["token"]
-        began = time.perf_counter()
+        cpu_before, began = cpu_seconds(process.pid), time.perf_counter()
         deadline = time.monotonic() + args.seconds
         senders = [Sender(f"{url}/api/v1/pilots/{pilot}/traces", tokens[ref], mine, deadline, not args.plain)
                    for ref, mine in batches.items()]
@@ -187,6 +195,7 @@ def through_http(folder: Path, batches: dict[str, list[Batch]], scratch: Path, a
         for sender in senders:
             sender.join()
         ended = max((s.last_answer for s in senders), default=began)
+        server_cpu = cpu_seconds(process.pid) - cpu_before
         server_mib = peak_mib(process.pid)
     finally:
         process.terminate()
@@ -199,7 +208,8 @@ def through_http(folder: Path, batches: dict[str, list[Batch]], scratch: Path, a
     stored = sum(1 for _ in (data / "traces").glob(f"pilot={pilot}/phase=1/*-collector.*.jsonl"))
     return {"seconds": round(seconds, 3), "records": answers["records"], "batches": answers["batches"],
             "records_per_second": round(answers["records"] / seconds), "answers": dict(answers),
-            "segments": stored, "server_peak_mib": server_mib,
+            "segments": stored, "server_peak_mib": server_mib, "server_cpu_seconds": round(server_cpu, 2),
+            "cpu_us_per_record": round(1e6 * server_cpu / max(answers["records"], 1), 1),
             "latency_ms": {"p50": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
                            "p95": round(1000 * latencies[int(len(latencies) * 0.95)], 1) if latencies else None},
             "failures": [s.failure for s in senders if s.failure],
@@ -218,7 +228,7 @@ def straight(batches: dict[str, list[Batch]], scratch: Path) -> dict[str, Any]:
         for batch in mine:
             store.append(key, 1, batch.plain, origin=f"collector.{batch.key}")
 
-    began = time.perf_counter()
+    cpu_before, began = time.process_time(), time.perf_counter()
     with ThreadPoolExecutor(len(batches)) as pool:
         list(pool.map(append, batches.values()))
     appended = time.perf_counter()
@@ -226,9 +236,10 @@ def straight(batches: dict[str, list[Batch]], scratch: Path) -> dict[str, Any]:
     with DuckdbTraceStore(reference) as engine:
         engine.load_traces(files, lambda _: None)
         records = int(engine.con.execute("SELECT count(*) FROM records").fetchone()[0])  # type: ignore[index]
-    ended = time.perf_counter()
+    ended, cpu = time.perf_counter(), time.process_time() - cpu_before
     return {"seconds": round(ended - began, 3), "append_seconds": round(appended - began, 3),
             "check_seconds": round(ended - appended, 3), "records": records, "segments": len(files),
+            "cpu_seconds": round(cpu, 2), "cpu_us_per_record": round(1e6 * cpu / max(records, 1), 1),
             "records_per_second": round(records / (ended - began))}
 
 
@@ -247,16 +258,19 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             turns["direct"].append(straight(batches, Path(scratch)))
         http, direct = turns["http"][-1], turns["direct"][-1]
         print(f"   {turn + 1}/{args.repeat} HTTP {http['records_per_second']:,} records/s ({http['records']:,} in "
-              f"{http['seconds']} s, p50 {http['latency_ms']['p50']} ms a batch) | direct "
-              f"{direct['records_per_second']:,} records/s ({direct['seconds']} s: append {direct['append_seconds']} s,"
-              f" check {direct['check_seconds']} s) | load {os.getloadavg()[0]:.1f}", flush=True)
+              f"{http['seconds']} s, p50 {http['latency_ms']['p50']} ms a batch, server CPU "
+              f"{http['cpu_us_per_record']} µs a record) | direct {direct['records_per_second']:,} records/s "
+              f"({direct['seconds']} s: append {direct['append_seconds']} s, check {direct['check_seconds']} s; CPU "
+              f"{direct['cpu_us_per_record']} µs a record) | load {os.getloadavg()[0]:.1f}", flush=True)
     load["after"] = os.getloadavg()
     rate = {name: statistics.median(t["records_per_second"] for t in done) for name, done in turns.items()}
+    cpu = {name: statistics.median(t["cpu_us_per_record"] for t in done) for name, done in turns.items()}
     ratios = [round(h["records_per_second"] / d["records_per_second"], 3)
               for h, d in zip(turns["http"], turns["direct"], strict=True)]
     return {"records": total, "clients": len(batches), "batch": args.batch, "gzip": not args.plain,
             "seconds_cap": args.seconds, "turns": turns, "http_records_per_second": rate["http"],
             "direct_records_per_second": rate["direct"], "http_over_direct": ratios,
+            "cpu_us_per_record": cpu,
             "http_over_direct_median": statistics.median(ratios), "load_average": load,
             "failures": [f for t in turns["http"] for f in t["failures"]]
             + [f"turn {n + 1}: not every batch was acknowledged within {args.seconds} s"
@@ -276,7 +290,9 @@ def main() -> int:
     result = bench(parser.parse_args())
     print(f"\nHTTP {result['http_records_per_second']:,.0f} records/s | direct "
           f"{result['direct_records_per_second']:,.0f} records/s | HTTP/direct {result['http_over_direct']} "
-          f"(median {result['http_over_direct_median']}) | load average {result['load_average']}")
+          f"(median {result['http_over_direct_median']}) | CPU µs a record: HTTP server "
+          f"{result['cpu_us_per_record']['http']}, direct {result['cpu_us_per_record']['direct']} | load average "
+          f"{result['load_average']}")
     failures = list(result["failures"])
     if result["http_records_per_second"] < GOALS["http_records_per_second_min"]:
         failures.append(f"HTTP {result['http_records_per_second']:,.0f} records/s < "
