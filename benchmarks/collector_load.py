@@ -10,7 +10,8 @@ records a second through HTTP on the 2-core machine ». The records are the seed
 practitioner's records, in file order, are cut into batches of --batch lines and gzipped beforehand, as a
 workstation sends them (adapters/collector_client.py). Then, --repeat times, in turns:
   (a) HTTP: a fresh registry (`preserie pilots import` of the pilot without its traces, a vendor account), a real
-      `preserie serve` on 127.0.0.1 and a free port, one workstation enrolled per practitioner through the API,
+      `preserie serve` on 127.0.0.1 and a free port, one workstation enrolled per practitioner through the API
+      (and an empty batch of each, refused 422: the route and the engine warmed up, nothing stored),
       then --clients threads (one workstation each, its own keep-alive httpx connection) posting their batches one
       after the other, each with its Idempotency-Key, until all are acknowledged or --seconds have passed (a 429
       waits its Retry-After). The rate: records acknowledged (201: accepted + duplicated + rejected) over the
@@ -186,6 +187,11 @@ def through_http(folder: Path, batches: dict[str, list[Batch]], scratch: Path, a
                 if made.status_code != 201:
                     sys.exit(f"!! enrolment of {ref}: {made.status_code} {made.text}")
                 tokens[ref] = made.json()["token"]
+            for ref, token in tokens.items():  # the route and the check's engine warmed up: an empty batch, refused
+                empty = client.post(f"/pilots/{pilot}/traces", content=b"", headers={
+                    "Authorization": f"Bearer {token}", "Idempotency-Key": f"warm-up-{ref}"})
+                if empty.status_code != 422:
+                    sys.exit(f"!! warm-up of {ref}: {empty.status_code} {empty.text}")
         cpu_before, began = cpu_seconds(process.pid), time.perf_counter()
         deadline = time.monotonic() + args.seconds
         senders = [Sender(f"{url}/api/v1/pilots/{pilot}/traces", tokens[ref], mine, deadline, not args.plain)

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 from preserie.adapters import trace_sql as sql
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
@@ -22,7 +23,7 @@ BATCH_MEMORY = "512MB"  # the batches of one pass: 32 MiB of JSON at most (servi
 
 
 # A record's event as the collector's duplicates index keeps it (decision 0004): its key ("t", the second of its ts,
-# part of md5(event_id): trace_sql._EVENT_KEY), the md5 of its event_id (the index's key before the ts came first)
+# part of md5(event_id): trace_sql.BATCH_RECORDS), the md5 of its event_id (the index's key before the ts came first)
 # and the md5 of its other fields as the engine normalised them.
 IndexedEvent = tuple[str, str, str]
 
@@ -55,28 +56,31 @@ def check_batches(batches: Sequence[tuple[TraceFile, str]], reference: Reference
     all in one pass, in the order given."""
     if not batches:
         return []
-    files = [trace_file for trace_file, _ in batches]
-    expected = list(enumerate(practitioner for _, practitioner in batches))
     store = _store(reference)
     try:
-        store.load_traces(files, lambda _: None)
-        counts = dict(store.con.execute(sql.BATCH_COUNTS).fetchall())
-        refused = store.con.execute(sql.batch_refused(expected)).fetchall()
-        events = store.con.execute(sql.batch_events(expected)).fetchall()
+        store.load_traces([trace_file for trace_file, _ in batches], lambda _: None)
+        rows = store.con.execute(sql.BATCH_RECORDS).fetchall()
         issues = list(store.file_issues)
     finally:
         store.clear()
-    refused_by = {idx: list(rows) for idx, rows in itertools.groupby(refused, key=itemgetter(0))}
-    events_by = {idx: [row[1:] for row in rows] for idx, rows in itertools.groupby(events, key=itemgetter(0))}
-    checked = []
-    for file_idx, trace_file in enumerate(files):
-        rows = refused_by.get(file_idx, [])
-        unknown = {ordinal for _, ordinal, line, *_ in rows if line is None}
-        lines = physical_lines(trace_file, unknown) if unknown else {}
-        located = [(line if line is not None else lines[ordinal], reason, practitioner)
-                   for _, ordinal, line, reason, practitioner in rows]
-        checked.append(CheckedBatch(
-            counts.get(file_idx, 0), [(line, reason) for line, reason, _ in located if reason is not None],
-            [(line, practitioner) for line, reason, practitioner in located if reason is None],
-            events_by.get(file_idx, []), [issue for issue in issues if issue.file == trace_file.name]))
-    return checked
+    by_file = {file_idx: list(found) for file_idx, found in itertools.groupby(rows, key=itemgetter(0))}
+    return [_checked(trace_file, practitioner, by_file.get(file_idx, []),
+                     [issue for issue in issues if issue.file == trace_file.name])
+            for file_idx, (trace_file, practitioner) in enumerate(batches)]
+
+
+def _checked(trace_file: TraceFile, practitioner: str, rows: list[tuple[Any, ...]], issues: list[FileIssue]
+             ) -> CheckedBatch:
+    """One file's rows of BATCH_RECORDS (in reading order: a record's rank in its file is its rowid less the
+    file's first) as the collector needs them."""
+    first = rows[0][1] if rows else 0
+    refused = [(rid - first + 1, line, reason, named) for _, rid, line, reason, named, *_ in rows
+               if reason is not None or named != practitioner]
+    unknown = {ordinal for ordinal, line, *_ in refused if line is None}
+    lines = physical_lines(trace_file, unknown) if unknown else {}
+    located = [(line if line is not None else lines[ordinal], reason, named)
+               for ordinal, line, reason, named in refused]
+    return CheckedBatch(len(rows), [(line, reason) for line, reason, _ in located if reason is not None],
+                        [(line, named) for line, reason, named in located if reason is None],
+                        [(key, event, content) for _, _, _, reason, named, key, event, content in rows
+                         if reason is None and named == practitioner and key is not None], issues)

@@ -328,44 +328,16 @@ JOIN first f ON f.event_id = p.event_id
 WHERE p.step = '{Step.CONFLICTS}' ORDER BY p.rid
 """
 
-# The collector's batches (adapters/collector_batch.py), several read in one pass, one file each; `expected` names
-# each file's practitioner (the workstation's). A record's ordinal is its rank in its file (blank lines skipped).
-BATCH_COUNTS = "SELECT file_idx, count(*) FROM records GROUP BY file_idx"
-# The index key of a record's event (the collector's duplicates index, decision 0004): "t", the second of its ts in
-# 9 hex digits (the index then grows at its end, as records come in time order; a record sent again has the same
-# ts, since ts is part of its content), then 22 hex digits of md5(event_id). 32 characters, like md5(event_id).
-_EVENT_KEY = ("'t' || lpad(lower(to_hex(greatest(0, least(coalesce(floor(epoch(ts))::BIGINT, 0), 68719476735)))), "
-              "9, '0') || left(md5(event_id), 22)")
-
-
-def _expected(expected: list[tuple[int, str]]) -> str:
-    return "expected(file_idx, practitioner) AS (VALUES " + ", ".join(
-        f"({file_idx}, {literal(practitioner)})" for file_idx, practitioner in expected) + ")"
-
-
-def batch_refused(expected: list[tuple[int, str]]) -> str:
-    """Each file's records that step 1 rejects or that name another practitioner than the file's, in order:
-    (file_idx, ordinal, line or NULL, reason or NULL, practitioner)."""
-    return f"""
-WITH {_expected(expected)}
-SELECT file_idx, ordinal, line, reason, practitioner FROM (
-    SELECT r.file_idx, r.rowid - min(r.rowid) OVER (PARTITION BY r.file_idx) + 1 AS ordinal, r.line, r.reason,
-           r.practitioner, e.practitioner AS wanted
-    FROM records r JOIN expected e ON e.file_idx = r.file_idx)
-WHERE reason IS NOT NULL OR practitioner IS DISTINCT FROM wanted
-ORDER BY file_idx, ordinal
-"""
-
-
-def batch_events(expected: list[tuple[int, str]]) -> str:
-    """The others' events, in order: (file_idx, index key, md5 of the event_id, md5 of the other fields as
-    normalised: what step 2 compares, CREATE_REPEATS)."""
-    return f"""
-WITH {_expected(expected)}
-SELECT d.file_idx, d.event_key, d.event, d.content FROM (
-    SELECT rowid AS rid, file_idx, practitioner, {_EVENT_KEY} AS event_key, md5(event_id) AS event,
-           md5(to_json(struct_pack({", ".join(TEXT_FIELDS[1:])}))) AS content
-    FROM records WHERE reason IS NULL AND event_id IS NOT NULL) d
-JOIN expected e ON e.file_idx = d.file_idx AND e.practitioner = d.practitioner
-ORDER BY d.rid
+# The collector's batches (adapters/collector_batch.py), several read in one pass, one file each: every record in
+# reading order, with its step 1 reason, its practitioner, and the digests the collector's duplicates index keeps
+# (decision 0004). The event's key: "t", the second of its ts in 9 hex digits (the index then grows at its end, as
+# records come in time order; a record sent again has the same ts, part of its content), then 22 hex digits of
+# md5(event_id): 32 characters, as md5(event_id) alone, the key before. The content: md5 of the other fields as
+# normalised (what step 2 compares: CREATE_REPEATS). One query: each costs some milliseconds however few its rows.
+BATCH_RECORDS = f"""
+SELECT file_idx, rowid, line, reason, practitioner,
+       't' || lpad(lower(to_hex(greatest(0, least(coalesce(floor(epoch(ts))::BIGINT, 0), 68719476735)))), 9, '0')
+           || left(md5(event_id), 22),
+       md5(event_id), md5(to_json(struct_pack({", ".join(TEXT_FIELDS[1:])})))
+FROM records ORDER BY rowid
 """

@@ -5,6 +5,7 @@ the registry's engine. Writes take the caller's connection: a batch is recorded 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -121,7 +122,9 @@ class SqlCollector:
     @staticmethod
     def add_events(conn: Connection, pilot_id: int, pairs: Sequence[tuple[str, str]]) -> int:
         """Index the (event, content) pairs not indexed yet, in order (a pair twice in `pairs` is indexed once);
-        how many were new. One statement on PostgreSQL; one prepared statement run for each pair on SQLite."""
+        how many were new. One statement for them all: PostgreSQL reads them as two arrays, SQLite as one JSON
+        array (a statement run once a pair let go of the interpreter's lock a thousand times a batch, and waited
+        to get it back behind every other thread: 40 ms a batch where one statement takes 5)."""
         if not pairs:
             return 0
         if conn.dialect.name == "postgresql":
@@ -130,9 +133,11 @@ class SqlCollector:
                              "ON CONFLICT DO NOTHING")
             done = conn.execute(statement, {"pilot": pilot_id, "events": [event for event, _ in pairs],
                                             "contents": [content for _, content in pairs]})
-        else:
-            done = conn.exec_driver_sql("INSERT INTO collector_events (pilot_id, event, content) VALUES (?, ?, ?) "
-                                        "ON CONFLICT DO NOTHING", [(pilot_id, e, c) for e, c in pairs])
+        else:  # "WHERE true": SQLite's parser would take ON CONFLICT for a join's ON otherwise
+            statement = text("INSERT INTO collector_events (pilot_id, event, content) SELECT :pilot, "
+                             "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:pairs) "
+                             "WHERE true ON CONFLICT DO NOTHING")
+            done = conn.execute(statement, {"pilot": pilot_id, "pairs": json.dumps(pairs)})
         return int(done.rowcount)
 
     @staticmethod
