@@ -33,7 +33,8 @@ def _alone(trace_file: TraceFile, practitioner: str) -> Any:
 def test_batches_read_in_one_pass_are_each_checked_as_alone(tmp_path: Path) -> None:
     good = _file(tmp_path, "good", [{**RECORD, "event_id": f"g{i}"} for i in range(3)])
     mixed = _file(tmp_path, "mixed", [{**RECORD, "event_id": "m1"}, b"", {**RECORD, "event_id": "m2", "ts": "hier"},
-                                      {**RECORD, "event_id": "m3", "practitioner": "222"}, {**RECORD, "event_id": "m4"}])
+                                      {**RECORD, "event_id": "m3", "practitioner": "222"},
+                                      {**RECORD, "event_id": "m4"}])
     damaged = _file(tmp_path, "damaged", [{**RECORD, "event_id": "d1"}, b"not json", {**RECORD, "event_id": "d2"}])
     other = _file(tmp_path, "other", [{**RECORD, "event_id": "o1", "practitioner": "222"}])
     batches = [(good, "111"), (mixed, "111"), (damaged, "111"), (other, "222")]

@@ -44,7 +44,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _records(folder: Path, practitioner: str, tag: str, count: int = 5) -> list[dict[str, Any]]:
     found = [r for path in sorted((folder / "traces").iterdir())
-             for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r["practitioner"] == practitioner]
+             for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+             if r["practitioner"] == practitioner]
     return [{**r, "event_id": f"{tag}-{i}"} for i, r in enumerate(found[:count])]
 
 
