@@ -152,12 +152,10 @@ class Intake:
 
     def _check_loop(self) -> None:
         while (group := self._take()) is not None:
-            prepared: list[Prepared] = []
             try:
                 prepared = self._prepare(group)
             except BaseException as error:  # the engine or the database failed: every batch of the group
                 log.exception("lots du collecteur non vérifiés")
-                self.registry.segments.discard([p.staged for p in prepared])
                 for submission in group:
                     submission.refuse(error)
                 continue
@@ -254,7 +252,8 @@ class Intake:
                 ) -> dict[int, Answer | RegistryError]:
         """Record the group's batches in the transaction of `conn`: each one's answer, or why it is refused."""
         outcomes: dict[int, Answer | RegistryError] = {}
-        status = {pilot_id: self.collector.lock_pilot(conn, pilot_id) for pilot_id in {p.pilot.id for p in group}}
+        status = {pilot_id: self.collector.lock_pilot(conn, pilot_id)  # in one order: no deadlock with another
+                  for pilot_id in sorted({p.pilot.id for p in group})}
         revoked = self.collector.revoked(conn, {p.submission.workstation.id for p in group})
         stored = self.collector.batches(conn, [p.submission.pair for p in group])
         now, touched = self.registry.now(), set()
