@@ -57,11 +57,6 @@ class ServiceSettings:
         return self.data / "registrations"
 
     @property
-    def collector_scratch(self) -> Path:
-        """Where a batch is read before it is stored (never read by the assessment)."""
-        return self.data / "collector-scratch"
-
-    @property
     def collector_aside(self) -> Path:
         """Where start-up moves the segments of batches never acknowledged (decision 0004)."""
         return self.data / "collector-unacknowledged"

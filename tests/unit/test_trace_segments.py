@@ -98,6 +98,39 @@ def test_a_name_taken_by_another_writer_is_never_overwritten(tmp_path: Path) -> 
     assert mine.name == "traces/00000003-collector.jsonl" and mine.path.read_bytes() == b"mine\n"
 
 
+def test_segments_staged_together_are_named_in_their_order_with_nothing_left_behind(tmp_path: Path) -> None:
+    store = SegmentStore(tmp_path)
+    store.append("p", 1, LINE)
+    staged = [store.stage("p", 1, LINE * n, origin=f"collector.{n}") for n in (1, 2, 3)] + [
+        store.stage("q", 2, LINE, origin="collector.q")]
+    store.rewrite(staged[1], LINE)  # before it is published, a staged segment may be written again
+    assert len(store.files("p", 1)) == 1  # a staged segment is no segment yet
+    published = store.publish(staged)
+    assert [s.name for s in published] == ["traces/00000002-collector.1.jsonl", "traces/00000003-collector.2.jsonl",
+                                           "traces/00000004-collector.3.jsonl", "traces/00000001-collector.q.jsonl"]
+    assert [s.path.read_bytes() for s in published] == [LINE, LINE, LINE * 3, LINE]
+    assert store.files("p", 1)[1:] == published[:3]
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+
+
+def test_a_publication_that_fails_names_none_of_its_segments(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import preserie.adapters.trace_segments as segments
+
+    store, real_link, linked = SegmentStore(tmp_path), segments._link, []
+
+    def link_twice(staged: segments.StagedSegment, sequence: int) -> int:
+        if linked:
+            raise OSError("disque plein")
+        linked.append(sequence)
+        return real_link(staged, sequence)
+
+    monkeypatch.setattr(segments, "_link", link_twice)
+    with pytest.raises(OSError, match="disque plein"):
+        store.publish([store.stage("p", 1, LINE), store.stage("p", 1, LINE)])
+    assert linked == [1] and store.files("p", 1) == [] and not [p for p in tmp_path.rglob(".tmp-*")]
+
+
 def test_phases_are_the_phase_folders_in_numeric_order(tmp_path: Path) -> None:
     store = SegmentStore(tmp_path)
     for phase in (10, 2, 1):

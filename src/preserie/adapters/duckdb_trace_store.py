@@ -52,8 +52,10 @@ class DuckdbTraceStore:
 
     def clear(self) -> None:
         """Forget every record and file read, to read others on the same connection (the collector reads one
-        batch after another: opening a store costs more than checking a batch of 1,000 records)."""
-        self.con.execute("DELETE FROM records")
+        group of batches after another: opening a store costs more than checking a batch of 1,000 records). The
+        table is made anew: the engine keeps the storage of deleted rows, and every later scan went through it
+        (a check took twice as long after a million records)."""
+        self.con.execute("CREATE OR REPLACE TABLE records AS FROM records LIMIT 0")
         self._loader = DuckdbTraceLoader(self.con, self.reference)
 
     def close(self) -> None:

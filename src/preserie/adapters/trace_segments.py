@@ -9,20 +9,26 @@ written once, whole, and never changed: it is written to a hidden temporary file
 given its name by a hard link, which never replaces an existing file. Segment names start with their sequence
 number, so that byte order (the engine's reading order, SPEC §5) is the order of the appends. Processes share
 nothing but these files: the sequence number is chosen under an advisory lock on a hidden file of the phase's
-folder (released by the system if the process dies), so that a listing only ever grows at its end.
+folder (released by the system if the process dies), so that a listing only ever grows at its end. Several
+segments can be written first (`stage`), then flushed together and named in one go (`publish`): the collector
+stores the batches that arrive together so, at the cost of one wait on the disk (decision 0004).
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
+import itertools
 import os
 import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -39,6 +45,22 @@ _PHASE = re.compile(r"phase=([1-9][0-9]*)")
 _Writer = Callable[[BinaryIO], None]  # writes a segment's bytes to the open temporary file
 LOCK_FILE, TEMPORARY_PREFIX = ".append.lock", ".tmp-"  # hidden: neither the engine nor Spark reads them
 SETTLED_NS = 2_000_000_000  # far beyond a file system clock's granularity (a few milliseconds)
+FLUSH_THREADS = 8
+
+
+@dataclass(frozen=True)
+class StagedSegment:
+    """A segment's bytes in a hidden temporary file of its folder, not yet flushed nor named
+    (`SegmentStore.publish`)."""
+
+    folder: Path
+    temporary: Path
+    tail: str  # the name after the sequence number: -<origin><suffix>
+
+    @property
+    def trace_file(self) -> TraceFile:
+        """The staged bytes as a trace file (the collector checks a batch there before it is published)."""
+        return _trace_file(self.temporary, f"traces/{self.temporary.name}")
 
 
 def segment_origin(origin: str) -> str:
@@ -57,10 +79,10 @@ def _sequence_of(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _trace_file(path: Path) -> TraceFile:
+def _trace_file(path: Path, name: str | None = None) -> TraceFile:
     suffix = _suffix_of(path.name)
     assert suffix is not None  # only segment names get here
-    return TraceFile(path, f"traces/{path.name}", FORMATS[suffix], suffix.endswith(".gz"))
+    return TraceFile(path, name or f"traces/{path.name}", FORMATS[suffix], suffix.endswith(".gz"))
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -89,13 +111,7 @@ class SegmentStore:
     def append(self, pilot_key: str, phase: int, data: bytes, *, suffix: str = ".jsonl",
                origin: str = "collector") -> TraceFile:
         """Store `data` (a batch of records, in the format `suffix` names) as the phase's next segment."""
-        if suffix not in FORMATS:
-            raise ValueError(f"suffix {suffix!r}: expected one of {', '.join(FORMATS)}")
-
-        def write(handle: BinaryIO) -> None:
-            handle.write(data)
-
-        return self._publish(self.folder(pilot_key, phase), write, suffix, origin)
+        return self._one(self.stage(pilot_key, phase, data, suffix=suffix, origin=origin))
 
     def append_file(self, pilot_key: str, phase: int, source: Path, *, origin: str) -> TraceFile:
         """Store a copy of the trace file `source`, byte for byte, as the phase's next segment, in its own
@@ -108,7 +124,63 @@ class SegmentStore:
             with source.open("rb") as original:
                 shutil.copyfileobj(original, handle, 1 << 20)
 
-        return self._publish(self.folder(pilot_key, phase), write, suffix, origin)
+        return self._one(self._stage(self.folder(pilot_key, phase), write, suffix, origin))
+
+    # -- in two steps: several segments written, then flushed and named together ----------------------------
+
+    def stage(self, pilot_key: str, phase: int, data: bytes, *, suffix: str = ".jsonl",
+              origin: str = "collector") -> StagedSegment:
+        """Write `data` to a hidden temporary file of the phase's folder (read by no one but its writer): a
+        segment once `publish` has flushed it and given it its name, nothing before."""
+        if suffix not in FORMATS:
+            raise ValueError(f"suffix {suffix!r}: expected one of {', '.join(FORMATS)}")
+
+        def write(handle: BinaryIO) -> None:
+            handle.write(data)
+
+        return self._stage(self.folder(pilot_key, phase), write, suffix, origin)
+
+    @staticmethod
+    def rewrite(staged: StagedSegment, data: bytes) -> None:
+        """Replace what a staged segment holds (before it is published)."""
+        with open(staged.temporary, "r+b") as handle:
+            handle.write(data)
+            handle.truncate()
+
+    def publish(self, staged: Sequence[StagedSegment]) -> list[TraceFile]:
+        """Flush the staged segments to disk (together: the system commits their journal once), then name each,
+        in the order given, under its folder's next sequence numbers, then flush each folder once. Either every
+        one is published or none is (a failure removes those already named; a crash leaves them to the
+        caller's repair)."""
+        if not staged:
+            return []
+        if len(staged) == 1:
+            _fsync_file(staged[0].temporary)
+        else:
+            list(_flusher().map(_fsync_file, [s.temporary for s in staged]))
+        published: list[TraceFile] = []
+        try:
+            for folder, members in itertools.groupby(staged, key=lambda s: s.folder):
+                with _locked(folder / LOCK_FILE):
+                    sequence = self._last_sequence(folder)
+                    for member in members:
+                        sequence = _link(member, sequence + 1)
+                        published.append(_trace_file(folder / f"{sequence:0{SEQUENCE_DIGITS}d}{member.tail}"))
+        except BaseException:
+            for segment in published:
+                segment.path.unlink(missing_ok=True)
+            raise
+        finally:
+            self.discard(staged)
+        for folder in dict.fromkeys(s.folder for s in staged):
+            _fsync_folder(folder)
+        return published
+
+    @staticmethod
+    def discard(staged: Sequence[StagedSegment]) -> None:
+        """Remove the temporary files of segments never published (published ones keep their named link)."""
+        for member in staged:
+            member.temporary.unlink(missing_ok=True)
 
     def files(self, pilot_key: str, phase: int) -> list[TraceFile]:
         """The phase's segments in reading order (the order they were appended), as the engine reads them."""
@@ -167,36 +239,54 @@ class SegmentStore:
             exported.append(TraceFile(target, segment.name, segment.format, segment.compressed))
         return exported
 
-    def _publish(self, folder: Path, write: _Writer, suffix: str, origin: str) -> TraceFile:
-        """Write a segment to a temporary file, flush it to disk, and link it under the next sequence number."""
+    def _one(self, staged: StagedSegment) -> TraceFile:
+        (published,) = self.publish([staged])
+        return published
+
+    @staticmethod
+    def _stage(folder: Path, write: _Writer, suffix: str, origin: str) -> StagedSegment:
         folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f"{TEMPORARY_PREFIX}{os.getpid()}-{uuid.uuid4().hex}{suffix}"
+        staged = StagedSegment(folder, folder / f"{TEMPORARY_PREFIX}{os.getpid()}-{uuid.uuid4().hex}{suffix}",
+                               f"-{segment_origin(origin)}{suffix}")
         try:
-            with open(temporary, "xb") as handle:
+            with open(staged.temporary, "xb") as handle:
                 write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            tail = f"-{segment_origin(origin)}{suffix}"
-            with _locked(folder / LOCK_FILE):
-                sequence = self._last_sequence(folder) + 1
-                while True:  # a writer that does not take the lock may hold the number: take the next one
-                    if sequence > LAST_SEQUENCE:
-                        raise OSError(f"{folder}: no sequence number left")
-                    final = folder / f"{sequence:0{SEQUENCE_DIGITS}d}{tail}"
-                    try:
-                        os.link(temporary, final)  # fails, never replaces, when the name is taken
-                        break
-                    except FileExistsError:
-                        sequence += 1
-        finally:
-            temporary.unlink(missing_ok=True)
-        _fsync_folder(folder)
-        return _trace_file(final)
+        except BaseException:
+            staged.temporary.unlink(missing_ok=True)
+            raise
+        return staged
 
     @staticmethod
     def _last_sequence(folder: Path) -> int:
         numbers = (_sequence_of(name) for name in os.listdir(folder))
         return max((n for n in numbers if n is not None), default=0)
+
+
+def _link(staged: StagedSegment, sequence: int) -> int:
+    """Give the staged segment the first free sequence number from `sequence` (a hard link never replaces a
+    file: a writer that does not take the lock may hold a number, and the next one is taken); the number."""
+    while True:
+        if sequence > LAST_SEQUENCE:
+            raise OSError(f"{staged.folder}: no sequence number left")
+        try:
+            os.link(staged.temporary, staged.folder / f"{sequence:0{SEQUENCE_DIGITS}d}{staged.tail}")
+            return sequence
+        except FileExistsError:
+            sequence += 1
+
+
+def _fsync_file(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+@functools.cache
+def _flusher() -> ThreadPoolExecutor:
+    """Threads that flush several segments at once (each fsync waits on the disk, not on the interpreter)."""
+    return ThreadPoolExecutor(FLUSH_THREADS, thread_name_prefix="segment-flush")
 
 
 @contextmanager

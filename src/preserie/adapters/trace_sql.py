@@ -329,10 +329,16 @@ JOIN first f ON f.event_id = p.event_id
 WHERE p.step = '{Step.CONFLICTS}' ORDER BY p.rid
 """
 
-# A collector's batch (one file, adapters/collector_batch.py): each record's step 1 reason and practitioner, and
-# digests of its event_id and of its other fields as normalised (what step 2 compares: CREATE_REPEATS).
+# The collector's batches (adapters/collector_batch.py), several read in one pass, one file each: every record in
+# reading order, with its step 1 reason, its practitioner, and the digests the collector's duplicates index keeps
+# (decision 0004). The event's key: "t", the second of its ts in 9 hex digits (the index then grows at its end, as
+# records come in time order; a record sent again has the same ts, part of its content), then 22 hex digits of
+# md5(event_id): 32 characters, as md5(event_id) alone, the key before. The content: md5 of the other fields as
+# normalised (what step 2 compares: CREATE_REPEATS). One query: each costs some milliseconds however few its rows.
 BATCH_RECORDS = f"""
-SELECT rowid - (SELECT min(rowid) FROM records) + 1 AS ordinal, line, reason, practitioner, md5(event_id),
-       md5(to_json(struct_pack({", ".join(TEXT_FIELDS[1:])})))
+SELECT file_idx, rowid, line, reason, practitioner,
+       't' || lpad(lower(to_hex(greatest(0, least(coalesce(floor(epoch(ts))::BIGINT, 0), 68719476735)))), 9, '0')
+           || left(md5(event_id), 22),
+       md5(event_id), md5(to_json(struct_pack({", ".join(TEXT_FIELDS[1:])})))
 FROM records ORDER BY rowid
 """

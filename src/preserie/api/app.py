@@ -105,6 +105,9 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
         hide_tokens_in_access_log()
         serving = await run_in_threadpool(_serving_lock, settings, app.state.registry) if registry is None else None
         yield
+        if app.state.intake is not None:  # the batches submitted are stored (or refused) before the end
+            await run_in_threadpool(app.state.intake.close)
+            app.state.intake = None
         if serving is not None:
             os.close(serving)
         if registry is None:
@@ -115,12 +118,14 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
     if registry is not None:
         app.state.registry = registry
     from preserie.api import bilan, collector, follow_up, pilots, registry_routes, survey
-    from preserie.services.collector import Pace
+    from preserie.services.collector import Pace, TokenCache
     from preserie.web import survey as survey_pages
     from preserie.web.survey import hide_tokens_in_access_log
 
     app.state.settings = settings
     app.state.pace = Pace(settings.collector_rate, settings.collector_burst)
+    app.state.workstation_tokens = TokenCache()
+    app.state.intake = None  # api.collector.intake: made at the first batch
     from preserie.api.schemas import COMMON_ERRORS, error_responses
 
     for module in (registry_routes, pilots, follow_up, collector, bilan, survey):

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 
 from preserie.api.deps import CallerDep, RegistryDep
 from preserie.api.follow_up import PractitionerRef, _bytes, _raw
 from preserie.api.schemas import error_responses
 from preserie.services import collector
+from preserie.services.collector_intake import Intake
 from preserie.services.errors import RegistryError
 
 router = APIRouter(prefix="/api/v1/pilots/{pilot}", tags=["collecteur"])
@@ -42,8 +45,10 @@ def watch(pilot: str, registry: RegistryDep, caller: CallerDep) -> dict[str, Any
 
 @router.delete("/workstations/{workstation}", status_code=204, summary="Révoquer le jeton d'un poste (éditeur ou "
                "Cnam)")
-def revoke(pilot: str, workstation: WorkstationId, registry: RegistryDep, caller: CallerDep) -> Response:
+def revoke(pilot: str, workstation: WorkstationId, request: Request, registry: RegistryDep,
+           caller: CallerDep) -> Response:
     collector.revoke(registry, caller, pilot, workstation)
+    request.app.state.workstation_tokens.forget(workstation)
     return Response(status_code=204)
 
 
@@ -53,7 +58,16 @@ def _workstation(request: Request) -> collector.Workstation:
         raise RegistryError("AUTH_REQUIRED")
     if scheme.lower() != "bearer" or not token.strip():
         raise RegistryError("AUTH_TOKEN_INVALID")
-    return collector.workstation_of(request.app.state.registry, request.app.state.secret, token.strip())
+    state = request.app.state
+    return collector.workstation_of(state.registry, state.secret, token.strip(), state.workstation_tokens)
+
+
+def intake(state: State) -> Intake:
+    """The app's intake of batches (made at the first batch: the registry is built at start-up)."""
+    if state.intake is None:
+        state.intake = Intake(state.registry)
+    made: Intake = state.intake
+    return made
 
 
 def _decompressed(data: bytes, encoding: str) -> bytes:
@@ -75,6 +89,14 @@ def _decompressed(data: bytes, encoding: str) -> bytes:
     return body
 
 
+def _body(data: bytes, encoding: str) -> bytes:
+    """The batch decompressed, its lines within the bound."""
+    body = _decompressed(data, encoding)
+    if len(body) > MAX_LINE_BYTES:  # a shorter body has no line too long
+        _check_lines(body)
+    return body
+
+
 def _check_lines(body: bytes) -> None:
     start = 0
     while start < len(body):
@@ -90,7 +112,7 @@ def _check_lines(body: bytes) -> None:
              responses=error_responses(410, 429),
              openapi_extra=_raw("application/x-ndjson", "des enregistrements de traces (SPEC §4), un par ligne ; "
                                 "Content-Encoding: gzip accepté"))
-async def traces(pilot: str, request: Request, registry: RegistryDep,
+async def traces(pilot: str, request: Request,
                  idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     workstation = await run_in_threadpool(_workstation, request)
     wait = request.app.state.pace.wait(workstation.id)
@@ -102,8 +124,7 @@ async def traces(pilot: str, request: Request, registry: RegistryDep,
     if media and media not in MEDIA_TYPES:
         raise RegistryError("UNSUPPORTED_MEDIA_TYPE", f"Content-Type « {media[:60]} » : application/x-ndjson attendu")
     data = await _bytes(request, MAX_BATCH_BYTES)
-    body = _decompressed(data, request.headers.get("content-encoding", "").strip().lower())
-    _check_lines(body)
-    answer = await run_in_threadpool(collector.receive, registry, workstation, key, pilot, body,
-                                     request.app.state.settings.collector_scratch)
+    body = await run_in_threadpool(_body, data, request.headers.get("content-encoding", "").strip().lower())
+    # stored with the batches that arrive with it, answered once its own segment and row are durable
+    answer = await asyncio.wrap_future(intake(request.app.state).submit(workstation, key, pilot, body))
     return JSONResponse(answer.body, status_code=answer.status)

@@ -3,34 +3,26 @@ post, each stored exactly once (decision 0004).
 
 A batch is checked by the assessment engine's own reader (SPEC §5 step 1), stored as a segment (its bytes as
 received, decompressed, the lines of another practitioner's records blanked out so that every other line keeps
-its number), and recorded with its answer in one transaction; only then is it acknowledged.
+its number), and recorded with its answer in one transaction; only then is it acknowledged. The batches that
+arrive together are checked, flushed and recorded together (services/collector_intake.py).
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
 import math
 import re
 import secrets
 import shutil
-import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from preserie.adapters.collector_batch import CheckedBatch, check_batch
 from preserie.adapters.db.collector_repository import SqlCollector
 from preserie.domain.access import Caller, Role, sees_practitioner
-from preserie.domain.accounting import describe_rejection
 from preserie.domain.lifecycle import Status
-from preserie.domain.reference import Reference
 from preserie.domain.registry import PilotRecord
 from preserie.services.accounts import digest
 from preserie.services.errors import RegistryError
@@ -111,16 +103,57 @@ def revoke(registry: Registry, caller: Caller, key: str, workstation_id: int) ->
             registry.record(conn, pilot, caller, "workstation_revoked", detail=f"poste n° {workstation_id}")
 
 
-def workstation_of(registry: Registry, secret: bytes, token: str) -> Workstation:
-    """The workstation a token stands for, or a 401 saying why not (a person's token never sends traces)."""
+def workstation_of(registry: Registry, secret: bytes, token: str, known: TokenCache | None = None) -> Workstation:
+    """The workstation a token stands for, or a 401 saying why not (a person's token never sends traces). With
+    `known`, a token seen lately is not looked up again."""
     if token.startswith("prs_"):
         raise RegistryError("WORKSTATION_TOKEN_REQUIRED")
-    found = SqlCollector(registry.repo.engine).by_digest(digest(secret, token)) if _TOKEN.fullmatch(token) else None
+    if not _TOKEN.fullmatch(token):
+        raise RegistryError("AUTH_TOKEN_INVALID")
+    hashed = digest(secret, token)
+    cached = known.get(hashed) if known is not None else None
+    if cached is not None:
+        return cached
+    found = SqlCollector(registry.repo.engine).by_digest(hashed)
     if found is None:
         raise RegistryError("AUTH_TOKEN_INVALID")
     if found["revoked_at"] is not None:
         raise RegistryError("AUTH_TOKEN_REVOKED")
-    return Workstation(found["id"], found["pilot_id"], found["practitioner"])
+    workstation = Workstation(found["id"], found["pilot_id"], found["practitioner"])
+    if known is not None:
+        known.put(hashed, workstation)
+    return workstation
+
+
+@dataclass
+class TokenCache:
+    """The workstations of the live tokens seen lately, by the token's HMAC, for `ttl` seconds (a batch is
+    recorded only if its token is still live in the batch's own transaction: an entry here can delay the refusal
+    of a token revoked meanwhile, never let its batch in). Revoking through this process forgets at once."""
+
+    ttl: float = 60.0
+    size: int = 10_000
+    clock: Any = time.monotonic
+    _entries: dict[str, tuple[Workstation, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, hashed: str) -> Workstation | None:
+        with self._lock:
+            entry = self._entries.get(hashed)
+            if entry is None or entry[1] < self.clock():
+                return None
+            return entry[0]
+
+    def put(self, hashed: str, workstation: Workstation) -> None:
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[hashed] = (workstation, self.clock() + self.ttl)
+
+    def forget(self, workstation_id: int) -> None:
+        with self._lock:
+            for hashed in [h for h, (w, _) in self._entries.items() if w.id == workstation_id]:
+                del self._entries[hashed]
 
 
 # ── pace ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -154,75 +187,15 @@ def check_key(key: str | None) -> str:
     return key
 
 
-def receive(registry: Registry, workstation: Workstation, key: str, pilot_key: str, body: bytes,
-            scratch: Path) -> Answer:
-    """Store a batch once: a repeat of a stored batch gets its answer again (200, replayed)."""
-    pilot = registry.repo.pilot(pilot_key) if len(pilot_key) <= 64 else None
-    if pilot is None or pilot.id != workstation.pilot_id:
-        raise RegistryError("PILOT_NOT_FOUND")  # another pilot's token: as if there were no pilot
-    collector = SqlCollector(registry.repo.engine)
-    body_sha256 = hashlib.sha256(body).hexdigest()
-    earlier = _replayed(collector, workstation, key, body_sha256)
-    if earlier is not None:
-        return earlier
-    _open(pilot)
-    checked = _checked(registry, body, scratch)
-    wrong = {r.line for r in checked.records if r.reason is None and r.practitioner != workstation.practitioner}
-    batch_uuid = uuid.uuid4().hex
-    segment = registry.segments.append(pilot.key, pilot.phase, _blanked(body, wrong),
-                                       origin=f"collector.{batch_uuid}")
-    try:
-        return _record(registry, collector, pilot, workstation, checked, wrong, key=key, body_sha256=body_sha256,
-                       batch_uuid=batch_uuid, segment=segment.name)
-    except IntegrityError:  # the same key stored by a concurrent request: this one's segment goes
-        segment.path.unlink(missing_ok=True)
-        answer = _replayed(collector, workstation, key, body_sha256)
-        if answer is None:
-            raise
-        return answer
-    except BaseException:
-        segment.path.unlink(missing_ok=True)  # never acknowledged (a crash here is repair()'s to clean)
-        raise
-
-
-def _replayed(collector: SqlCollector, workstation: Workstation, key: str, body_sha256: str) -> Answer | None:
-    stored = collector.batch(workstation.id, key)
-    if stored is None:
-        return None
-    if stored["body_sha256"] != body_sha256:
-        raise RegistryError("IDEMPOTENCY_KEY_REUSED", f"« {key} » : lot n° {stored['id']}")
-    return Answer(200, {**stored["answer"], "replayed": True})
-
-
-def _open(pilot: PilotRecord) -> None:
+def check_open(pilot: PilotRecord) -> None:
+    """A pilot's collector is open while it runs; closed once the présérie is validated."""
     if pilot.status in CLOSED:
         raise RegistryError("TRACES_CLOSED")
     if pilot.status != Status.RUNNING:
         raise RegistryError("TRANSITION_REFUSED", "envoyer des traces : la présérie n'est pas en cours")
 
 
-@functools.cache
-def _reference() -> Reference:
-    from preserie.data import load_reference
-
-    return load_reference()
-
-
-def _checked(registry: Registry, body: bytes, scratch: Path) -> CheckedBatch:
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=scratch, suffix=".jsonl") as handle:
-        handle.write(body)
-        handle.flush()
-        checked = check_batch(Path(handle.name), _reference())
-    problem = checked.unreadable
-    if problem is not None:
-        raise RegistryError("MALFORMED_REQUEST", f"lot : {problem.message}")
-    if not checked.records:
-        raise RegistryError("INVALID_REQUEST", "lot vide : aucun enregistrement")
-    return checked
-
-
-def _blanked(body: bytes, lines: set[int]) -> bytes:
+def blanked(body: bytes, lines: set[int]) -> bytes:
     """The batch with the given lines emptied (their line ends kept): the reader skips blank lines, and every
     other record keeps its line number."""
     if not lines:
@@ -231,45 +204,6 @@ def _blanked(body: bytes, lines: set[int]) -> bytes:
     for line in lines:
         parts[line - 1] = b""
     return b"\n".join(parts)
-
-
-def _record(registry: Registry, collector: SqlCollector, pilot: PilotRecord, workstation: Workstation,
-            checked: CheckedBatch, wrong: set[int], **batch: str) -> Answer:
-    rejections, new, duplicated = [], [], 0
-    for record in checked.records:
-        if record.reason is not None:
-            rejection = describe_rejection(batch["segment"], record.line, record.reason)
-            rejections.append({"line": record.line, "reason": record.reason, "message": rejection.message})
-        elif record.line in wrong:
-            rejections.append({"line": record.line, "reason": WRONG_PRACTITIONER,
-                               "message": f"enregistrement du médecin « {record.practitioner} », pas de celui du "
-                                          f"poste ({workstation.practitioner}) : non gardé"})
-        elif record.event is not None:
-            new.append((record.event, record.content))
-    now = registry.now()
-    with registry.repo.writing() as conn:
-        status = collector.lock_pilot(conn, pilot.id)
-        if status != pilot.status.value:  # closed (or moved) while the batch was being checked
-            raise RegistryError("TRACES_CLOSED" if Status(status) in CLOSED else "TRANSITION_REFUSED")
-        stored = collector.stored_events(conn, pilot.id, (event for event, _ in new))
-        fresh: list[tuple[str, str]] = []
-        for pair in new:
-            if pair in stored:
-                duplicated += 1
-            else:
-                stored.add(pair)
-                fresh.append(pair)
-        collector.add_events(conn, pilot.id, fresh)
-        batch_id = collector.add_batch(conn, pilot_id=pilot.id, workstation_id=workstation.id,
-                                       idempotency_key=batch["key"], body_sha256=batch["body_sha256"],
-                                       uuid=batch["batch_uuid"], segment=batch["segment"], phase=pilot.phase,
-                                       received_at=now, answer={})
-        answer = {"batch": batch_id, "records": len(checked.records),
-                  "accepted": len(checked.records) - len(rejections) - duplicated, "duplicated": duplicated,
-                  "rejected": len(rejections), "rejections": rejections, "segment": batch["segment"]}
-        collector.set_answer(conn, batch_id, answer)
-        collector.touch(conn, workstation.id, now)
-    return Answer(201, answer)
 
 
 # ── repair at start-up ────────────────────────────────────────────────────────────────────────────────────

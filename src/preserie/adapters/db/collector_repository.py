@@ -5,16 +5,18 @@ the registry's engine. Writes take the caller's connection: a batch is recorded 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from preserie.adapters.db import tables as t
 from preserie.adapters.db.repository import _utc
 
 CHUNK = 500  # SQLite's bound parameters per statement stay far below its limit
+LEGACY_BEFORE = "t"  # the index's keys before "t": md5(event_id) alone (decision 0004)
 
 
 def _row(row: Any) -> dict[str, Any]:
@@ -59,11 +61,26 @@ class SqlCollector:
 
     # ── batches ──────────────────────────────────────────────────────────────────────────────────────────
     def batch(self, workstation_id: int, key: str) -> dict[str, Any] | None:
-        b = t.collector_batches
-        with self.engine.connect() as conn:
-            row = conn.execute(select(b.c.id, b.c.body_sha256, b.c.answer)
-                               .where(b.c.workstation_id == workstation_id, b.c.idempotency_key == key)).first()
-        return None if row is None else _row(row)
+        return self.batches(None, [(workstation_id, key)]).get((workstation_id, key))
+
+    def batches(self, conn: Connection | None, wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Any]:
+        """The stored batches of these (workstation, Idempotency-Key) pairs, by pair: id, body_sha256, answer."""
+        wanted = set(wanted)
+        if not wanted:
+            return {}
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.batches(own, wanted)
+        b, found = t.collector_batches, {}
+        workstations, keys = sorted({w for w, _ in wanted}), sorted({k for _, k in wanted})
+        for start in range(0, len(keys), CHUNK):
+            query = select(b.c.id, b.c.workstation_id, b.c.idempotency_key, b.c.body_sha256, b.c.answer).where(
+                b.c.workstation_id.in_(workstations), b.c.idempotency_key.in_(keys[start:start + CHUNK]))
+            for row in conn.execute(query):
+                pair = (row.workstation_id, row.idempotency_key)
+                if pair in wanted:
+                    found[pair] = row
+        return found
 
     def uuids(self) -> set[str]:
         with self.engine.connect() as conn:
@@ -77,7 +94,24 @@ class SqlCollector:
         return str(conn.execute(query).scalar_one())
 
     @staticmethod
+    def revoked(conn: Connection, workstation_ids: Iterable[int]) -> set[int]:
+        """Those of the workstations whose token is revoked (or gone)."""
+        k, wanted = t.workstation_tokens, set(workstation_ids)
+        live = conn.execute(select(k.c.workstation_id).where(k.c.workstation_id.in_(sorted(wanted)),
+                                                             k.c.revoked_at.is_(None))).scalars()
+        return wanted - set(live)
+
+    @staticmethod
+    def has_legacy_events(conn: Connection, pilot_id: int) -> bool:
+        """Whether the pilot's index holds events keyed by md5(event_id) alone, as before the ts came first in
+        the key (the new keys start with "t", after every hexadecimal digit)."""
+        e = t.collector_events
+        return conn.execute(select(e.c.event).where(e.c.pilot_id == pilot_id, e.c.event < LEGACY_BEFORE)
+                            .limit(1)).first() is not None
+
+    @staticmethod
     def stored_events(conn: Connection, pilot_id: int, events: Iterable[str]) -> set[tuple[str, str]]:
+        """The (event, content) pairs stored among these events (the keys of the index's rows)."""
         e, wanted, found = t.collector_events, sorted(set(events)), set()
         for start in range(0, len(wanted), CHUNK):
             query = select(e.c.event, e.c.content).where(e.c.pilot_id == pilot_id,
@@ -86,20 +120,30 @@ class SqlCollector:
         return found
 
     @staticmethod
-    def add_events(conn: Connection, pilot_id: int, pairs: Iterable[tuple[str, str]]) -> None:
-        rows = [{"pilot_id": pilot_id, "event": event, "content": content} for event, content in pairs]
-        if rows:
-            conn.execute(insert(t.collector_events), rows)
+    def add_events(conn: Connection, pilot_id: int, pairs: Sequence[tuple[str, str]]) -> int:
+        """Index the (event, content) pairs not indexed yet, in order (a pair twice in `pairs` is indexed once);
+        how many were new. One statement for them all: PostgreSQL reads them as two arrays, SQLite as one JSON
+        array (a statement run once a pair let go of the interpreter's lock a thousand times a batch, and waited
+        to get it back behind every other thread: 40 ms a batch where one statement takes 5)."""
+        if not pairs:
+            return 0
+        if conn.dialect.name == "postgresql":
+            statement = text("INSERT INTO collector_events (pilot_id, event, content) SELECT :pilot, * FROM "
+                             "unnest(CAST(:events AS VARCHAR[]), CAST(:contents AS VARCHAR[])) "
+                             "ON CONFLICT DO NOTHING")
+            done = conn.execute(statement, {"pilot": pilot_id, "events": [event for event, _ in pairs],
+                                            "contents": [content for _, content in pairs]})
+        else:  # "WHERE true": SQLite's parser would take ON CONFLICT for a join's ON otherwise
+            statement = text("INSERT INTO collector_events (pilot_id, event, content) SELECT :pilot, "
+                             "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:pairs) "
+                             "WHERE true ON CONFLICT DO NOTHING")
+            done = conn.execute(statement, {"pilot": pilot_id, "pairs": json.dumps(pairs)})
+        return int(done.rowcount)
 
     @staticmethod
     def add_batch(conn: Connection, **values: Any) -> int:
         b = t.collector_batches
         return int(conn.execute(insert(b).values(**values).returning(b.c.id)).scalar_one())
-
-    @staticmethod
-    def set_answer(conn: Connection, batch_id: int, answer: dict[str, Any]) -> None:
-        b = t.collector_batches
-        conn.execute(update(b).where(b.c.id == batch_id).values(answer=answer))
 
     @staticmethod
     def touch(conn: Connection, workstation_id: int, at: dt.datetime) -> None:

@@ -1,0 +1,135 @@
+"""The collector's group commit (services/collector_intake.py, decision 0004): the batches submitted together are
+checked in one pass of the engine, flushed together and recorded in one transaction, and each gets the answer it
+would have got alone; a token revoked meanwhile is refused in the transaction; the duplicates index of before
+(md5(event_id) first) still finds its events. SQLite and PostgreSQL (in CI)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from collector_help import lines, post, running_pilot
+from registry_databases import database
+from registry_walk import World, serving, simulated
+from sqlalchemy import select, update
+
+from preserie.adapters.collector_batch import check_batches
+from preserie.adapters.db import tables as t
+from preserie.adapters.db.collector_repository import SqlCollector
+from preserie.adapters.trace_files import TraceFile
+from preserie.services import collector_intake
+from preserie.services.collector import workstation_of
+from preserie.services.collector_intake import Intake, _reference
+from preserie.services.errors import RegistryError
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    folder = tmp_path_factory.mktemp("groups")
+    with database(request.param, folder) as url, serving(url, folder / "data") as served:
+        served.account("vendor", "vendor", vendor="Simulé SAS")
+        served.account("cnam", "cnam")
+        yield served
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return simulated(tmp_path_factory.mktemp("pilot") / "pilot", records=1000)
+
+
+def _records(folder: Path, practitioner: str, tag: str, count: int = 5) -> list[dict[str, Any]]:
+    found = [r for path in sorted((folder / "traces").iterdir())
+             for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+             if r["practitioner"] == practitioner]
+    return [{**r, "event_id": f"{tag}-{i}"} for i, r in enumerate(found[:count])]
+
+
+def _outcome(future: Any) -> tuple[int, dict[str, Any]]:
+    try:
+        answer = future.result(timeout=120)
+    except RegistryError as error:
+        return error.status, error.as_dict()
+    return answer.status, answer.body
+
+
+def test_batches_submitted_together_are_each_answered_as_if_alone(world: World, folder: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    key, tokens = running_pilot(world, folder)
+    (ref, token), (other, other_token) = list(tokens.items())[:2]
+    mine, theirs = (workstation_of(world.registry, world.settings.secret(), tk) for tk in (token, other_token))
+    first = lines(_records(folder, ref, "g1"))
+    mixed = lines(_records(folder, other, "g5", 2) + _records(folder, ref, "g5-foreign", 1))
+    batches = [(mine, "k1", first), (mine, "k1", first), (mine, "k3", first), (mine, "k4", gzip.compress(first)),
+               (theirs, "k5", mixed), (mine, "k1", first + first)]
+    passes: list[int] = []
+    everyone_waits, real_check = threading.Event(), check_batches
+
+    def spied(found: Any, reference: Any) -> Any:
+        everyone_waits.wait(30)  # the first pass holds until every batch is submitted: the others make one group
+        passes.append(len(found))
+        return real_check(found, reference)
+
+    monkeypatch.setattr(collector_intake, "check_batches", spied)
+    intake = Intake(world.registry)
+    try:
+        futures = [intake.submit(w, k, key, body) for w, k, body in batches]
+        everyone_waits.set()
+        outcomes = [_outcome(f) for f in futures]
+    finally:
+        intake.close()
+    assert max(passes) >= 3  # several batches read in one pass of the engine
+    (s1, a1), (s2, a2), (s3, a3), (s4, a4), (s5, a5), (s6, a6) = outcomes
+    assert s1 == 201 and (a1["records"], a1["accepted"], a1["duplicated"], a1["rejected"]) == (5, 5, 0, 0)
+    assert (s2, a2) == (200, {**a1, "replayed": True})  # the same key again: waited for the next group
+    assert s3 == 201 and (a3["accepted"], a3["duplicated"]) == (0, 5)  # the same records under another key
+    assert s4 == 400 and a4["code"] == "MALFORMED_REQUEST"
+    assert s5 == 201 and [(r["line"], r["reason"]) for r in a5["rejections"]] == [(3, "wrong_practitioner")]
+    assert s6 == 409 and a6["code"] == "IDEMPOTENCY_KEY_REUSED"
+    stored = {s.name: s.path.read_bytes() for s in world.registry.segments.files(key, 1)}
+    assert set(stored) == {a1["segment"], a3["segment"], a5["segment"]}  # refused batches keep no segment
+    assert stored[a1["segment"]] == stored[a3["segment"]] == first
+    assert stored[a5["segment"]].count(b"\n") == mixed.count(b"\n") and b"g5-foreign" not in stored[a5["segment"]]
+    folder_of = world.registry.segments.folder(key, 1)
+    assert not [p.name for p in folder_of.iterdir() if p.name.startswith(".tmp-")]
+    pilot_id = world.registry.repo.pilot(key).id
+    with world.registry.repo.engine.connect() as conn:
+        keys = list(conn.execute(select(t.collector_events.c.event).where(t.collector_events.c.pilot_id == pilot_id)))
+    assert len(keys) == 7 and all(k.startswith("t") and len(k) == 32 for (k,) in keys)  # ts first (decision 0004)
+
+
+def test_a_token_revoked_meanwhile_is_refused_in_the_batchs_transaction(world: World, folder: Path) -> None:
+    key, tokens = running_pilot(world, folder)
+    ref, token = next(iter(tokens.items()))
+    assert post(world, key, token, lines(_records(folder, ref, "rv1"))).status_code == 201  # the token is cached
+    workstation = workstation_of(world.registry, world.settings.secret(), token)
+    with world.registry.repo.writing() as conn:  # revoked behind this process's back: its cache still knows it
+        conn.execute(update(t.workstation_tokens).where(t.workstation_tokens.c.workstation_id == workstation.id)
+                     .values(revoked_at=world.registry.now()))
+    before = len(world.registry.segments.files(key, 1))
+    refused = post(world, key, token, lines(_records(folder, ref, "rv2")))
+    assert refused.status_code == 401 and refused.json()["code"] == "AUTH_TOKEN_REVOKED"
+    assert len(world.registry.segments.files(key, 1)) == before
+
+
+def test_events_indexed_by_md5_of_event_id_alone_are_still_found(world: World, folder: Path,
+                                                                  tmp_path: Path) -> None:
+    """A database whose index was written before the ts came first in its keys: a batch sent again after the
+    change is still counted duplicated."""
+    key, tokens = running_pilot(world, folder)
+    ref, token = next(iter(tokens.items()))
+    body = lines(_records(folder, ref, "legacy"))
+    (tmp_path / "batch.jsonl").write_bytes(body)
+    (checked,) = check_batches([(TraceFile(tmp_path / "batch.jsonl", "traces/batch.jsonl", "jsonl", False), ref)],
+                               _reference())
+    pilot_id = world.registry.repo.pilot(key).id
+    with world.registry.repo.writing() as conn:
+        SqlCollector.add_events(conn, pilot_id, [(event, content) for _, event, content in checked.events])
+    answer = post(world, key, token, body).json()
+    assert (answer["accepted"], answer["duplicated"]) == (0, 5)
+    again = post(world, key, token, lines(_records(folder, ref, "legacy", 7))).json()
+    assert (again["accepted"], again["duplicated"]) == (2, 5)
