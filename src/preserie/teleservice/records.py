@@ -27,17 +27,6 @@ def is_prescription_id(text: str) -> bool:
     return len(text) == ID_LENGTH and all(char in ID_ALPHABET for char in text)
 
 
-def status_of(quantities: list[tuple[int, int]]) -> str:
-    """Status from (prescribed, dispensed) quantities of each line.
-
-    >>> status_of([(2, 0), (1, 0)]), status_of([(2, 1), (1, 0)]), status_of([(2, 2), (1, 1)])
-    ('issued', 'partially_dispensed', 'dispensed')
-    """
-    if all(dispensed >= prescribed for prescribed, dispensed in quantities):
-        return DISPENSED
-    return PARTIALLY_DISPENSED if any(dispensed for _, dispensed in quantities) else ISSUED
-
-
 @dataclass(frozen=True)
 class NewLine:
     code: str | None

@@ -1,22 +1,18 @@
-"""The sandbox's storage (its tables and statements: tables.py), SQLite by default, PostgreSQL from a
-``postgresql+psycopg`` URL.
+"""The sandbox's storage of prescriptions, SQLite by default, PostgreSQL from a ``postgresql+psycopg`` URL: its
+tables and statements are tables.py's, its engine and migrations schema.py's, the journal journal.py's and the rules
+it applies rules.py's; this module reads and writes the rows.
 
 Writes that read first (dispensing) lock the prescription row (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE``
 on SQLite) so that two concurrent calls cannot dispense the same quantity twice. A create with an idempotency key
 claims the key in the same transaction as the prescription: of concurrent retries exactly one inserts, the others
 hit the key's primary key and replay the first result.
-
-The journal is written in batches: the app queues each call's entry (no I/O on the event loop) and a writer thread
-inserts what is queued every 100 ms in one statement; stopping the writer, reading the journal and closing the store
-flush it first (benchmarks/teleservice_load.py: one INSERT and transaction per call were a third of a call's cost).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,11 +20,10 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DataError, IntegrityError
 
-from preserie.teleservice.catalogue import DISPENSERS, TeleserviceError
+from preserie.teleservice.catalogue import TeleserviceError
+from preserie.teleservice.journal import JournalWriter
 from preserie.teleservice.records import (
-    DISPENSED,
     ISSUED,
     DispensationRecord,
     JournalEntry,
@@ -37,12 +32,12 @@ from preserie.teleservice.records import (
     PrescriptionRecord,
     SearchQuery,
     new_prescription_id,
-    status_of,
 )
-from preserie.teleservice.tables import REGISTERED, REJECTED, make_engine, migrate, statements, tables
+from preserie.teleservice.rules import status_after_dispensing, status_of
+from preserie.teleservice.schema import make_engine, migrate
+from preserie.teleservice.tables import REGISTERED, REJECTED, statements, tables
 
 log = logging.getLogger(__name__)
-MAX_PENDING = 100_000  # journal entries kept while the database refuses them; beyond, the oldest are dropped
 
 
 def _aware(moment: datetime) -> datetime:
@@ -64,9 +59,7 @@ class SqlPrescriptionStore:
         self.prefix = table_prefix
         self.metadata, self.t = tables(table_prefix)
         self._q = statements(self.t, self.engine.dialect.name)
-        self._pending: deque[dict[str, Any]] = deque()
-        self._flushing = threading.Lock()
-        self._writer: tuple[threading.Thread, threading.Event] | None = None
+        self.journal_writer = JournalWriter(self.engine, self.t["journal"])
 
     def create_tables(self) -> None:
         """Bring the database to the current schema (`migrate`)."""
@@ -81,7 +74,7 @@ class SqlPrescriptionStore:
         try:
             self.stop_journal_writer()
         except Exception:
-            log.exception("journal non écrit à la fermeture : %d entrées perdues", len(self._pending))
+            log.exception("journal non écrit à la fermeture : %d entrées perdues", self.journal_writer.pending)
         self.engine.dispose()
 
     @contextmanager
@@ -214,22 +207,12 @@ class SqlPrescriptionStore:
         row = conn.execute(select(p.c.category, p.c.status).where(p.c.id == prescription_id).with_for_update()).first()
         if row is None:
             raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
-        if role not in DISPENSERS[row.category]:
-            raise TeleserviceError("PROFESSION_NOT_PRESCRIBED", f"{role} pour {row.category}")
-        if row.status == DISPENSED:
-            raise TeleserviceError("PRESCRIPTION_FULLY_DISPENSED")
         current = {r.number: (r.quantity, r.dispensed) for r in conn.execute(
             select(lines.c.number, lines.c.quantity, lines.c.dispensed)
             .where(lines.c.prescription_id == prescription_id))}
-        for number, quantity in given.items():
-            if number not in current:
-                raise TeleserviceError("UNKNOWN_LINE", f"ligne {number}")
-            prescribed, dispensed = current[number]
-            if quantity > prescribed - dispensed:
-                raise TeleserviceError("QUANTITY_EXCEEDS_REMAINING", f"ligne {number}, reste {prescribed - dispensed}")
+        after = status_after_dispensing(row.category, row.status, role, current, given)
         self._record_dispensing(conn, prescription_id, dispenser_id, role, given)
-        after = [(q, d + given.get(n, 0)) for n, (q, d) in current.items()]
-        conn.execute(update(p).where(p.c.id == prescription_id).values(status=status_of(after)))
+        conn.execute(update(p).where(p.c.id == prescription_id).values(status=after))
 
     def _record_dispensing(self, conn: Connection, prescription_id: str, dispenser_id: str, role: str,
                            given: dict[int, int]) -> None:
@@ -270,65 +253,18 @@ class SqlPrescriptionStore:
                 total = conn.execute(select(func.count()).select_from(p).where(*conditions)).scalar_one()
             return self._records(conn, [row.id for row in rows]), int(total)
 
+    # The journal (journal.py), through the store that owns its table.
     def journal(self, entry: JournalEntry) -> None:
-        """Queue ``entry``, stamped now, for the writer thread or the next flush (no I/O)."""
-        row = {"at": datetime.now(UTC), **entry.__dict__}
-        row["method"] = entry.method[:8]  # any token is a method in HTTP; the column keeps the first 8 characters
-        self._pending.append(row)
+        self.journal_writer.add(entry)
 
     def flush_journal(self) -> None:
-        """Insert the queued entries in their order; on failure keep them for the next flush, and raise."""
-        with self._flushing:
-            batch = [self._pending.popleft() for _ in range(len(self._pending))]
-            if not batch:
-                return
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(self._q["insert_journal"], batch)
-            except (IntegrityError, DataError):  # one entry the table refuses must not hold back the others
-                self._insert_one_by_one(batch)
-            except Exception:
-                self._pending.extendleft(reversed(batch))
-                if (excess := len(self._pending) - MAX_PENDING) > 0:
-                    log.error("journal : %d entrées les plus anciennes abandonnées", excess)
-                    for _ in range(excess):
-                        self._pending.popleft()
-                raise
-
-    def _insert_one_by_one(self, batch: list[dict[str, Any]]) -> None:
-        for row in batch:
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(self._q["insert_journal"], [row])
-            except (IntegrityError, DataError):
-                log.error("journal : entrée refusée par la base, abandonnée (%s %s, statut %s)",
-                          row.get("operation"), row.get("method"), row.get("status"))
+        self.journal_writer.flush()
 
     def start_journal_writer(self, every: float = 0.1) -> None:
-        """Flush the journal every ``every`` seconds in a thread, until ``stop_journal_writer``."""
-        if self._writer is not None:
-            return
-        stop = threading.Event()
-
-        def write() -> None:
-            while not stop.wait(every):
-                try:
-                    self.flush_journal()
-                except Exception:  # the database is down: the entries wait for the next pass
-                    log.exception("journal non écrit, nouvel essai dans %s s", every)
-
-        thread = threading.Thread(target=write, name="journal-writer", daemon=True)
-        thread.start()
-        self._writer = (thread, stop)
+        self.journal_writer.start(every)
 
     def stop_journal_writer(self) -> None:
-        """Stop the writer thread, then flush what is still queued."""
-        if self._writer is not None:
-            thread, stop = self._writer
-            stop.set()
-            thread.join()
-            self._writer = None
-        self.flush_journal()
+        self.journal_writer.stop()
 
     def registrations(self, *, since: datetime | None = None, practitioners: tuple[str, ...] = (),
                       ) -> Iterator[tuple[str, str, datetime, str, str | None]]:
@@ -350,7 +286,4 @@ class SqlPrescriptionStore:
                        row.reject_code)
 
     def journal_entries(self) -> list[dict[str, Any]]:
-        j = self.t["journal"]
-        self.flush_journal()
-        with self.engine.connect() as conn:
-            return [dict(row._mapping) for row in conn.execute(select(j).order_by(j.c.id))]
+        return self.journal_writer.entries()

@@ -1,10 +1,9 @@
-"""The sandbox's tables (SQLAlchemy Core), their migrations (Alembic, ``migrations/``), the statements of every
-call, built once, and the engine: what the store (store.py) runs on."""
+"""The sandbox's tables (SQLAlchemy Core) and the statements of every call, built once: what the store (store.py)
+runs. Their migrations and the engine are schema.py's."""
 
 from __future__ import annotations
 
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -18,24 +17,16 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
-    create_engine,
-    event,
     insert,
-    inspect,
     literal,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.expression import Executable
-
-if TYPE_CHECKING:  # alembic is imported when the schema is migrated, not with the store
-    from alembic.config import Config
 
 LINE_COLUMNS = ("number", "code", "text", "quantity", "duration_days", "dispensed")
 REGISTERED, REJECTED = "registered", "rejected"
-FIRST_REVISION = "0001"  # migrations/versions/v0001_initial.py: the tables the sandbox made before migrations
 
 
 def _required(name: str, kind: Any, **options: Any) -> Column[Any]:
@@ -78,39 +69,6 @@ def tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
                 "idempotency_keys": keys, "dispensation_keys": dispensing_keys, "journal": journal}
 
 
-def _migrations(prefix: str) -> Config:
-    """Alembic's configuration for the migrations of tables named with ``prefix``."""
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(resources.files(__package__).joinpath("migrations")))
-    config.attributes["table_prefix"] = prefix
-    return config
-
-
-def head_revision() -> str:
-    """The last migration: the schema of the store's tables (`tables`)."""
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(_migrations("")).get_current_head()
-    return str(head)
-
-
-def migrate(engine: Engine, prefix: str = "", revision: str = "head") -> None:
-    """Run the migrations the database lacks, up to ``revision`` (Alembic, `migrations/`). A database the sandbox
-    made before it had migrations (its tables, no version table) is first marked as being at the first one,
-    whose tables it has."""
-    from alembic import command
-
-    config = _migrations(prefix)
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        tables = set(inspect(conn).get_table_names())
-        if f"{prefix}prescriptions" in tables and f"{prefix}alembic_version" not in tables:
-            command.stamp(config, FIRST_REVISION)
-        command.upgrade(config, revision)
-
-
 def statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
     """The statements of every call, built once: building one per call cost ~0.2 ms of CPU per read."""
     p, lines, d, dl, keys, given_keys = (t[name] for name in (
@@ -144,26 +102,3 @@ def statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
         .where(d.c.prescription_id.in_(ids)).order_by(d.c.id, dl.c.line_number),
         "replay": select(keys.c.request_hash, keys.c.prescription_id).where(same_key(keys)),
     }
-
-
-def make_engine(url: str) -> Engine:
-    # hide_parameters: a failed statement's message (logged with the 503 it gives) would name its parameters, a
-    # patient's NIR among them.
-    if not url.startswith("sqlite"):
-        # Per process: `serve --workers 4` then holds at most 64 of PostgreSQL's 100 connections by default.
-        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True, hide_parameters=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
-
-    # pysqlite's own transaction handling cannot BEGIN IMMEDIATE; take it over (SQLAlchemy's documented recipe).
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get("immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
