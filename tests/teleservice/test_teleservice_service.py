@@ -147,7 +147,8 @@ def test_a_call_with_a_long_method_is_journaled_and_a_refused_entry_holds_back_n
         created(client)
     store = sandbox.store
     store.journal(JournalEntry("search", "GET", 200, 1, caller_id=caller))
-    store.journal_writer._pending.append({**store.journal_writer._pending[-1], "status": None})  # a row the table refuses (status NOT NULL)
+    queued = store.journal_writer._pending
+    queued.append({**queued[-1], "status": None})  # a row the table refuses (status NOT NULL)
     store.journal(JournalEntry("consult", "GET", 200, 1, caller_id=caller))
     journal = store.journal_entries()
     assert ("MKCALEND", 405) in [(e["method"], e["status"]) for e in journal]  # the first 8 characters
