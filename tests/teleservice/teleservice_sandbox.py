@@ -23,12 +23,14 @@ from fastapi import FastAPI
 
 from preserie.teleservice.app import create_app
 from preserie.teleservice.faults import FaultInjector
+from preserie.teleservice.ids import new_prescription_id, with_check_character
 from preserie.teleservice.settings import Settings
 from preserie.teleservice.store import SqlPrescriptionStore
 from preserie.teleservice.tokens import issue_token
 
 SECRET = "test-secret-of-the-sandbox-0123456789"
 PG_ENV = "PRESERIE_TEST_DATABASE_URL"
+UNKNOWN_ID = with_check_character("Z" * 17)  # well formed, never made by new_prescription_id in practice
 
 
 def database_url(kind: str, tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -53,8 +55,10 @@ def new_id(prefix: str = "P") -> str:
 
 
 def draft(category: str = "medicines", *, visible: bool = True, patient: str | None = None,
-          quantities: tuple[int, ...] = (2, 1)) -> dict[str, Any]:
+          quantities: tuple[int, ...] = (2, 1), prescription_id: str | None = None) -> dict[str, Any]:
+    """A create's body: its id made as the prescriber's software makes it (a fresh one unless given)."""
     return {
+        "id": prescription_id or new_prescription_id(),
         "category": category,
         "patient_nir": patient or nir(),
         "lines": [{"code": f"340093000{n}", "text": f"ligne {n}", "quantity": q, "duration_days": 30}

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
-from teleservice_sandbox import Sandbox, created, draft, error_code, new_id, nir
+from teleservice_sandbox import UNKNOWN_ID, Sandbox, created, draft, error_code, new_id, nir
 
 from preserie.domain.identifiers import luhn_key
 from preserie.teleservice.catalogue import DISPENSERS, IN_SCOPE_CATEGORIES
@@ -146,7 +146,7 @@ def test_another_prescriber_gets_the_same_404_as_for_an_unknown_id(sandbox: Sand
     with sandbox.client() as owner, sandbox.client() as other:
         prescription_id = created(owner)
         theirs = other.get(f"/v1/prescriptions/{prescription_id}/fhir")
-        unknown = other.get("/v1/prescriptions/" + "Z" * 18 + "/fhir")
+        unknown = other.get(f"/v1/prescriptions/{UNKNOWN_ID}/fhir")
     assert error_code(theirs) == error_code(unknown) == (404, "PRESCRIPTION_NOT_FOUND")
     assert theirs.json() == unknown.json()
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from preserie.cli import app as cli
 from preserie.teleservice.app import create_app
 from preserie.teleservice.catalogue import ERRORS, TeleserviceError
+from preserie.teleservice.ids import with_check_character
 from preserie.teleservice.records import JournalEntry, PrescriptionRecord
 from preserie.teleservice.settings import SECRET_ENV, Settings, SettingsError
 from preserie.teleservice.store import SqlPrescriptionStore
@@ -117,8 +118,9 @@ def test_failures_of_the_sandbox_itself_are_5xx_from_the_catalogue(broken: tuple
     base_url, store = broken
     token = issue_token(SECRET, "P1", "pharmacist")
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as client:
-        assert error_code(client.get("/v1/prescriptions/DOWN" + "0" * 14)) == (503, "TS_DATABASE_UNAVAILABLE")
-        assert error_code(client.get("/v1/prescriptions/" + "B" * 18)) == (500, "TS_INTERNAL_ERROR")
+        down, buggy = with_check_character("DOWN" + "0" * 13), with_check_character("B" * 17)
+        assert error_code(client.get(f"/v1/prescriptions/{down}")) == (503, "TS_DATABASE_UNAVAILABLE")
+        assert error_code(client.get(f"/v1/prescriptions/{buggy}")) == (500, "TS_INTERNAL_ERROR")
     assert [(e["status"], e["error_code"]) for e in store.journal_entries()] == [
         (503, "TS_DATABASE_UNAVAILABLE"), (500, "TS_INTERNAL_ERROR")]
 

@@ -65,6 +65,11 @@ ERRORS: dict[str, ErrorKind] = {
     "UNKNOWN_LINE": ErrorKind(422, "ligne de prescription inconnue"),
     "QUANTITY_EXCEEDS_REMAINING": ErrorKind(422, "quantité délivrée supérieure au reste à délivrer de la ligne"),
     "PRESCRIPTION_FULLY_DISPENSED": ErrorKind(409, "prescription déjà entièrement délivrée"),
+    # The id is the prescriber's software's (ids.py): a mistyped one is told apart from one the base does not know.
+    "INVALID_PRESCRIPTION_ID": ErrorKind(400, "identifiant de prescription invalide (format ou caractère de "
+                                              "contrôle)"),
+    "PRESCRIPTION_ID_TAKEN": ErrorKind(409, "identifiant de prescription déjà enregistré : le logiciel doit en "
+                                            "générer un nouveau"),
     "METHOD_NOT_ALLOWED": ErrorKind(405, "méthode HTTP non prise en charge sur cette adresse"),
     # authentication
     "AUTH_TOKEN_MISSING": ErrorKind(401, "authentification requise : jeton porteur absent"),

@@ -110,3 +110,24 @@ def teleservice_export_registrations(
     typer.echo(f"{rows} enregistrement(s) exporté(s){f' dans {output}' if output else ''}", err=True)
 
 
+
+
+@teleservice_app.command("new-id")
+def teleservice_new_id(
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=10_000, help="Nombre d'identifiants.")] = 1,
+    check: Annotated[str | None, typer.Option("--check", help="Contrôler cet identifiant au lieu d'en créer : code "
+                                              "de sortie 2 et la raison s'il est invalide.")] = None,
+) -> None:
+    """Imprimer un identifiant de prescription neuf, comme le logiciel du prescripteur le génère : 17 caractères
+    aléatoires puis un caractère de contrôle (ISO/IEC 7064 MOD 37,36) ; ou en contrôler un (--check)."""
+    from preserie.teleservice.ids import new_prescription_id, prescription_id_problem
+
+    if check is not None:
+        problem = prescription_id_problem(check)
+        if problem is not None:
+            typer.echo(f"erreur : identifiant {check!r} invalide : {problem}", err=True)
+            raise typer.Exit(EXIT_UNUSABLE)
+        typer.echo(f"{check} : identifiant valide")
+        return
+    for _ in range(count):
+        typer.echo(new_prescription_id())

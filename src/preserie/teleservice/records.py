@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 from dataclasses import dataclass
 from datetime import datetime
 
-ID_ALPHABET = string.digits + string.ascii_uppercase
-ID_LENGTH = 18  # SPEC §3: the shape of the one public example, 01S2TBPZ2JCNZZYGHZ
-
 ISSUED, PARTIALLY_DISPENSED, DISPENSED = "issued", "partially_dispensed", "dispensed"
 STATUSES = (ISSUED, PARTIALLY_DISPENSED, DISPENSED)
-
-
-def new_prescription_id() -> str:
-    """18 upper-case alphanumeric characters from the system's secure source: unguessable (~93 bits)."""
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
-
-
-def is_prescription_id(text: str) -> bool:
-    """
-    >>> is_prescription_id("01S2TBPZ2JCNZZYGHZ"), is_prescription_id("01s2tbpz2jcnzzyghz")
-    (True, False)
-    """
-    return len(text) == ID_LENGTH and all(char in ID_ALPHABET for char in text)
 
 
 @dataclass(frozen=True)
@@ -37,6 +19,7 @@ class NewLine:
 
 @dataclass(frozen=True)
 class NewPrescription:
+    id: str  # made by the prescriber's software (ids.py)
     prescriber_id: str
     category: str
     patient_nir: str

@@ -27,9 +27,10 @@ from preserie.teleservice.catalogue import (
     TeleserviceError,
 )
 from preserie.teleservice.fhir import BUNDLE_JSON_SCHEMA, FHIR_JSON, prescription_bundle
+from preserie.teleservice.ids import prescription_id_problem
 from preserie.teleservice.limits import MAX_BODY_BYTES
 from preserie.teleservice.qr import qr_png, qr_svg
-from preserie.teleservice.records import NewLine, NewPrescription, PrescriptionRecord, SearchQuery, is_prescription_id
+from preserie.teleservice.records import NewLine, NewPrescription, PrescriptionRecord, SearchQuery
 from preserie.teleservice.schemas import (
     CATEGORY_ENUM,
     NIR_PATTERN,
@@ -58,9 +59,9 @@ _SERVICE_FAILURES = {408: "Délai dépassé (profil de pannes).", 429: "Trop de 
                      504: "Le service n'a pas répondu à temps (profil de pannes)."}
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The errors of an operation; 413 with 400 (the operations that take a body)."""
-    if 400 in statuses:
+def _errors(*statuses: int, body: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The errors of an operation; 413 for those that take a body."""
+    if body:
         statuses = (*statuses, 413)
     declared: dict[int | str, dict[str, Any]] = {status: {"model": ErrorPublic} for status in (401, 422, *statuses)}
     for status, description in _SERVICE_FAILURES.items():
@@ -119,16 +120,18 @@ def _check_idempotency_key(key: str | None) -> None:
         raise TeleserviceError("INVALID_IDEMPOTENCY_KEY")
 
 
-@router.post("/prescriptions", status_code=201, name="create", responses=_errors(400, 403), openapi_extra=BODY)
+@router.post("/prescriptions", status_code=201, name="create", responses=_errors(400, 403, 409, body=True),
+             openapi_extra=BODY)
 def create_prescription(body: PrescriptionCreate, caller: CallerDep, store: StoreDep, request: Request,
                         response: Response, idempotency_key: IdempotencyKey = None) -> PrescriptionCreated:
     """Créer une e-prescription ; une nouvelle tentative avec la même Idempotency-Key rend le premier résultat."""
     _require_prescriber(caller)
     _check_idempotency_key(idempotency_key)
+    _check_id(body.id)
     _check_category(body.category)
     _check_nir(body.patient_nir)
     draft = NewPrescription(
-        caller.id, body.category, body.patient_nir, body.software.name, body.software.version,
+        body.id, caller.id, body.category, body.patient_nir, body.software.name, body.software.version,
         body.consents.dispensing_visible_to_prescriber, body.consents.dmp_deposit,
         tuple(NewLine(line.code, line.text, line.quantity, line.duration_days) for line in body.lines))
     faults = request.app.state.faults  # the registry's rejections are a rehearsal setting of the fault profile
@@ -143,10 +146,17 @@ def create_prescription(body: PrescriptionCreate, caller: CallerDep, store: Stor
                                qr_svg_url=f"{url}/qr.svg", qr_png_url=f"{url}/qr.png")
 
 
+def _check_id(prescription_id: str) -> None:
+    """A mistyped id (its check character, lower case, its length) is refused for what it is, before any read:
+    the answer depends on the text alone, so it says nothing of which prescriptions exist."""
+    problem = prescription_id_problem(prescription_id)
+    if problem is not None:
+        raise TeleserviceError("INVALID_PRESCRIPTION_ID", problem)
+
+
 def _well_formed(prescription_id: str, request: Request) -> None:
-    """An id that cannot be one is not found; a well-formed one goes to the journal."""
-    if not is_prescription_id(prescription_id):
-        raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
+    """An id that cannot be one is INVALID_PRESCRIPTION_ID; a well-formed one goes to the journal."""
+    _check_id(prescription_id)
     request.state.prescription_id = prescription_id
 
 
@@ -180,7 +190,7 @@ def _public(record: PrescriptionRecord, caller: Caller) -> PrescriptionPublic:
     })
 
 
-@router.get("/prescriptions/{prescription_id}", name="consult", responses=_errors(403, 404))
+@router.get("/prescriptions/{prescription_id}", name="consult", responses=_errors(400, 403, 404))
 def consult_prescription(prescription_id: str, caller: CallerDep, store: StoreDep,
                          request: Request) -> PrescriptionPublic:
     """Consulter une prescription : le prescripteur les siennes, le professionnel prescrit toute prescription
@@ -188,7 +198,7 @@ def consult_prescription(prescription_id: str, caller: CallerDep, store: StoreDe
     return _public(_visible(store, caller, prescription_id, request), caller)
 
 
-@router.get("/prescriptions/{prescription_id}/qr.svg", name="qr", responses=_errors(403, 404),
+@router.get("/prescriptions/{prescription_id}/qr.svg", name="qr", responses=_errors(400, 403, 404),
             response_class=Response)
 def prescription_qr_svg(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """Le QR code en SVG, l'identifiant imprimé dessous."""
@@ -196,7 +206,7 @@ def prescription_qr_svg(prescription_id: str, caller: CallerDep, store: StoreDep
     return Response(qr_svg(record.id), media_type="image/svg+xml")
 
 
-@router.get("/prescriptions/{prescription_id}/qr.png", name="qr", responses=_errors(403, 404),
+@router.get("/prescriptions/{prescription_id}/qr.png", name="qr", responses=_errors(400, 403, 404),
             response_class=Response)
 def prescription_qr_png(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """Le QR code en PNG."""
@@ -206,7 +216,7 @@ def prescription_qr_png(prescription_id: str, caller: CallerDep, store: StoreDep
 
 # response_class=Response, as for the QR codes: the errors stay documented as application/json, the Bundle as FHIR.
 @router.get("/prescriptions/{prescription_id}/fhir", name="fhir", response_class=Response,
-            responses={**_errors(403, 404), 200: {"content": {FHIR_JSON: {"schema": BUNDLE_JSON_SCHEMA}}}},
+            responses={**_errors(400, 403, 404), 200: {"content": {FHIR_JSON: {"schema": BUNDLE_JSON_SCHEMA}}}},
             response_description="Bundle FHIR R4 de type collection : une ressource par ligne.")
 def prescription_fhir(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """La prescription en FHIR R4 : un MedicationRequest par ligne (médicaments, dispositifs) ou un ServiceRequest
@@ -251,7 +261,7 @@ def search_prescriptions(
 
 
 @router.post("/prescriptions/{prescription_id}/dispensations", status_code=201, name="dispense",
-             response_model=PrescriptionPublic, responses=_errors(400, 403, 404, 409), openapi_extra=BODY)
+             response_model=PrescriptionPublic, responses=_errors(400, 403, 404, 409, body=True), openapi_extra=BODY)
 def dispense_prescription(prescription_id: str, body: DispensationCreate, caller: CallerDep, store: StoreDep,
                           request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     """Délivrer tout ou partie des lignes (professionnel prescrit) ; une prescription entièrement délivrée ne

@@ -22,6 +22,8 @@ FREE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 NIR_PATTERN = r"^[1-478][0-9]{2}(0[1-9]|1[0-2]|[2-9][0-9])(2[AB]|[0-9]{2})[0-9]{8}$"
 # The categories, published as an enum but checked by the server, which tells an out-of-scope one
 # (CATEGORY_OUT_OF_SCOPE) from an unknown one (UNKNOWN_CATEGORY).
+# A prescription id's shape; its check character is checked by the server (INVALID_PRESCRIPTION_ID says which).
+ID_PATTERN = "^[0-9A-Z]{18}$"
 CATEGORY_ENUM: JsonDict = {"enum": list(IN_SCOPE_CATEGORIES)}
 
 
@@ -81,6 +83,9 @@ class ConsentsCreate(_In):
 
 
 class PrescriptionCreate(_In):
+    id: str = Field(max_length=32, json_schema_extra={"pattern": ID_PATTERN}, description=(
+        "Identifiant unique généré par le logiciel du prescripteur (et porté par le QR code) : 17 caractères puis "
+        "un caractère de contrôle ISO/IEC 7064 MOD 37,36 (`preserie teleservice new-id`)."))
     category: str = Field(max_length=32, json_schema_extra=CATEGORY_ENUM,
                           description="Catégorie du périmètre de l'ordonnance numérique ; imaging et transport sont "
                                       "refusées.")

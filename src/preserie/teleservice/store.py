@@ -31,7 +31,6 @@ from preserie.teleservice.records import (
     NewPrescription,
     PrescriptionRecord,
     SearchQuery,
-    new_prescription_id,
 )
 from preserie.teleservice.rules import status_after_dispensing, status_of
 from preserie.teleservice.schema import make_engine, migrate
@@ -86,12 +85,13 @@ class SqlPrescriptionStore:
 
     def create(self, draft: NewPrescription, *, key: str | None = None, body_hash: str = "",
                registry: Callable[[str], str | None] | None = None) -> tuple[str, bool]:
-        """Insert a prescription; return its id and whether it is the replay of an earlier call with ``key``.
-        ``registry`` gives the reject code of a new id, or None when the registry registers it.
+        """Insert a prescription under the id its software made; return that id and whether it is the replay of an
+        earlier call with ``key``. ``registry`` gives the reject code of a new id, or None when the registry
+        registers it. An id already stored is PRESCRIPTION_ID_TAKEN, and the key is not claimed.
 
         The key is not looked up first: most keys are new. It is claimed in the transaction that inserts the
         prescription; a retry finds it claimed, inserts nothing, and replays the earlier answer."""
-        prescription_id, now = new_prescription_id(), datetime.now(UTC)
+        prescription_id, now = draft.id, datetime.now(UTC)
         replayed = False
         with self._write() as conn:
             if key is not None:
@@ -109,13 +109,15 @@ class SqlPrescriptionStore:
 
     def _insert(self, conn: Connection, prescription_id: str, draft: NewPrescription, now: datetime,
                 reject_code: str | None) -> None:
-        conn.execute(self._q["insert_prescriptions"], {
+        inserted = conn.execute(self._q["claim_prescription_id"], {
             "registry_status": REGISTERED if reject_code is None else REJECTED, "reject_code": reject_code,
             "id": prescription_id, "prescriber_id": draft.prescriber_id, "patient_nir": draft.patient_nir,
             "category": draft.category, "created_at": now,
             "status": status_of([(line.quantity, 0) for line in draft.lines]),
             "software_name": draft.software_name, "software_version": draft.software_version,
-            "dispensing_visible": draft.dispensing_visible_to_prescriber, "dmp_deposit": draft.dmp_deposit})
+            "dispensing_visible": draft.dispensing_visible_to_prescriber, "dmp_deposit": draft.dmp_deposit}).first()
+        if inserted is None:  # raised inside the transaction: the key claimed with it is rolled back
+            raise TeleserviceError("PRESCRIPTION_ID_TAKEN")
         conn.execute(self._q["insert_lines"], [
             {"prescription_id": prescription_id, "number": number, "code": line.code, "text": line.text,
              "quantity": line.quantity, "duration_days": line.duration_days, "dispensed": 0}

@@ -75,21 +75,22 @@ def statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
         "prescriptions", "lines", "dispensations", "dispensation_lines", "idempotency_keys", "dispensation_keys"))
     ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
 
-    def claim(table: Table) -> Executable:
+    def claim(table: Table, *key: Column[Any]) -> Executable:
         # A retry's key is already there: ON CONFLICT DO NOTHING says so without an error (PostgreSQL logged one
         # ERROR per replay), and still waits for a concurrent insert of the same key to commit or roll back.
         # RETURNING tells whether the row went in (psycopg's rowcount is -1 here).
         statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-        return statement.on_conflict_do_nothing(index_elements=[table.c.caller_id, table.c.key]).returning(
-            table.c.key)
+        return statement.on_conflict_do_nothing(index_elements=list(key)).returning(key[0])
 
     def same_key(table: Table) -> Any:
         return (table.c.caller_id == bindparam("caller_id")) & (table.c.key == bindparam("key"))
 
     return {
         **{f"insert_{name}": insert(table) for name, table in t.items()},
-        "claim_key": claim(keys),
-        "claim_dispensing_key": claim(given_keys),
+        "claim_key": claim(keys, keys.c.caller_id, keys.c.key),
+        "claim_dispensing_key": claim(given_keys, given_keys.c.caller_id, given_keys.c.key),
+        # the id comes from the client's software: a second create with it inserts nothing (PRESCRIPTION_ID_TAKEN)
+        "claim_prescription_id": claim(p, p.c.id),
         "dispensing_replay": select(given_keys.c.request_hash, given_keys.c.answer).where(same_key(given_keys)),
         # an UPDATE reserves its columns' names for its SET values: other names for the key
         "dispensing_answer": update(given_keys).where(given_keys.c.caller_id == bindparam("of"),
