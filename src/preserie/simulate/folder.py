@@ -164,6 +164,9 @@ def write_pilot(out: Path, *, seed: int = 1, practitioners: int = 8, records: in
     _write_side_files(out, seed, stream, cast, (days, outages), chosen, weeks)
     seconds = time.perf_counter() - began
     totals = stream.totals()
+    if isinstance(stream, LiveStream):  # degraded mode: printed first, registered once the service was back
+        totals["registered_late"] = stream.deferred_registrations
+        totals["never_registered"] = sum(len(waiting) for waiting in stream.unregistered)
     fragile = stream.fleet.workstations[stream.fleet.fragile]
     return {"folder": str(out), "seed": seed, "scenario": chosen.name, "audience": audience, "records": records,
             "records_written": sum(written.values()), "files": written,
