@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
 from sqlalchemy import event
-from teleservice_sandbox import Sandbox, database_url, draft, error_code, nir
+from teleservice_sandbox import PRACTICE_AM, RPPS, Sandbox, database_url, draft, error_code, nir
 
 from preserie.teleservice.catalogue import TeleserviceError
 from preserie.teleservice.ids import is_prescription_id, new_prescription_id
-from preserie.teleservice.records import NewLine, NewPrescription, SearchQuery
+from preserie.teleservice.records import NewLine, NewPrescription, Posology, Prescriber, SearchQuery
+from preserie.teleservice.rules import cip13
 from preserie.teleservice.store import SqlPrescriptionStore
 
 
@@ -155,13 +157,14 @@ def test_a_replay_raises_no_database_error(kind: str, tmp_path_factory: pytest.T
         prescription = NewPrescription(
             id=new_prescription_id(), prescriber_id="10003456789", category="medicines", patient_nir=nir(),
             software_name="Logiciel", software_version="5.2.0", dispensing_visible_to_prescriber=True,
-            dmp_deposit=False,
-            lines=(NewLine(code="3400930000000", text=None, quantity=1, duration_days=None),))
-        first, replayed = store.create(prescription, key="k-1", body_hash="h1")
-        again, replayed_again = store.create(prescription, key="k-1", body_hash="h1")
+            dmp_deposit=False, prescriber=Prescriber(RPPS, "am", PRACTICE_AM),
+            lines=(NewLine(code=cip13("340093000000"), text=None, quantity=1, duration_days=None,
+                           posology=Posology("1 par jour")),))
+        first, replayed = store.create(prescription, today=date.today(), key="k-1", body_hash="h1")
+        again, replayed_again = store.create(prescription, today=date.today(), key="k-1", body_hash="h1")
         assert (again, replayed, replayed_again) == (first, False, True)
         with pytest.raises(TeleserviceError) as refused:
-            store.create(prescription, key="k-1", body_hash="another body")
+            store.create(prescription, today=date.today(), key="k-1", body_hash="another body")
         assert refused.value.code == "IDEMPOTENCY_KEY_REUSED"
         assert errors == []
         found, total = store.search(SearchQuery(prescriber_id="10003456789", patient_nir=None, start=None, end=None,

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
+from teleservice_sandbox import RPPS as SANDBOX_RPPS
 from teleservice_sandbox import UNKNOWN_ID, Sandbox, created, draft, error_code, new_id, nir
 
 from preserie.domain.identifiers import luhn_key
@@ -157,7 +158,8 @@ def test_a_pharmacist_reads_it_from_the_id(sandbox: Sandbox) -> None:
         prescription_id = created(prescriber)
         resources = _resources(_fhir(pharmacist, prescription_id))
     assert {resource["groupIdentifier"]["value"] for resource in resources} == {prescription_id}
-    assert {resource["requester"]["identifier"]["value"] for resource in resources} == {prescriber_id}
+    # the RPPS the prescription carries, not the billing number of the token
+    assert {resource["requester"]["identifier"]["value"] for resource in resources} == {SANDBOX_RPPS}
 
 
 def test_the_fhir_view_is_published_and_journaled_as_fhir(sandbox: Sandbox) -> None:
@@ -249,7 +251,8 @@ def test_an_act_line_carries_its_quantity_and_its_duration_as_bounds() -> None:
 
 def test_the_dispensed_quantity_is_an_extension_only_when_shown() -> None:
     assert [_dispensed(resource) for resource in _built(_record(PARTIALLY_DISPENSED), shown=True)] == [1, 0]
-    assert [resource.get("extension") for resource in _built(_record(PARTIALLY_DISPENSED), shown=False)] == [None] * 2
+    hidden = _built(_record(PARTIALLY_DISPENSED), shown=False)
+    assert [[e["url"] for e in r["extension"] if e["url"] == DISPENSED_EXTENSION] for r in hidden] == [[], []]
 
 
 def test_the_patient_is_referenced_by_nir_as_an_fr_core_test_identity() -> None:

@@ -90,7 +90,7 @@ def test_openapi_is_published_says_simulation_and_versions_routes_under_v1(sandb
 def test_every_error_has_a_french_message_and_the_status_class_of_spec_c3() -> None:
     for code, kind in ERRORS.items():
         assert code.isupper() and kind.message, code
-        assert kind.status in {400, 401, 403, 404, 405, 408, 409, 413, 422, 429, 500, 503, 504}, code
+        assert kind.status in {400, 401, 403, 404, 405, 406, 408, 409, 410, 413, 422, 429, 500, 503, 504}, code
         assert (kind.status in (401, 403)) == code.startswith(("AUTH_", "ROLE_", "PROFESSION_")), code
         # the teleservice's own failures: 5xx, a rate limit (429) and a timeout (408, `network` in C3)
         assert (kind.status >= 500 or kind.status in (408, 429)) == code.startswith("TS_"), code

@@ -74,8 +74,9 @@ def _stream_for(seed: int, chosen: Scenario, cast: Cast, weeks: int, records: in
     services = (Teleservice(chosen, len(days), outages, fleet.fragile, len(fleet.workstations)), Registry(chosen))
     timeline = Timeline(_rng(seed, "timeline"), days, records)
     parts = (_rng(seed, "stream"), seed, fleet, timeline, chosen_habits, services, registrations)
-    stream = Stream(*parts) if live is None else LiveStream(*parts, live=LiveTeleservice(live, fleet, chosen,
-                                                                                        len(days)))
+    structures = {p.id: ("finess", p.health_center) if p.health_center else ("am", p.id) for p in cast.practitioners}
+    stream = Stream(*parts) if live is None else LiveStream(*parts, live=LiveTeleservice(
+        live, fleet, chosen, len(days), structures=structures))
     return stream, days, outages
 
 

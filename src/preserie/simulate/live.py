@@ -17,6 +17,7 @@ the registry (`preserie teleservice export-registrations`).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,12 +28,14 @@ from typing import Any
 
 import httpx
 
+from preserie.domain.identifiers import check_am, check_rpps, luhn_key
 from preserie.simulate.generator import P_RETRY, Stream
 from preserie.simulate.population import Fleet
 from preserie.simulate.scenarios import Scenario
 from preserie.simulate.teleservice import P_FRAGILE_FAILURE, software_error_rates
 from preserie.simulate.timeline import CLOCK_SECONDS
 from preserie.simulate.writers import Sink
+from preserie.teleservice.rules import cip13
 
 P_EXPIRED_CARD = P_FRAGILE_FAILURE  # the old system's creates that fail offline fail here on an expired card
 DEFERRED_PER_CREATE = 3  # printed prescriptions a workstation registers after each create the service accepts
@@ -52,17 +55,38 @@ TOKEN_TTL = 12 * 3600
 SOFTWARE_NAME = "Simulé Cabinet"  # side_files.declaration
 Answer = tuple[str, int | None, str | None, int]  # outcome, http_status, error_code, duration_ms
 
-# What a line looks like in each category: (code or None, text).
-LINES: dict[str, tuple[str | None, str]] = {
-    "medicines": ("3400930000000", "Paracétamol 1 g, 1 comprimé 3 fois par jour"),
-    "medical_devices": ("3401060000000", "Bandes de contention"),
-    "biology": (None, "NFS, ionogramme, créatininémie"),
-    "nursing": (None, "Soins infirmiers à domicile, pansement quotidien"),
-    "physiotherapy": (None, "Rééducation du genou, 15 séances"),
-    "speech_therapy": (None, "Bilan orthophonique"),
-    "orthoptics": (None, "Bilan orthoptique"),
-    "podiatry": (None, "Soins de pédicurie"),
+# What a line looks like in each category: (code of the category's system or None, text, posology).
+LINES: dict[str, tuple[str | None, str, dict[str, Any]]] = {
+    "medicines": (cip13("340093000001"), "Paracétamol 1 g", {
+        "text": "1 comprimé 3 fois par jour", "dose": 1, "unit": "comprimé", "frequency": 3, "period": 1,
+        "period_unit": "d"}),
+    "medical_devices": ("1314220", "Bandes de contention", {"text": "Le jour, à retirer la nuit"}),
+    "biology": ("1104", "NFS, ionogramme, créatininémie", {"text": "À jeun"}),
+    "nursing": ("AMI 2", "Soins infirmiers à domicile, pansement quotidien", {"text": "Tous les jours, 15 jours"}),
+    "physiotherapy": (None, "Rééducation du genou, 15 séances", {"text": "3 séances par semaine"}),
+    "speech_therapy": (None, "Bilan orthophonique", {"text": "Bilan puis rééducation si besoin"}),
+    "orthoptics": (None, "Bilan orthoptique", {"text": "Bilan"}),
+    "podiatry": (None, "Soins de pédicurie", {"text": "Une séance"}),
 }
+
+
+def prescriber_of(practitioner: str, structure: tuple[str, str] | None) -> dict[str, Any]:
+    """Who prescribes and where, as the prescription carries it: the practitioner's RPPS (an RPPS id is one; a
+    liberal doctor known by a N° AM gets one made from it, stable), and the practice's N° AM or the centre's
+    FINESS.
+
+    >>> prescriber_of("10003456786", ("finess", "750000127"))
+    {'rpps': '10003456786', 'structure': {'kind': 'finess', 'id': '750000127'}}
+    """
+    rpps = practitioner if check_rpps(practitioner, allow_test=True).valid else _made_rpps(practitioner)
+    kind, number = structure or (("am", practitioner) if check_am(practitioner, allow_test=True).valid
+                                 else ("finess", "750000127"))
+    return {"rpps": rpps, "structure": {"kind": kind, "id": number}}
+
+
+def _made_rpps(practitioner: str) -> str:
+    digits = "10" + str(int(hashlib.sha256(practitioner.encode()).hexdigest(), 16))[:8]
+    return digits + luhn_key(digits)
 
 
 @dataclass(frozen=True)
@@ -96,7 +120,8 @@ class LiveTeleservice:
     """The workstations' side of the calls: one HTTP client, one card (token) per practitioner."""
 
     def __init__(self, options: LiveOptions, fleet: Fleet, scenario: Scenario, days: int,
-                 *, transport: httpx.BaseTransport | None = None) -> None:
+                 *, transport: httpx.BaseTransport | None = None,
+                 structures: dict[str, tuple[str, str]] | None = None) -> None:
         from preserie.teleservice.tokens import issue_token  # the simulated CPS cards
 
         self.fleet = fleet
@@ -109,6 +134,8 @@ class LiveTeleservice:
         self.expired = {p: {"Authorization": "Bearer " + issue_token(options.secret, p, "prescriber", ttl=60,
                                                                     now=time.time() - 3600)} for p in doctors}
         self.software = software_error_rates(scenario, days)
+        # each practitioner as their prescriptions name them: RPPS, and practice (N° AM) or centre (FINESS)
+        self.prescribers = {p: prescriber_of(p, (structures or {}).get(p)) for p in doctors}
 
     def close(self) -> None:
         self.client.close()
@@ -149,10 +176,12 @@ class LiveTeleservice:
         every retry, immediate or deferred, so that the service can replay it under its Idempotency-Key."""
         from preserie.teleservice.ids import new_prescription_id  # the rule the prescriber's software applies
 
-        code, text = LINES[category]
+        code, text, posology = LINES[category]
         body: dict[str, Any] = {
             "id": prescription_id or new_prescription_id(), "category": category, "patient_nir": patient_nir(random),
-            "lines": [{"code": code, "text": text, "quantity": 1 + int(random() * 3), "duration_days": 30}],
+            "prescriber": self.prescribers[self.fleet.workstations[w].practitioner],
+            "lines": [{"code": code, "text": text, "quantity": 1 + int(random() * 3), "duration_days": 30,
+                       "posology": posology}],
             "software": {"name": SOFTWARE_NAME, "version": self.fleet.workstations[w].software_version},
             "consents": {"dispensing_visible_to_prescriber": random() < 0.9, "dmp_deposit": random() < 0.8},
         }

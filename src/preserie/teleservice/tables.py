@@ -9,6 +9,7 @@ from sqlalchemy import (
     BindParameter,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    false,
     insert,
     literal,
     select,
@@ -25,8 +27,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import Executable
 
-LINE_COLUMNS = ("number", "code", "text", "quantity", "duration_days", "dispensed")
+LINE_COLUMNS = ("number", "code", "text", "quantity", "duration_days", "dispensed", "posology", "renewals",
+                "substitution_allowed", "ald", "at_mp", "prevention", "non_reimbursable")
 REGISTERED, REJECTED = "registered", "rejected"
+COVERAGE_FLAGS = ("ald", "at_mp", "prevention", "non_reimbursable")
 
 
 def _required(name: str, kind: Any, **options: Any) -> Column[Any]:
@@ -43,11 +47,19 @@ def tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
               _required("dmp_deposit", Boolean),
               # the registry's verdict (migration 0002): registered, or rejected with a code
               _required("registry_status", String(16), server_default=REGISTERED),
-              Column("reject_code", String(40)))
+              Column("reject_code", String(40)),
+              # the content and life cycle (migration 0004); null for the rows stored before it
+              Column("prescriber_rpps", String(11)), Column("structure_kind", String(8)),
+              Column("structure_id", String(9)), Column("authored_on", Date), Column("valid_until", Date),
+              Column("execute_on", Date), Column("cancelled_at", moment))
     lines = Table(f"{prefix}lines", md, Column("prescription_id", ForeignKey(p.c.id), primary_key=True),
                   Column("number", Integer, primary_key=True), Column("code", String(64)),
                   Column("text", String(1000)), _required("quantity", Integer), Column("duration_days", Integer),
-                  _required("dispensed", Integer))
+                  _required("dispensed", Integer),
+                  # migration 0004: the posology as JSON (records.Posology), renewals, substitution, coverage flags
+                  Column("posology", Text), _required("renewals", Integer, server_default="0"),
+                  Column("substitution_allowed", Boolean),
+                  *(_required(flag, Boolean, server_default=false()) for flag in COVERAGE_FLAGS))
     d = Table(f"{prefix}dispensations", md, Column("id", Integer, primary_key=True, autoincrement=True),
               _required("prescription_id", ForeignKey(p.c.id), index=True), _required("dispenser_id", String(32)),
               _required("dispenser_role", String(32)), _required("dispensed_at", moment))
