@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
 from teleservice_sandbox import RPPS as SANDBOX_RPPS
-from teleservice_sandbox import UNKNOWN_ID, Sandbox, created, draft, error_code, new_id, nir
+from teleservice_sandbox import UNKNOWN_ID, Sandbox, created, draft, new_id, nir
 
 from preserie.domain.identifiers import luhn_key
 from preserie.teleservice.catalogue import DISPENSERS, IN_SCOPE_CATEGORIES
@@ -143,12 +144,20 @@ def test_every_category_gives_an_r4_bundle_as_dispensed_shown_and_hidden(sandbox
     assert [(r["status"], _dispensed(r)) for r in seen["prescriber"]] == [("unknown", None)] * 2
 
 
+def outcome_code(response: httpx.Response) -> tuple[int, str]:
+    """Status and catalogue code of an OperationOutcome answer, checked against R4 (fhir.resources)."""
+    assert response.headers["content-type"] == FHIR_JSON
+    outcome = OperationOutcome.model_validate(response.json())
+    assert outcome.issue[0].severity == "error" and outcome.issue[0].diagnostics
+    return response.status_code, str(outcome.issue[0].details.coding[0].code)
+
+
 def test_another_prescriber_gets_the_same_404_as_for_an_unknown_id(sandbox: Sandbox) -> None:
     with sandbox.client() as owner, sandbox.client() as other:
         prescription_id = created(owner)
         theirs = other.get(f"/v1/prescriptions/{prescription_id}/fhir")
         unknown = other.get(f"/v1/prescriptions/{UNKNOWN_ID}/fhir")
-    assert error_code(theirs) == error_code(unknown) == (404, "PRESCRIPTION_NOT_FOUND")
+    assert outcome_code(theirs) == outcome_code(unknown) == (404, "PRESCRIPTION_NOT_FOUND")
     assert theirs.json() == unknown.json()
 
 
@@ -169,7 +178,7 @@ def test_the_fhir_view_is_published_and_journaled_as_fhir(sandbox: Sandbox) -> N
         spec = prescriber.get("/openapi.json").json()
     responses = spec["paths"]["/v1/prescriptions/{prescription_id}/fhir"]["get"]["responses"]
     assert list(responses["200"]["content"]) == [FHIR_JSON]
-    assert list(responses["404"]["content"]) == ["application/json"]
+    assert list(responses["404"]["content"]) == [FHIR_JSON]  # errors are OperationOutcome on the FHIR route
     journaled = [(entry["operation"], entry["status"]) for entry in sandbox.store.journal_entries()
                  if entry["caller_id"] == prescriber_id]
     assert journaled == [("create", 201), ("fhir", 200)]

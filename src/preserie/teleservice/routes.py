@@ -13,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from preserie.domain.identifiers import check_nir
@@ -25,7 +24,6 @@ from preserie.teleservice.catalogue import (
     REGISTRY_READER,
     TeleserviceError,
 )
-from preserie.teleservice.fhir import BUNDLE_JSON_SCHEMA, FHIR_JSON, prescription_bundle
 from preserie.teleservice.ids import prescription_id_problem
 from preserie.teleservice.limits import MAX_BODY_BYTES
 from preserie.teleservice.qr import qr_png, qr_svg
@@ -45,7 +43,7 @@ from preserie.teleservice.schemas import (
 from preserie.teleservice.settings import Settings
 from preserie.teleservice.store import SqlPrescriptionStore, request_hash
 from preserie.teleservice.tokens import Caller, verify_token
-from preserie.teleservice.views import PARIS, as_of, draft_of, is_dispensing_shown, public, today_in_paris
+from preserie.teleservice.views import PARIS, as_of, draft_of, public, today_in_paris
 
 Status = Literal["issued", "partially_dispensed", "dispensed", "cancelled", "expired"]  # records.STATUSES
 _bearer = HTTPBearer(auto_error=False, description="Jeton signé tenant lieu de la carte CPS / Pro Santé Connect "
@@ -157,7 +155,7 @@ def _well_formed(prescription_id: str, request: Request) -> None:
     request.state.prescription_id = prescription_id
 
 
-def _visible(store: SqlPrescriptionStore, caller: Caller, prescription_id: str, request: Request) -> PrescriptionRecord:
+def visible(store: SqlPrescriptionStore, caller: Caller, prescription_id: str, request: Request) -> PrescriptionRecord:
     """The prescription as ``caller`` may read it today: a prescriber their own, a prescribed professional any
     whose id they have, unless it is cancelled or expired (410: gone for whoever would carry it out)."""
     if caller.role == REGISTRY_READER:
@@ -177,7 +175,7 @@ def consult_prescription(prescription_id: str, caller: CallerDep, store: StoreDe
                          request: Request) -> PrescriptionPublic:
     """Consulter une prescription : le prescripteur les siennes, le professionnel prescrit toute prescription
     dont il a l'identifiant."""
-    return public(_visible(store, caller, prescription_id, request), caller)
+    return public(visible(store, caller, prescription_id, request), caller)
 
 
 @router.post("/prescriptions/{prescription_id}/cancel", name="cancel", responses=_errors(400, 403, 404, 409, 410))
@@ -194,7 +192,7 @@ def cancel_prescription(prescription_id: str, caller: CallerDep, store: StoreDep
             response_class=Response)
 def prescription_qr_svg(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """Le QR code en SVG, l'identifiant imprimé dessous."""
-    record = _visible(store, caller, prescription_id, request)
+    record = visible(store, caller, prescription_id, request)
     return Response(qr_svg(record.id), media_type="image/svg+xml")
 
 
@@ -202,21 +200,8 @@ def prescription_qr_svg(prescription_id: str, caller: CallerDep, store: StoreDep
             response_class=Response)
 def prescription_qr_png(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """Le QR code en PNG."""
-    record = _visible(store, caller, prescription_id, request)
+    record = visible(store, caller, prescription_id, request)
     return Response(qr_png(record.id), media_type="image/png")
-
-
-# response_class=Response, as for the QR codes: the errors stay documented as application/json, the Bundle as FHIR.
-@router.get("/prescriptions/{prescription_id}/fhir", name="fhir", response_class=Response,
-            responses={**_errors(400, 403, 404, 410), 200: {"content": {FHIR_JSON: {"schema": BUNDLE_JSON_SCHEMA}}}},
-            response_description="Bundle FHIR R4 de type collection : une ressource par ligne.")
-def prescription_fhir(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
-    """La prescription en FHIR R4 : un MedicationRequest par ligne (médicaments, dispositifs) ou un ServiceRequest
-    (actes), reliés par l'identifiant de la prescription (groupIdentifier, requisition pour un ServiceRequest) ;
-    mêmes droits et même masquage de la délivrance que la consultation."""
-    record = _visible(store, caller, prescription_id, request)
-    bundle = prescription_bundle(record, dispensing_shown=is_dispensing_shown(record, caller))
-    return JSONResponse(bundle, media_type=FHIR_JSON)
 
 
 def _paris_day_start(day: date) -> datetime:
