@@ -19,6 +19,7 @@ import httpx
 import pytest
 from preserie_cli import free_port, run, serving_registry
 
+from preserie.teleservice.ids import is_prescription_id
 from preserie.teleservice.store import SqlPrescriptionStore
 from preserie.teleservice.tokens import issue_token
 
@@ -126,9 +127,34 @@ def test_simulate_against_the_sandbox_with_faults_then_assess(sandbox: Served, t
     assert {row.split(",")[0] for row in registered} == accepted
     c2 = result["criteria"]["registration_rate"]
     assert c2["source"] == "registrations" and c2["orphans"] == 0
-    assert 0 < c2["registered"] <= len(accepted) and c2["registered"] < c2["created"]
+    assert 0 < c2["registered"] <= len(accepted) and c2["registered"] <= c2["created"]
+    # The ids are the workstations' own (check character and all), printed before any call; a prescription whose
+    # creates all failed is registered later, with its id, once the service is back, and what never was is the gap.
+    printed = [r for r in _records(sorted((folder / "traces").glob("*.jsonl"))).values()
+               if r["type"] == "prescription" and r.get("prescription_id")]
+    assert all(is_prescription_id(r["prescription_id"]) for r in printed)
+    never = {r["prescription_id"] for r in printed} - accepted
+    assert never == {r["prescription_id"] for r in printed} - {
+        c["prescription_id"] for c in calls if c["operation"] == "create" and c["outcome"] == "ok"}
+    assert _registered_late(printed, calls), "aucune ordonnance enregistrée en différé"
     c3 = result["criteria"]["operations"]["operations"]
     assert c3["create"]["teleservice"] > 0 and c3["create"]["authentication"] > 0
+
+
+def _registered_late(printed: list[dict[str, Any]], calls: list[dict[str, Any]]) -> set[str]:
+    """The prescriptions whose registration was deferred: their accepted create came after the next prescription
+    of their workstation was printed (degraded mode, then the service back)."""
+    order = {r["event_id"]: int(r["event_id"].rsplit("-", 1)[1]) for r in [*printed, *calls]}
+    printed_at = {r["prescription_id"]: (r["workstation"], order[r["event_id"]]) for r in printed}
+    late = set()
+    for call in calls:
+        pid = call["prescription_id"]
+        if call["operation"] != "create" or call["outcome"] != "ok" or pid not in printed_at:
+            continue
+        workstation, at = printed_at[pid]
+        if any(w == workstation and at < then < order[call["event_id"]] for w, then in printed_at.values()):
+            late.add(pid)
+    return late
 
 
 def test_a_broken_search_seen_by_the_real_service_fails_c3(sandbox: Served, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +23,15 @@ from fastapi import FastAPI
 
 from preserie.teleservice.app import create_app
 from preserie.teleservice.faults import FaultInjector
+from preserie.teleservice.ids import new_prescription_id, with_check_character
+from preserie.teleservice.rules import cip13
 from preserie.teleservice.settings import Settings
 from preserie.teleservice.store import SqlPrescriptionStore
 from preserie.teleservice.tokens import issue_token
 
 SECRET = "test-secret-of-the-sandbox-0123456789"
 PG_ENV = "PRESERIE_TEST_DATABASE_URL"
+UNKNOWN_ID = with_check_character("Z" * 17)  # well formed, never made by new_prescription_id in practice
 
 
 def database_url(kind: str, tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -52,13 +55,33 @@ def new_id(prefix: str = "P") -> str:
     return prefix + secrets.token_hex(6).upper()
 
 
+# A prescriber as the prescription carries them: a RPPS, and the N° AM of the practice (all keys right).
+RPPS, PRACTICE_AM, CENTRE_FINESS = "10003456786", "750123457", "750000127"
+# A code of each category's system (rules.CODE_SYSTEMS), line n.
+CODES: dict[str, Callable[[int], str]] = {
+    "medicines": lambda n: cip13(f"34009300000{n % 10}"), "medical_devices": lambda n: f"{1000000 + n}",
+    "biology": lambda n: f"{1000 + n}", "nursing": lambda n: f"AMI {n}", "physiotherapy": lambda n: f"AMK {n}",
+    "speech_therapy": lambda n: f"AMO {n}", "orthoptics": lambda n: f"AMY {n}", "podiatry": lambda n: f"POD {n}",
+}
+
+
+def line(category: str, n: int, quantity: int) -> dict[str, Any]:
+    """Line n of ``category``: its system's code, a posology (text and structured), 30 days."""
+    return {"code": CODES[category](n) if category in CODES else None, "text": f"ligne {n}", "quantity": quantity,
+            "duration_days": 30,
+            "posology": {"text": "1 matin et soir", "dose": 1, "unit": "comprimé", "frequency": 2, "period": 1,
+                         "period_unit": "d"}}
+
+
 def draft(category: str = "medicines", *, visible: bool = True, patient: str | None = None,
-          quantities: tuple[int, ...] = (2, 1)) -> dict[str, Any]:
+          quantities: tuple[int, ...] = (2, 1), prescription_id: str | None = None) -> dict[str, Any]:
+    """A create's body: its id made as the prescriber's software makes it (a fresh one unless given)."""
     return {
+        "id": prescription_id or new_prescription_id(),
         "category": category,
         "patient_nir": patient or nir(),
-        "lines": [{"code": f"340093000{n}", "text": f"ligne {n}", "quantity": q, "duration_days": 30}
-                  for n, q in enumerate(quantities, start=1)],
+        "prescriber": {"rpps": RPPS, "structure": {"kind": "am", "id": PRACTICE_AM}},
+        "lines": [line(category, n, q) for n, q in enumerate(quantities, start=1)],
         "software": {"name": "LogiMed Cabinet", "version": "5.2.0"},
         "consents": {"dispensing_visible_to_prescriber": visible, "dmp_deposit": True},
     }

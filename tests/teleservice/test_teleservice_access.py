@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from teleservice_sandbox import Sandbox, created, draft, error_code, new_id, nir
+from teleservice_sandbox import UNKNOWN_ID, Sandbox, created, draft, error_code, new_id, nir
 
 
 def test_the_prescriber_consults_their_own_prescription(sandbox: Sandbox) -> None:
@@ -21,16 +21,17 @@ def test_another_prescriber_gets_the_same_404_as_for_an_unknown_id(sandbox: Sand
     with sandbox.client() as owner, sandbox.client() as other:
         prescription_id = created(owner)
         theirs = other.get(f"/v1/prescriptions/{prescription_id}")
-        unknown = other.get("/v1/prescriptions/" + "Z" * 18)
+        unknown = other.get(f"/v1/prescriptions/{UNKNOWN_ID}")
         qr = other.get(f"/v1/prescriptions/{prescription_id}/qr.png")
     assert error_code(theirs) == error_code(unknown) == error_code(qr) == (404, "PRESCRIPTION_NOT_FOUND")
     assert theirs.json() == unknown.json()
 
 
-@pytest.mark.parametrize("odd_id", ["short", "01s2tbpz2jcnzzyghz", "0" * 19])
-def test_an_id_of_another_shape_is_not_found(sandbox: Sandbox, odd_id: str) -> None:
+@pytest.mark.parametrize("odd_id", ["short", "0" * 19, "01S2TBPZ2JCNZZYGHZ"])
+def test_an_id_that_cannot_be_one_is_told_apart_from_an_unknown_one(sandbox: Sandbox, odd_id: str) -> None:
     with sandbox.client() as prescriber:
-        assert error_code(prescriber.get(f"/v1/prescriptions/{odd_id}")) == (404, "PRESCRIPTION_NOT_FOUND")
+        answer = prescriber.get(f"/v1/prescriptions/{odd_id}")
+        assert error_code(answer) == (400, "INVALID_PRESCRIPTION_ID")
 
 
 def test_a_prescribed_professional_consults_from_the_id(sandbox: Sandbox) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
 from sqlalchemy import event
-from teleservice_sandbox import Sandbox, database_url, draft, error_code, nir
+from teleservice_sandbox import PRACTICE_AM, RPPS, Sandbox, database_url, draft, error_code, nir
 
 from preserie.teleservice.catalogue import TeleserviceError
-from preserie.teleservice.records import NewLine, NewPrescription, SearchQuery, is_prescription_id
+from preserie.teleservice.ids import is_prescription_id, new_prescription_id
+from preserie.teleservice.records import NewLine, NewPrescription, Posology, Prescriber, SearchQuery
+from preserie.teleservice.rules import cip13
 from preserie.teleservice.store import SqlPrescriptionStore
 
 
@@ -97,8 +100,9 @@ def test_a_pharmacist_cannot_create(sandbox: Sandbox) -> None:
 
 def test_a_retry_with_the_same_key_returns_the_first_prescription(sandbox: Sandbox) -> None:
     with sandbox.client() as prescriber:
-        first = prescriber.post("/v1/prescriptions", json=draft(), headers={"Idempotency-Key": "k-1"})
-        again = prescriber.post("/v1/prescriptions", json=draft(), headers={"Idempotency-Key": "k-1"})
+        body = draft()
+        first = prescriber.post("/v1/prescriptions", json=body, headers={"Idempotency-Key": "k-1"})
+        again = prescriber.post("/v1/prescriptions", json=body, headers={"Idempotency-Key": "k-1"})
         assert first.status_code == again.status_code == 201
         assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
         assert prescriber.get("/v1/prescriptions").json()["total"] == 1
@@ -128,9 +132,10 @@ def test_an_unusable_idempotency_key_is_refused(sandbox: Sandbox, key: str) -> N
 
 
 def test_concurrent_retries_with_one_key_create_exactly_one_prescription(sandbox: Sandbox) -> None:
+    body = draft()
     with sandbox.client() as prescriber:
         def create(_: int) -> tuple[int, str]:
-            response = prescriber.post("/v1/prescriptions", json=draft(), headers={"Idempotency-Key": "storm"})
+            response = prescriber.post("/v1/prescriptions", json=body, headers={"Idempotency-Key": "storm"})
             return response.status_code, response.json().get("id", response.text)
 
         with ThreadPoolExecutor(8) as pool:
@@ -150,14 +155,16 @@ def test_a_replay_raises_no_database_error(kind: str, tmp_path_factory: pytest.T
     store.create_tables()
     try:
         prescription = NewPrescription(
-            prescriber_id="10003456789", category="medicines", patient_nir=nir(), software_name="Logiciel",
-            software_version="5.2.0", dispensing_visible_to_prescriber=True, dmp_deposit=False,
-            lines=(NewLine(code="3400930000000", text=None, quantity=1, duration_days=None),))
-        first, replayed = store.create(prescription, key="k-1", body_hash="h1")
-        again, replayed_again = store.create(prescription, key="k-1", body_hash="h1")
+            id=new_prescription_id(), prescriber_id="10003456789", category="medicines", patient_nir=nir(),
+            software_name="Logiciel", software_version="5.2.0", dispensing_visible_to_prescriber=True,
+            dmp_deposit=False, prescriber=Prescriber(RPPS, "am", PRACTICE_AM),
+            lines=(NewLine(code=cip13("340093000000"), text=None, quantity=1, duration_days=None,
+                           posology=Posology("1 par jour")),))
+        first, replayed = store.create(prescription, today=date.today(), key="k-1", body_hash="h1")
+        again, replayed_again = store.create(prescription, today=date.today(), key="k-1", body_hash="h1")
         assert (again, replayed, replayed_again) == (first, False, True)
         with pytest.raises(TeleserviceError) as refused:
-            store.create(prescription, key="k-1", body_hash="another body")
+            store.create(prescription, today=date.today(), key="k-1", body_hash="another body")
         assert refused.value.code == "IDEMPOTENCY_KEY_REUSED"
         assert errors == []
         found, total = store.search(SearchQuery(prescriber_id="10003456789", patient_nir=None, start=None, end=None,

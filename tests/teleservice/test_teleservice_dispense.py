@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from teleservice_sandbox import Sandbox, created, draft, error_code
+from teleservice_sandbox import UNKNOWN_ID, Sandbox, created, draft, error_code
 
 
 def _url(prescription_id: str) -> str:
@@ -67,9 +67,10 @@ def test_a_prescriber_cannot_dispense(sandbox: Sandbox) -> None:
 
 def test_dispensing_an_unknown_prescription_is_not_found(sandbox: Sandbox) -> None:
     with sandbox.client(role="pharmacist") as pharmacist:
-        for unknown in ("Z" * 18, "nope"):
-            response = pharmacist.post(_url(unknown), json={"lines": [{"line": 1, "quantity": 1}]})
-            assert error_code(response) == (404, "PRESCRIPTION_NOT_FOUND")
+        response = pharmacist.post(_url(UNKNOWN_ID), json={"lines": [{"line": 1, "quantity": 1}]})
+        assert error_code(response) == (404, "PRESCRIPTION_NOT_FOUND")
+        response = pharmacist.post(_url("nope"), json={"lines": [{"line": 1, "quantity": 1}]})
+        assert error_code(response) == (400, "INVALID_PRESCRIPTION_ID")
 
 
 def test_concurrent_dispensings_never_exceed_the_prescribed_quantity(sandbox: Sandbox) -> None:

@@ -211,7 +211,9 @@ def test_the_profiles_operations_are_the_names_of_the_routes() -> None:
     from fastapi.routing import APIRoute
 
     from preserie.teleservice.faults import OPERATIONS
+    from preserie.teleservice.fhir_http import router as fhir_router
     from preserie.teleservice.routes import router
 
     # a renamed route would otherwise escape its faults without a word: the dependency matches on the name
-    assert {route.name for route in router.routes if isinstance(route, APIRoute)} == set(OPERATIONS)
+    assert {route.name for route in (*router.routes, *fhir_router.routes) if isinstance(route, APIRoute)} == set(
+        OPERATIONS)

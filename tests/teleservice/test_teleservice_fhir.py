@@ -10,8 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
-from teleservice_sandbox import Sandbox, created, draft, error_code, new_id, nir
+from teleservice_sandbox import RPPS as SANDBOX_RPPS
+from teleservice_sandbox import UNKNOWN_ID, Sandbox, created, draft, new_id, nir
 
 from preserie.domain.identifiers import luhn_key
 from preserie.teleservice.catalogue import DISPENSERS, IN_SCOPE_CATEGORIES
@@ -142,12 +144,20 @@ def test_every_category_gives_an_r4_bundle_as_dispensed_shown_and_hidden(sandbox
     assert [(r["status"], _dispensed(r)) for r in seen["prescriber"]] == [("unknown", None)] * 2
 
 
+def outcome_code(response: httpx.Response) -> tuple[int, str]:
+    """Status and catalogue code of an OperationOutcome answer, checked against R4 (fhir.resources)."""
+    assert response.headers["content-type"] == FHIR_JSON
+    outcome = OperationOutcome.model_validate(response.json())
+    assert outcome.issue[0].severity == "error" and outcome.issue[0].diagnostics
+    return response.status_code, str(outcome.issue[0].details.coding[0].code)
+
+
 def test_another_prescriber_gets_the_same_404_as_for_an_unknown_id(sandbox: Sandbox) -> None:
     with sandbox.client() as owner, sandbox.client() as other:
         prescription_id = created(owner)
         theirs = other.get(f"/v1/prescriptions/{prescription_id}/fhir")
-        unknown = other.get("/v1/prescriptions/" + "Z" * 18 + "/fhir")
-    assert error_code(theirs) == error_code(unknown) == (404, "PRESCRIPTION_NOT_FOUND")
+        unknown = other.get(f"/v1/prescriptions/{UNKNOWN_ID}/fhir")
+    assert outcome_code(theirs) == outcome_code(unknown) == (404, "PRESCRIPTION_NOT_FOUND")
     assert theirs.json() == unknown.json()
 
 
@@ -157,7 +167,8 @@ def test_a_pharmacist_reads_it_from_the_id(sandbox: Sandbox) -> None:
         prescription_id = created(prescriber)
         resources = _resources(_fhir(pharmacist, prescription_id))
     assert {resource["groupIdentifier"]["value"] for resource in resources} == {prescription_id}
-    assert {resource["requester"]["identifier"]["value"] for resource in resources} == {prescriber_id}
+    # the RPPS the prescription carries, not the billing number of the token
+    assert {resource["requester"]["identifier"]["value"] for resource in resources} == {SANDBOX_RPPS}
 
 
 def test_the_fhir_view_is_published_and_journaled_as_fhir(sandbox: Sandbox) -> None:
@@ -167,7 +178,7 @@ def test_the_fhir_view_is_published_and_journaled_as_fhir(sandbox: Sandbox) -> N
         spec = prescriber.get("/openapi.json").json()
     responses = spec["paths"]["/v1/prescriptions/{prescription_id}/fhir"]["get"]["responses"]
     assert list(responses["200"]["content"]) == [FHIR_JSON]
-    assert list(responses["404"]["content"]) == ["application/json"]
+    assert list(responses["404"]["content"]) == [FHIR_JSON]  # errors are OperationOutcome on the FHIR route
     journaled = [(entry["operation"], entry["status"]) for entry in sandbox.store.journal_entries()
                  if entry["caller_id"] == prescriber_id]
     assert journaled == [("create", 201), ("fhir", 200)]
@@ -249,7 +260,8 @@ def test_an_act_line_carries_its_quantity_and_its_duration_as_bounds() -> None:
 
 def test_the_dispensed_quantity_is_an_extension_only_when_shown() -> None:
     assert [_dispensed(resource) for resource in _built(_record(PARTIALLY_DISPENSED), shown=True)] == [1, 0]
-    assert [resource.get("extension") for resource in _built(_record(PARTIALLY_DISPENSED), shown=False)] == [None] * 2
+    hidden = _built(_record(PARTIALLY_DISPENSED), shown=False)
+    assert [[e["url"] for e in r["extension"] if e["url"] == DISPENSED_EXTENSION] for r in hidden] == [[], []]
 
 
 def test_the_patient_is_referenced_by_nir_as_an_fr_core_test_identity() -> None:

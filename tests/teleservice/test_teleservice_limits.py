@@ -75,16 +75,16 @@ FRENCH = "Prendre un comprimé matin et soir au cours des repas ; arrêter en ca
 
 @pytest.mark.parametrize("chunked", [False, True])
 @pytest.mark.parametrize(("text", "ensure_ascii", "room"), [
-    ((FRENCH * 11)[:1000], True, 3),  # the largest legitimate prescription, accents escaped: a third of the cap
+    ((FRENCH * 11)[:1000], True, 3),  # the largest legitimate prescription, accents escaped: under a third
     ("é" * 1000, False, 1),  # the schema's largest, every character two bytes of UTF-8
     ("€" * 1000, False, 1),  # and three
 ])
 def test_the_cap_refuses_no_legitimate_prescription(sandbox: Sandbox, text: str, ensure_ascii: bool, room: int,
                                                      chunked: bool) -> None:
-    """50 lines (the schema's maximum) of 1,000 characters (the maximum of a line's text) and a 64-character code."""
+    """50 lines (the schema's maximum) of 1,000 characters of text and 1,000 of posology (the maxima of both)."""
     body = draft(quantities=(1,) * 50)
     for line in body["lines"]:
-        line.update(text=text, code="3" * 64)
+        line["text"] = line["posology"]["text"] = text
     encoded = json.dumps(body, ensure_ascii=ensure_ascii).encode()
     assert len(encoded) * room <= MAX_BODY_BYTES
     with sandbox.client() as prescriber:

@@ -13,8 +13,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from teleservice_sandbox import database_url
 
+from preserie.teleservice.schema import FIRST_REVISION, head_revision, migrate
 from preserie.teleservice.store import SqlPrescriptionStore
-from preserie.teleservice.tables import FIRST_REVISION, head_revision, migrate
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

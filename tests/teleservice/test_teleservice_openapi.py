@@ -101,13 +101,13 @@ def test_distinct_lines_in_one_dispensing_are_published(sandbox: Sandbox, spec: 
 
 
 def test_the_body_cap_is_published_on_every_body_and_enforced(sandbox: Sandbox, spec: dict[str, Any]) -> None:
-    assert "256 Kio" in spec["info"]["description"]
+    assert "512 Kio" in spec["info"]["description"]
     bodies = [(path, method, operation) for path, operations in spec["paths"].items()
               for method, operation in operations.items() if "requestBody" in operation]
     assert {(path, method) for path, method, _ in bodies} == {(PRESCRIPTIONS, "post"), (DISPENSE, "post")}
     for _, _, operation in bodies:
         assert operation["requestBody"]["x-max-body-bytes"] == MAX_BODY_BYTES
-        assert "413" in operation["responses"] and "256 Kio" in operation["requestBody"]["description"]
+        assert "413" in operation["responses"] and "512 Kio" in operation["requestBody"]["description"]
     body = json.dumps(draft()).encode()
     padded = body[:-1] + b" " * (MAX_BODY_BYTES - len(body)) + b"}"  # whitespace: still the same JSON
     with sandbox.client() as prescriber:

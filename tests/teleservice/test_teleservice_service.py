@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from preserie.cli import app as cli
 from preserie.teleservice.app import create_app
 from preserie.teleservice.catalogue import ERRORS, TeleserviceError
+from preserie.teleservice.ids import with_check_character
 from preserie.teleservice.records import JournalEntry, PrescriptionRecord
 from preserie.teleservice.settings import SECRET_ENV, Settings, SettingsError
 from preserie.teleservice.store import SqlPrescriptionStore
@@ -89,7 +90,7 @@ def test_openapi_is_published_says_simulation_and_versions_routes_under_v1(sandb
 def test_every_error_has_a_french_message_and_the_status_class_of_spec_c3() -> None:
     for code, kind in ERRORS.items():
         assert code.isupper() and kind.message, code
-        assert kind.status in {400, 401, 403, 404, 405, 408, 409, 413, 422, 429, 500, 503, 504}, code
+        assert kind.status in {400, 401, 403, 404, 405, 406, 408, 409, 410, 413, 422, 429, 500, 503, 504}, code
         assert (kind.status in (401, 403)) == code.startswith(("AUTH_", "ROLE_", "PROFESSION_")), code
         # the teleservice's own failures: 5xx, a rate limit (429) and a timeout (408, `network` in C3)
         assert (kind.status >= 500 or kind.status in (408, 429)) == code.startswith("TS_"), code
@@ -117,8 +118,9 @@ def test_failures_of_the_sandbox_itself_are_5xx_from_the_catalogue(broken: tuple
     base_url, store = broken
     token = issue_token(SECRET, "P1", "pharmacist")
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as client:
-        assert error_code(client.get("/v1/prescriptions/DOWN" + "0" * 14)) == (503, "TS_DATABASE_UNAVAILABLE")
-        assert error_code(client.get("/v1/prescriptions/" + "B" * 18)) == (500, "TS_INTERNAL_ERROR")
+        down, buggy = with_check_character("DOWN" + "0" * 13), with_check_character("B" * 17)
+        assert error_code(client.get(f"/v1/prescriptions/{down}")) == (503, "TS_DATABASE_UNAVAILABLE")
+        assert error_code(client.get(f"/v1/prescriptions/{buggy}")) == (500, "TS_INTERNAL_ERROR")
     assert [(e["status"], e["error_code"]) for e in store.journal_entries()] == [
         (503, "TS_DATABASE_UNAVAILABLE"), (500, "TS_INTERNAL_ERROR")]
 
@@ -147,7 +149,8 @@ def test_a_call_with_a_long_method_is_journaled_and_a_refused_entry_holds_back_n
         created(client)
     store = sandbox.store
     store.journal(JournalEntry("search", "GET", 200, 1, caller_id=caller))
-    store._pending.append({**store._pending[-1], "status": None})  # a row the table refuses (status NOT NULL)
+    queued = store.journal_writer._pending
+    queued.append({**queued[-1], "status": None})  # a row the table refuses (status NOT NULL)
     store.journal(JournalEntry("consult", "GET", 200, 1, caller_id=caller))
     journal = store.journal_entries()
     assert ("MKCALEND", 405) in [(e["method"], e["status"]) for e in journal]  # the first 8 characters

@@ -74,8 +74,9 @@ def _stream_for(seed: int, chosen: Scenario, cast: Cast, weeks: int, records: in
     services = (Teleservice(chosen, len(days), outages, fleet.fragile, len(fleet.workstations)), Registry(chosen))
     timeline = Timeline(_rng(seed, "timeline"), days, records)
     parts = (_rng(seed, "stream"), seed, fleet, timeline, chosen_habits, services, registrations)
-    stream = Stream(*parts) if live is None else LiveStream(*parts, live=LiveTeleservice(live, fleet, chosen,
-                                                                                        len(days)))
+    structures = {p.id: ("finess", p.health_center) if p.health_center else ("am", p.id) for p in cast.practitioners}
+    stream = Stream(*parts) if live is None else LiveStream(*parts, live=LiveTeleservice(
+        live, fleet, chosen, len(days), structures=structures))
     return stream, days, outages
 
 
@@ -164,6 +165,9 @@ def write_pilot(out: Path, *, seed: int = 1, practitioners: int = 8, records: in
     _write_side_files(out, seed, stream, cast, (days, outages), chosen, weeks)
     seconds = time.perf_counter() - began
     totals = stream.totals()
+    if isinstance(stream, LiveStream):  # degraded mode: printed first, registered once the service was back
+        totals["registered_late"] = stream.deferred_registrations
+        totals["never_registered"] = sum(len(waiting) for waiting in stream.unregistered)
     fragile = stream.fleet.workstations[stream.fleet.fragile]
     return {"folder": str(out), "seed": seed, "scenario": chosen.name, "audience": audience, "records": records,
             "records_written": sum(written.values()), "files": written,

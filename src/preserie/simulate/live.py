@@ -5,14 +5,21 @@ create, consult and search is a real HTTP call to the sandbox (or any service of
 records what the call actually got: status, error code of the answer, measured duration; no answer (timeout,
 refused connection) is an error with a null status, as SPEC §5 says. Failures come from the service (its fault
 profile), except those the scenario puts in the software: the broken release sends malformed requests, and the
-workstation with the old system sometimes presents an expired card (token). An e-prescription whose create never
-succeeded keeps an id the software makes itself (degraded mode): it counts as created and never as registered.
-The registrations come from the service's database, the registry (`preserie teleservice export-registrations`).
+workstation with the old system sometimes presents an expired card (token).
+
+The software makes each prescription's id (`preserie.teleservice.ids`, as the public descriptions say the
+prescriber's software does) and prints it in the QR code before any call. A create that never succeeded leaves the
+prescription printed but not registered (degraded mode); the workstation registers it later, with the same id, key
+and body, after its next create the service accepts: the service is back. What is still waiting when the pilot
+ends was never registered, and C2 counts exactly that gap. The registrations come from the service's database,
+the registry (`preserie teleservice export-registrations`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,29 +28,65 @@ from typing import Any
 
 import httpx
 
+from preserie.domain.identifiers import check_am, check_rpps, luhn_key
 from preserie.simulate.generator import P_RETRY, Stream
 from preserie.simulate.population import Fleet
 from preserie.simulate.scenarios import Scenario
 from preserie.simulate.teleservice import P_FRAGILE_FAILURE, software_error_rates
 from preserie.simulate.timeline import CLOCK_SECONDS
 from preserie.simulate.writers import Sink
+from preserie.teleservice.rules import cip13
 
 P_EXPIRED_CARD = P_FRAGILE_FAILURE  # the old system's creates that fail offline fail here on an expired card
+DEFERRED_PER_CREATE = 3  # printed prescriptions a workstation registers after each create the service accepts
+# A refusal of the content itself (400, 409, 422) will not change if the same body is sent again: the software does
+# not retry it, at once or later. A failure of the service, the network or the card (401, 408, 429, 5xx, no answer)
+# may pass: those are retried.
+RETRIED_STATUSES = frozenset({401, 408, 429})
+
+
+def is_worth_retrying(status: int | None) -> bool:
+    """
+    >>> [is_worth_retrying(s) for s in (None, 401, 422, 503)]
+    [True, True, False, True]
+    """
+    return status is None or status >= 500 or status in RETRIED_STATUSES
 TOKEN_TTL = 12 * 3600
 SOFTWARE_NAME = "Simulé Cabinet"  # side_files.declaration
 Answer = tuple[str, int | None, str | None, int]  # outcome, http_status, error_code, duration_ms
 
-# What a line looks like in each category: (code or None, text).
-LINES: dict[str, tuple[str | None, str]] = {
-    "medicines": ("3400930000000", "Paracétamol 1 g, 1 comprimé 3 fois par jour"),
-    "medical_devices": ("3401060000000", "Bandes de contention"),
-    "biology": (None, "NFS, ionogramme, créatininémie"),
-    "nursing": (None, "Soins infirmiers à domicile, pansement quotidien"),
-    "physiotherapy": (None, "Rééducation du genou, 15 séances"),
-    "speech_therapy": (None, "Bilan orthophonique"),
-    "orthoptics": (None, "Bilan orthoptique"),
-    "podiatry": (None, "Soins de pédicurie"),
+# What a line looks like in each category: (code of the category's system or None, text, posology).
+LINES: dict[str, tuple[str | None, str, dict[str, Any]]] = {
+    "medicines": (cip13("340093000001"), "Paracétamol 1 g", {
+        "text": "1 comprimé 3 fois par jour", "dose": 1, "unit": "comprimé", "frequency": 3, "period": 1,
+        "period_unit": "d"}),
+    "medical_devices": ("1314220", "Bandes de contention", {"text": "Le jour, à retirer la nuit"}),
+    "biology": ("1104", "NFS, ionogramme, créatininémie", {"text": "À jeun"}),
+    "nursing": ("AMI 2", "Soins infirmiers à domicile, pansement quotidien", {"text": "Tous les jours, 15 jours"}),
+    "physiotherapy": (None, "Rééducation du genou, 15 séances", {"text": "3 séances par semaine"}),
+    "speech_therapy": (None, "Bilan orthophonique", {"text": "Bilan puis rééducation si besoin"}),
+    "orthoptics": (None, "Bilan orthoptique", {"text": "Bilan"}),
+    "podiatry": (None, "Soins de pédicurie", {"text": "Une séance"}),
 }
+
+
+def prescriber_of(practitioner: str, structure: tuple[str, str] | None) -> dict[str, Any]:
+    """Who prescribes and where, as the prescription carries it: the practitioner's RPPS (an RPPS id is one; a
+    liberal doctor known by a N° AM gets one made from it, stable), and the practice's N° AM or the centre's
+    FINESS.
+
+    >>> prescriber_of("10003456786", ("finess", "750000127"))
+    {'rpps': '10003456786', 'structure': {'kind': 'finess', 'id': '750000127'}}
+    """
+    rpps = practitioner if check_rpps(practitioner, allow_test=True).valid else _made_rpps(practitioner)
+    kind, number = structure or (("am", practitioner) if check_am(practitioner, allow_test=True).valid
+                                 else ("finess", "750000127"))
+    return {"rpps": rpps, "structure": {"kind": kind, "id": number}}
+
+
+def _made_rpps(practitioner: str) -> str:
+    digits = "10" + str(int(hashlib.sha256(practitioner.encode()).hexdigest(), 16))[:8]
+    return digits + luhn_key(digits)
 
 
 @dataclass(frozen=True)
@@ -77,7 +120,8 @@ class LiveTeleservice:
     """The workstations' side of the calls: one HTTP client, one card (token) per practitioner."""
 
     def __init__(self, options: LiveOptions, fleet: Fleet, scenario: Scenario, days: int,
-                 *, transport: httpx.BaseTransport | None = None) -> None:
+                 *, transport: httpx.BaseTransport | None = None,
+                 structures: dict[str, tuple[str, str]] | None = None) -> None:
         from preserie.teleservice.tokens import issue_token  # the simulated CPS cards
 
         self.fleet = fleet
@@ -90,6 +134,8 @@ class LiveTeleservice:
         self.expired = {p: {"Authorization": "Bearer " + issue_token(options.secret, p, "prescriber", ttl=60,
                                                                     now=time.time() - 3600)} for p in doctors}
         self.software = software_error_rates(scenario, days)
+        # each practitioner as their prescriptions name them: RPPS, and practice (N° AM) or centre (FINESS)
+        self.prescribers = {p: prescriber_of(p, (structures or {}).get(p)) for p in doctors}
 
     def close(self) -> None:
         self.client.close()
@@ -124,22 +170,37 @@ class LiveTeleservice:
         practitioner = self.fleet.workstations[w].practitioner
         return self.expired[practitioner] if fragile and random() < P_EXPIRED_CARD else self.cards[practitioner]
 
-    def create(self, random: Callable[[], float], w: int, day: int, category: str,
-               key: str) -> tuple[Answer, str | None]:
-        """Create an e-prescription; its id when the service issued one."""
-        headers = {**self._card(random, w, w == self.fleet.fragile), "Idempotency-Key": key}
-        code, text = LINES[category]
+    def draft(self, random: Callable[[], float], w: int, day: int, category: str,
+              prescription_id: str | None = None) -> dict[str, Any]:
+        """The body of a create, with the id the software made (a new one unless given): the same body is sent on
+        every retry, immediate or deferred, so that the service can replay it under its Idempotency-Key."""
+        from preserie.teleservice.ids import new_prescription_id  # the rule the prescriber's software applies
+
+        code, text, posology = LINES[category]
         body: dict[str, Any] = {
-            "category": category, "patient_nir": patient_nir(random),
-            "lines": [{"code": code, "text": text, "quantity": 1 + int(random() * 3), "duration_days": 30}],
+            "id": prescription_id or new_prescription_id(), "category": category, "patient_nir": patient_nir(random),
+            "prescriber": self.prescribers[self.fleet.workstations[w].practitioner],
+            "lines": [{"code": code, "text": text, "quantity": 1 + int(random() * 3), "duration_days": 30,
+                       "posology": posology}],
             "software": {"name": SOFTWARE_NAME, "version": self.fleet.workstations[w].software_version},
             "consents": {"dispensing_visible_to_prescriber": random() < 0.9, "dmp_deposit": random() < 0.8},
         }
         if random() < self.software["create"][day]:  # the broken release forgets the lines
             body["lines"] = []
+        return body
+
+    def send_create(self, random: Callable[[], float], w: int, key: str,
+                    body: dict[str, Any]) -> tuple[Answer, str | None]:
+        """Send a create; the id the service registered, when it did."""
+        headers = {**self._card(random, w, w == self.fleet.fragile), "Idempotency-Key": key}
         answer, reply = self._send("POST", "/v1/prescriptions", headers, json=body)
         issued = reply.get("id") if answer[0] == "ok" and isinstance(reply, dict) else None
         return answer, issued if isinstance(issued, str) else None
+
+    def create(self, random: Callable[[], float], w: int, day: int, category: str,
+               key: str) -> tuple[Answer, str | None]:
+        """Create an e-prescription under a new id; the id the service registered, when it did."""
+        return self.send_create(random, w, key, self.draft(random, w, day, category))
 
     def consult(self, random: Callable[[], float], w: int, pid: str) -> Answer:
         return self._send("GET", f"/v1/prescriptions/{pid}", self._card(random, w, False))[0]
@@ -157,6 +218,10 @@ class LiveStream(Stream):
     def __init__(self, *args: Any, live: LiveTeleservice) -> None:
         super().__init__(*args)
         self.live = live
+        # Per workstation, the printed prescriptions not yet registered: (event id, prescription id, body).
+        self.unregistered: list[deque[tuple[str, str, dict[str, Any]]]] = [
+            deque() for _ in self.fleet.workstations]
+        self.deferred_registrations = 0
 
     def _call(self, sink: Sink, n: int, w: int, operation: str, pid: str | None) -> tuple[int, int] | None:
         self.calls[w] += 1
@@ -171,28 +236,51 @@ class LiveStream(Stream):
         return (day, CLOCK_SECONDS[quantile]) if outcome == "ok" else None
 
     def _digital(self, sink: Sink, n: int, hi: int, w: int, at: tuple[str, str, str]) -> int:
-        """An e-prescription: its create calls first (the id comes from the service), then its records."""
+        """An e-prescription: its id made and printed, its create calls (retried at once after some failures), then
+        the deferred registration of earlier ones once the service has accepted this one."""
         eid, ts, category = at
         self.digital[w] += 1
         day = self.timeline.when(n)[0]
-        attempts: list[tuple[int, Answer]] = []
-        pid = None
-        n += 1
-        while n < hi:
-            answer, pid = self.live.create(self.random, w, day, category, key=eid)  # one key for all retries
-            attempts.append((n, answer))
-            n += 1
-            if pid is not None or self.random() >= P_RETRY:
-                break
-        if pid is None:
-            pid = self.new_pid()  # degraded mode: the software numbers the prescription itself
+        body = self.live.draft(self.random, w, day, category)
+        pid = str(body["id"])
         self.last_pid[w] = pid
         sink.prescription(eid, ts, w, category, pid)
-        for k, (outcome, status, code, duration) in attempts:
-            self.calls[w] += 1
-            sink.call(self.eid + str(k).zfill(12), self.timeline.ts(k), w, "create", pid, outcome, status, code,
-                      duration)
+        n, registered, retried = self._creates(sink, n + 1, hi, w, (eid, pid, body), retries=True)
+        if not registered:
+            if retried:
+                self.unregistered[w].append((eid, pid, body))  # degraded mode: printed, registered later
+            return n
+        for _ in range(min(DEFERRED_PER_CREATE, len(self.unregistered[w]))):
+            if n >= hi:
+                break
+            waiting = self.unregistered[w].popleft()
+            n, registered, retried = self._creates(sink, n, hi, w, waiting, retries=False)
+            if registered:
+                self.deferred_registrations += 1
+            elif retried:
+                self.unregistered[w].appendleft(waiting)  # down again: it waits for the next accepted create
+                break
         return n
+
+    def _creates(self, sink: Sink, n: int, hi: int, w: int, prescription: tuple[str, str, dict[str, Any]], *,
+                 retries: bool) -> tuple[int, bool, bool]:
+        """The create calls of one prescription from record n on, under its event id as Idempotency-Key; the next
+        record, whether the service registered it, and whether its last failure is worth retrying."""
+        eid, pid, body = prescription
+        while n < hi:
+            answer, issued = self.live.send_create(self.random, w, eid, body)
+            outcome, status, code, duration = answer
+            self.calls[w] += 1
+            sink.call(self.eid + str(n).zfill(12), self.timeline.ts(n), w, "create", pid, outcome, status, code,
+                      duration)
+            n += 1
+            if issued is not None:
+                return n, True, False
+            if not is_worth_retrying(status):
+                return n, False, False
+            if not retries or self.random() >= P_RETRY:
+                break
+        return n, False, True
 
 
 class NoRegistrations:

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from preserie.teleservice.catalogue import ERRORS, TeleserviceError
 from preserie.teleservice.faults import OPERATIONS, FaultInjector
+from preserie.teleservice.fhir_http import router as fhir_router
 from preserie.teleservice.health import router as health_router
 from preserie.teleservice.limits import MAX_BODY_BYTES, MAX_ERROR_DETAILS, invalid_request, too_large
 from preserie.teleservice.middleware import JournalCalls, LimitBody, access_log, answer, matching_routes
@@ -119,10 +120,12 @@ def create_app(settings: Settings, *, store: SqlPrescriptionStore | None = None,
     app.state.settings, app.state.store = settings, the_store
     app.state.faults = faults
     app.include_router(router, dependencies=[Depends(_inject_fault)])
+    app.include_router(fhir_router, dependencies=[Depends(_inject_fault)])
     app.include_router(registrations_router)
     app.include_router(health_router)
     app.state.routes = (*(route for route in app.routes if isinstance(route, Route)), *router.routes,
-                        *registrations_router.routes, *health_router.routes)  # middleware.matching_routes
+                        *fhir_router.routes, *registrations_router.routes,
+                        *health_router.routes)  # middleware.matching_routes
     app.add_exception_handler(TeleserviceError, _on_teleservice_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

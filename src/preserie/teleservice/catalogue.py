@@ -65,7 +65,27 @@ ERRORS: dict[str, ErrorKind] = {
     "UNKNOWN_LINE": ErrorKind(422, "ligne de prescription inconnue"),
     "QUANTITY_EXCEEDS_REMAINING": ErrorKind(422, "quantité délivrée supérieure au reste à délivrer de la ligne"),
     "PRESCRIPTION_FULLY_DISPENSED": ErrorKind(409, "prescription déjà entièrement délivrée"),
+    # The id is the prescriber's software's (ids.py): a mistyped one is told apart from one the base does not know.
+    "INVALID_PRESCRIPTION_ID": ErrorKind(400, "identifiant de prescription invalide (format ou caractère de "
+                                              "contrôle)"),
+    "PRESCRIPTION_ID_TAKEN": ErrorKind(409, "identifiant de prescription déjà enregistré : le logiciel doit en "
+                                            "générer un nouveau"),
     "METHOD_NOT_ALLOWED": ErrorKind(405, "méthode HTTP non prise en charge sur cette adresse"),
+    "NOT_ACCEPTABLE": ErrorKind(406, "format de réponse non servi : application/fhir+json ou application/json"),
+    # The content of a prescription (rules.py): what the public models have, bound to its category.
+    "INVALID_PRESCRIBER": ErrorKind(422, "prescripteur invalide : RPPS, ou N° AM du cabinet / FINESS du centre"),
+    "CODE_NOT_FOR_CATEGORY": ErrorKind(422, "code de ligne incompatible avec la catégorie de la prescription"),
+    "FIELD_NOT_FOR_CATEGORY": ErrorKind(422, "champ de ligne sans objet pour cette catégorie"),
+    "POSOLOGY_REQUIRED": ErrorKind(422, "posologie requise sur chaque ligne de médicament"),
+    "INCONSISTENT_COVERAGE": ErrorKind(422, "prise en charge incohérente : une ligne non remboursable n'est ni ALD, "
+                                            "ni AT/MP, ni prévention"),
+    "INVALID_VALIDITY_PERIOD": ErrorKind(422, "période de validité invalide"),
+    "INVALID_EXECUTION_DATE": ErrorKind(422, "date d'exécution souhaitée hors de la période de validité"),
+    # The life cycle: a cancel comes before any dispensing; a cancelled or expired prescription is gone.
+    "PRESCRIPTION_ALREADY_DISPENSED": ErrorKind(409, "prescription déjà délivrée en tout ou partie : elle ne peut "
+                                                     "plus être annulée"),
+    "PRESCRIPTION_CANCELLED": ErrorKind(410, "prescription annulée par son prescripteur"),
+    "PRESCRIPTION_EXPIRED": ErrorKind(410, "prescription expirée : sa période de validité est passée"),
     # authentication
     "AUTH_TOKEN_MISSING": ErrorKind(401, "authentification requise : jeton porteur absent"),
     "AUTH_TOKEN_INVALID": ErrorKind(401, "jeton d'authentification invalide"),

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from preserie.teleservice.catalogue import REGISTRY_REJECT_CODES
 
-OPERATIONS = ("create", "consult", "search", "dispense", "qr", "fhir")
+OPERATIONS = ("create", "consult", "search", "dispense", "cancel", "qr", "fhir")
 ALL = "*"
 PROFILES_FILE = "fault_profiles.yaml"
 
@@ -82,7 +82,7 @@ class FaultProfile(_Data):
     description: str = ""
     seed: int = 0
     operations: dict[str, OperationFaults] = Field(default_factory=dict, description=(
-        "Par opération (create, consult, search, dispense, qr, fhir) ou « * » pour toutes ; une opération "
+        "Par opération (create, consult, search, dispense, cancel, qr, fhir) ou « * » pour toutes ; une opération "
         "nommée remplace « * » en entier."))
     outages: list[OutageWindow] = Field(default_factory=list)
     database_latency_ms: int = Field(default=0, ge=0, le=10_000, description="Attente avant chaque requête SQL.")

@@ -48,7 +48,16 @@ import uuid
 from typing import Any
 
 from preserie.domain.identifiers import check_rpps
-from preserie.teleservice.records import DISPENSED, ISSUED, PARTIALLY_DISPENSED, LineRecord, PrescriptionRecord
+from preserie.teleservice.records import (
+    CANCELLED,
+    DISPENSED,
+    EXPIRED,
+    ISSUED,
+    PARTIALLY_DISPENSED,
+    LineRecord,
+    Posology,
+    PrescriptionRecord,
+)
 
 FHIR_JSON = "application/fhir+json"
 SANDBOX = "urn:preserie:teleservice"  # the sandbox's own systems: not official identifiers or code systems
@@ -56,7 +65,12 @@ PRESCRIPTION_ID_SYSTEM = f"{SANDBOX}:prescription-id"
 LINE_CODE_SYSTEM = f"{SANDBOX}:line-code"
 CATEGORY_SYSTEM = f"{SANDBOX}:category"
 PROFESSIONAL_ID_SYSTEM = f"{SANDBOX}:professional-id"
-DISPENSED_EXTENSION = "https://preserie.invalid/fhir/StructureDefinition/dispensed-quantity"
+EXTENSIONS = "https://preserie.invalid/fhir/StructureDefinition"
+DISPENSED_EXTENSION = f"{EXTENSIONS}/dispensed-quantity"
+COVERAGE_EXTENSION = f"{EXTENSIONS}/coverage"  # ald, at-mp, prevention, non-reimbursable: valueBoolean each
+STRUCTURE_EXTENSION = f"{EXTENSIONS}/prescriber-structure"  # the practice's N° AM or the centre's FINESS
+FINESS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.2"  # FR Core Organization, slice finess
+AM_SYSTEM = f"{SANDBOX}:am"  # the N° AM of a practice: no public FHIR system found
 # FR Core Patient INS, slice INS-NIR-TEST (fr-core-patient-ins): the sandbox's patients are test identities. The
 # real INS-NIR is urn:oid:1.2.250.1.213.1.4.8; .10 is the test OID (Interop-Sante/hl7.fhir.fr.core,
 # input/fsh/profiles/FRCorePatientINSProfile.fsh; its type code in input/fsh/codesystems/FRCoreCodeSystemv2-0203.fsh).
@@ -67,7 +81,13 @@ FR_CORE_V2_0203 = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
 UCUM = "http://unitsofmeasure.org"
 
 MEDICATION_CATEGORIES = frozenset({"medicines", "medical_devices"})  # every other category is acts
-REQUEST_STATUS = {ISSUED: "active", PARTIALLY_DISPENSED: "active", DISPENSED: "completed"}
+# R4's codes differ per resource: MedicationRequest cancelled / stopped, ServiceRequest revoked for both.
+REQUEST_STATUS = {
+    "MedicationRequest": {ISSUED: "active", PARTIALLY_DISPENSED: "active", DISPENSED: "completed",
+                          CANCELLED: "cancelled", EXPIRED: "stopped"},
+    "ServiceRequest": {ISSUED: "active", PARTIALLY_DISPENSED: "active", DISPENSED: "completed",
+                       CANCELLED: "revoked", EXPIRED: "revoked"},
+}
 HIDDEN_STATUS = "unknown"
 # The element that carries the prescription's id, shared by its lines: R4 names it per resource.
 GROUP_ELEMENT = {"MedicationRequest": "groupIdentifier", "ServiceRequest": "requisition"}
@@ -108,29 +128,73 @@ def _full_url(prescription_id: str, number: int) -> str:
 
 def _medication_request(record: PrescriptionRecord, line: LineRecord, shown: bool) -> dict[str, Any]:
     supply: dict[str, Any] = {"quantity": {"value": line.quantity}}
+    if record.valid_until is not None:
+        supply["validityPeriod"] = {"start": (record.authored_on or record.created_at.date()).isoformat(),
+                                    "end": record.valid_until.isoformat()}
+    if line.renewals:
+        supply["numberOfRepeatsAllowed"] = line.renewals
     if line.duration_days is not None:
         supply["expectedSupplyDuration"] = _days(line.duration_days)
-    return {**_request("MedicationRequest", record, line, shown), "medicationCodeableConcept": _concept(line),
-            **_parties(record), "dispenseRequest": supply}
+    resource = {**_request("MedicationRequest", record, line, shown), "medicationCodeableConcept": _concept(line),
+                **_parties(record)}
+    if line.posology is not None:
+        resource["dosageInstruction"] = [_dosage(line.posology, record)]
+    resource["dispenseRequest"] = supply
+    if line.substitution_allowed is not None:
+        resource["substitution"] = {"allowedBoolean": line.substitution_allowed}
+    return resource
+
+
+def _dosage(posology: Posology, record: PrescriptionRecord) -> dict[str, Any]:
+    """R4 Dosage: the text as prescribed, and its structured reading when there is one."""
+    dosage: dict[str, Any] = {"text": posology.text}
+    repeat: dict[str, Any] = {}
+    if posology.frequency is not None and posology.period is not None and posology.period_unit is not None:
+        repeat.update(frequency=posology.frequency, period=posology.period, periodUnit=posology.period_unit)
+    if record.execute_on is not None:
+        repeat["boundsPeriod"] = {"start": record.execute_on.isoformat()}
+    if repeat:
+        dosage["timing"] = {"repeat": repeat}
+    if posology.dose is not None:
+        dose: dict[str, Any] = {"value": posology.dose}
+        if posology.unit is not None:
+            dose["unit"] = posology.unit
+        dosage["doseAndRate"] = [{"doseQuantity": dose}]
+    return dosage
 
 
 def _service_request(record: PrescriptionRecord, line: LineRecord, shown: bool) -> dict[str, Any]:
     resource = {**_request("ServiceRequest", record, line, shown), "code": _concept(line),
                 "quantityQuantity": {"value": line.quantity}, **_parties(record)}
+    timing: dict[str, Any] = {}
+    if record.execute_on is not None:
+        timing["event"] = [record.execute_on.isoformat()]
     if line.duration_days is not None:
-        resource["occurrenceTiming"] = {"repeat": {"boundsDuration": _days(line.duration_days)}}
+        timing["repeat"] = {"boundsDuration": _days(line.duration_days)}
+    if timing:
+        resource["occurrenceTiming"] = timing
+    if line.posology is not None:
+        resource["patientInstruction"] = line.posology.text
     return resource
 
 
 def _request(resource_type: str, record: PrescriptionRecord, line: LineRecord, shown: bool) -> dict[str, Any]:
     """What both kinds of request share, up to what is requested."""
     resource: dict[str, Any] = {"resourceType": resource_type, "id": f"{record.id}-{line.number}"}
+    extensions: list[dict[str, Any]] = [{"url": COVERAGE_EXTENSION, "extension": [
+        {"url": name.replace("_", "-"), "valueBoolean": value} for name, value in line.coverage.__dict__.items()]}]
+    if record.prescriber is not None:
+        system = FINESS_SYSTEM if record.prescriber.structure_kind == "finess" else AM_SYSTEM
+        extensions.append({"url": STRUCTURE_EXTENSION, "valueIdentifier": {
+            "system": system, "value": record.prescriber.structure_id}})
     if shown:
-        resource["extension"] = [{"url": DISPENSED_EXTENSION, "valueQuantity": {"value": line.dispensed}}]
+        extensions.append({"url": DISPENSED_EXTENSION, "valueQuantity": {"value": line.dispensed}})
+    resource["extension"] = extensions
     group = GROUP_ELEMENT[resource_type]
+    told = shown or record.status == CANCELLED  # a cancel tells nothing of the dispensing the patient hides
     return {**resource,
             group: {"system": PRESCRIPTION_ID_SYSTEM, "value": record.id},
-            "status": REQUEST_STATUS[record.status] if shown else HIDDEN_STATUS,
+            "status": REQUEST_STATUS[resource_type][record.status] if told else HIDDEN_STATUS,
             "intent": "order",
             "category": [{"coding": [{"system": CATEGORY_SYSTEM, "code": record.category}]}]}
 
@@ -139,8 +203,9 @@ def _parties(record: PrescriptionRecord) -> dict[str, Any]:
     return {"subject": {"type": "Patient", "identifier": {
                 "use": "official", "type": {"coding": [{"system": FR_CORE_V2_0203, "code": NIR_TYPE}]},
                 "system": NIR_SYSTEM, "value": record.patient_nir}},
-            "authoredOn": record.created_at.isoformat(),
-            "requester": {"type": "Practitioner", "identifier": practitioner_identifier(record.prescriber_id)}}
+            "authoredOn": (record.authored_on.isoformat() if record.authored_on else record.created_at.isoformat()),
+            "requester": {"type": "Practitioner", "identifier": practitioner_identifier(
+                record.prescriber.rpps if record.prescriber else record.prescriber_id)}}
 
 
 def practitioner_identifier(prescriber_id: str) -> dict[str, Any]:

@@ -10,12 +10,13 @@ from typing import Any
 
 from preserie.teleservice.catalogue import TeleserviceError
 
-# The largest legitimate body is a create of 50 lines (the schema's maximum) of 1,000 characters of text and a 64
-# character code: French text is ~1.1 bytes a character in UTF-8, ~1.3 with every accent escaped as \u00e9
-# (json.dumps' default), so ~70 KB. 256 KiB is 4 times that, and still holds those 50 lines written in raw UTF-8
-# with every character taking 2 bytes (~105 KB: accented letters) or 3 (~155 KB: €, ‰, curly quotes). Only text
-# escaped character by character, past ~800 escaped characters a line on every line, would not fit.
-MAX_BODY_BYTES = 256 * 1024
+# The largest legitimate body is a create of 50 lines (the schema's maximum), each with 1,000 characters of text and
+# 1,000 of posology, a code and the rest of a line's fields (~400 bytes): French text is ~1.1 bytes a character in
+# UTF-8, ~1.3 with every accent escaped as \u00e9 (json.dumps' default), so ~150 KB. 512 KiB is 3.5 times that,
+# and still holds those 50 lines written in raw UTF-8 with every character taking 2 bytes (~220 KB: accented
+# letters) or 3 (~320 KB: €, ‰, curly quotes). Only text escaped character by character, past ~800 escaped
+# characters in each text and posology of every line, would not fit.
+MAX_BODY_BYTES = 512 * 1024
 # A 422 names this many errors, then counts them all (details_total): a client mends the first ones and retries.
 MAX_ERROR_DETAILS = 20
 

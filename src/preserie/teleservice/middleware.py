@@ -16,6 +16,8 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from preserie.teleservice.catalogue import TeleserviceError
+from preserie.teleservice.fhir import FHIR_JSON
+from preserie.teleservice.fhir_outcome import is_fhir_path, operation_outcome
 from preserie.teleservice.health import HEALTH_PATH
 from preserie.teleservice.limits import MAX_BODY_BYTES, too_large
 from preserie.teleservice.records import JournalEntry
@@ -31,9 +33,12 @@ UNKNOWN_ROUTE = "(adresse inconnue)"
 
 
 def answer(request: Request, error: TeleserviceError) -> JSONResponse:
-    """The JSON answer of a catalogue error; its code goes to the journal."""
+    """The JSON answer of a catalogue error (an OperationOutcome on the FHIR route); its code goes to the journal."""
     request.state.error_code = error.code
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    if is_fhir_path(request.url.path):
+        return JSONResponse(operation_outcome(error), status_code=error.kind.status, headers=headers,
+                            media_type=FHIR_JSON)
     return JSONResponse(error.body(), status_code=error.kind.status, headers=headers)
 
 

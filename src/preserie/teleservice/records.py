@@ -2,40 +2,48 @@
 
 from __future__ import annotations
 
-import secrets
-import string
-from dataclasses import dataclass
-from datetime import datetime
-
-ID_ALPHABET = string.digits + string.ascii_uppercase
-ID_LENGTH = 18  # SPEC §3: the shape of the one public example, 01S2TBPZ2JCNZZYGHZ
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 ISSUED, PARTIALLY_DISPENSED, DISPENSED = "issued", "partially_dispensed", "dispensed"
-STATUSES = (ISSUED, PARTIALLY_DISPENSED, DISPENSED)
+# Cancelled is stored (the prescriber's cancel); expired is read from the validity (rules.status_at).
+CANCELLED, EXPIRED = "cancelled", "expired"
+STATUSES = (ISSUED, PARTIALLY_DISPENSED, DISPENSED, CANCELLED, EXPIRED)
+OPEN_STATUSES = (ISSUED, PARTIALLY_DISPENSED)  # still to dispense: they expire at the end of their validity
 
 
-def new_prescription_id() -> str:
-    """18 upper-case alphanumeric characters from the system's secure source: unguessable (~93 bits)."""
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+@dataclass(frozen=True)
+class Posology:
+    """How to take or do it: the text as prescribed, and its structured reading when the software has one (FHIR
+    R4 Dosage: doseAndRate.doseQuantity, timing.repeat.frequency / period / periodUnit)."""
+
+    text: str
+    dose: float | None = None
+    unit: str | None = None
+    frequency: int | None = None
+    period: float | None = None
+    period_unit: str | None = None
 
 
-def is_prescription_id(text: str) -> bool:
-    """
-    >>> is_prescription_id("01S2TBPZ2JCNZZYGHZ"), is_prescription_id("01s2tbpz2jcnzzyghz")
-    (True, False)
-    """
-    return len(text) == ID_LENGTH and all(char in ID_ALPHABET for char in text)
+@dataclass(frozen=True)
+class Coverage:
+    """How the line is paid: long-term illness (ALD), work accident or occupational disease (AT/MP), prevention,
+    or not reimbursed at all."""
+
+    ald: bool = False
+    at_mp: bool = False
+    prevention: bool = False
+    non_reimbursable: bool = False
 
 
-def status_of(quantities: list[tuple[int, int]]) -> str:
-    """Status from (prescribed, dispensed) quantities of each line.
+@dataclass(frozen=True)
+class Prescriber:
+    """Who prescribes and where: the RPPS of the person, and the N° AM of the practice (``am``) or the FINESS of the
+    centre (``finess``); the billing number of the token (the caller) is a third, distinct number."""
 
-    >>> status_of([(2, 0), (1, 0)]), status_of([(2, 1), (1, 0)]), status_of([(2, 2), (1, 1)])
-    ('issued', 'partially_dispensed', 'dispensed')
-    """
-    if all(dispensed >= prescribed for prescribed, dispensed in quantities):
-        return DISPENSED
-    return PARTIALLY_DISPENSED if any(dispensed for _, dispensed in quantities) else ISSUED
+    rpps: str
+    structure_kind: str
+    structure_id: str
 
 
 @dataclass(frozen=True)
@@ -44,10 +52,15 @@ class NewLine:
     text: str | None
     quantity: int
     duration_days: int | None
+    posology: Posology | None = None
+    renewals: int = 0
+    substitution_allowed: bool | None = None  # medicines only: False is « non substituable »
+    coverage: Coverage = field(default_factory=Coverage)
 
 
 @dataclass(frozen=True)
 class NewPrescription:
+    id: str  # made by the prescriber's software (ids.py)
     prescriber_id: str
     category: str
     patient_nir: str
@@ -56,6 +69,10 @@ class NewPrescription:
     dispensing_visible_to_prescriber: bool
     dmp_deposit: bool
     lines: tuple[NewLine, ...]
+    prescriber: Prescriber | None = None  # None only for prescriptions stored before migration 0004
+    authored_on: date | None = None
+    valid_until: date | None = None
+    execute_on: date | None = None  # the desired execution date
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,10 @@ class LineRecord:
     quantity: int
     duration_days: int | None
     dispensed: int
+    posology: Posology | None = None
+    renewals: int = 0
+    substitution_allowed: bool | None = None
+    coverage: Coverage = field(default_factory=Coverage)
 
 
 @dataclass(frozen=True)
@@ -91,6 +112,11 @@ class PrescriptionRecord:
     dmp_deposit: bool
     lines: tuple[LineRecord, ...]
     dispensations: tuple[DispensationRecord, ...]
+    prescriber: Prescriber | None = None
+    authored_on: date | None = None
+    valid_until: date | None = None
+    execute_on: date | None = None
+    cancelled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +129,7 @@ class SearchQuery:
     status: str | None
     page: int
     size: int
+    today: date | None = None  # the day in Paris, for what has expired (None: the machine's day)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from preserie.domain.identifiers import check_nir
@@ -26,10 +24,11 @@ from preserie.teleservice.catalogue import (
     REGISTRY_READER,
     TeleserviceError,
 )
-from preserie.teleservice.fhir import BUNDLE_JSON_SCHEMA, FHIR_JSON, prescription_bundle
+from preserie.teleservice.ids import prescription_id_problem
 from preserie.teleservice.limits import MAX_BODY_BYTES
 from preserie.teleservice.qr import qr_png, qr_svg
-from preserie.teleservice.records import NewLine, NewPrescription, PrescriptionRecord, SearchQuery, is_prescription_id
+from preserie.teleservice.records import PrescriptionRecord, SearchQuery
+from preserie.teleservice.rules import refuse_if_gone
 from preserie.teleservice.schemas import (
     CATEGORY_ENUM,
     NIR_PATTERN,
@@ -44,9 +43,9 @@ from preserie.teleservice.schemas import (
 from preserie.teleservice.settings import Settings
 from preserie.teleservice.store import SqlPrescriptionStore, request_hash
 from preserie.teleservice.tokens import Caller, verify_token
+from preserie.teleservice.views import PARIS, as_of, draft_of, public, today_in_paris
 
-PARIS = ZoneInfo("Europe/Paris")
-Status = Literal["issued", "partially_dispensed", "dispensed"]  # records.STATUSES
+Status = Literal["issued", "partially_dispensed", "dispensed", "cancelled", "expired"]  # records.STATUSES
 _bearer = HTTPBearer(auto_error=False, description="Jeton signé tenant lieu de la carte CPS / Pro Santé Connect "
                                                    "(`preserie teleservice token`).")
 
@@ -58,9 +57,9 @@ _SERVICE_FAILURES = {408: "Délai dépassé (profil de pannes).", 429: "Trop de 
                      504: "Le service n'a pas répondu à temps (profil de pannes)."}
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The errors of an operation; 413 with 400 (the operations that take a body)."""
-    if 400 in statuses:
+def _errors(*statuses: int, body: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The errors of an operation; 413 for those that take a body."""
+    if body:
         statuses = (*statuses, 413)
     declared: dict[int | str, dict[str, Any]] = {status: {"model": ErrorPublic} for status in (401, 422, *statuses)}
     for status, description in _SERVICE_FAILURES.items():
@@ -119,21 +118,20 @@ def _check_idempotency_key(key: str | None) -> None:
         raise TeleserviceError("INVALID_IDEMPOTENCY_KEY")
 
 
-@router.post("/prescriptions", status_code=201, name="create", responses=_errors(400, 403), openapi_extra=BODY)
+@router.post("/prescriptions", status_code=201, name="create", responses=_errors(400, 403, 409, body=True),
+             openapi_extra=BODY)
 def create_prescription(body: PrescriptionCreate, caller: CallerDep, store: StoreDep, request: Request,
                         response: Response, idempotency_key: IdempotencyKey = None) -> PrescriptionCreated:
     """Créer une e-prescription ; une nouvelle tentative avec la même Idempotency-Key rend le premier résultat."""
     _require_prescriber(caller)
     _check_idempotency_key(idempotency_key)
+    _check_id(body.id)
     _check_category(body.category)
     _check_nir(body.patient_nir)
-    draft = NewPrescription(
-        caller.id, body.category, body.patient_nir, body.software.name, body.software.version,
-        body.consents.dispensing_visible_to_prescriber, body.consents.dmp_deposit,
-        tuple(NewLine(line.code, line.text, line.quantity, line.duration_days) for line in body.lines))
     faults = request.app.state.faults  # the registry's rejections are a rehearsal setting of the fault profile
-    prescription_id, replayed = store.create(draft, key=idempotency_key, body_hash=request_hash(body.model_dump_json()),
-                                             registry=faults.registry_verdict if faults is not None else None)
+    prescription_id, replayed = store.create(
+        draft_of(body, caller.id), today=today_in_paris(), key=idempotency_key,
+        body_hash=request_hash(body.model_dump_json()), registry=faults.registry_verdict if faults else None)
     request.state.prescription_id = prescription_id
     url = f"/v1/prescriptions/{prescription_id}"
     response.headers["Location"] = url
@@ -143,78 +141,67 @@ def create_prescription(body: PrescriptionCreate, caller: CallerDep, store: Stor
                                qr_svg_url=f"{url}/qr.svg", qr_png_url=f"{url}/qr.png")
 
 
+def _check_id(prescription_id: str) -> None:
+    """A mistyped id (its check character, lower case, its length) is refused for what it is, before any read:
+    the answer depends on the text alone, so it says nothing of which prescriptions exist."""
+    problem = prescription_id_problem(prescription_id)
+    if problem is not None:
+        raise TeleserviceError("INVALID_PRESCRIPTION_ID", problem)
+
+
 def _well_formed(prescription_id: str, request: Request) -> None:
-    """An id that cannot be one is not found; a well-formed one goes to the journal."""
-    if not is_prescription_id(prescription_id):
-        raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
+    """An id that cannot be one is INVALID_PRESCRIPTION_ID; a well-formed one goes to the journal."""
+    _check_id(prescription_id)
     request.state.prescription_id = prescription_id
 
 
-def _visible(store: SqlPrescriptionStore, caller: Caller, prescription_id: str, request: Request) -> PrescriptionRecord:
+def visible(store: SqlPrescriptionStore, caller: Caller, prescription_id: str, request: Request) -> PrescriptionRecord:
+    """The prescription as ``caller`` may read it today: a prescriber their own, a prescribed professional any
+    whose id they have, unless it is cancelled or expired (410: gone for whoever would carry it out)."""
     if caller.role == REGISTRY_READER:
         raise TeleserviceError("ROLE_NOT_ALLOWED", caller.role)
     _well_formed(prescription_id, request)
-    record = store.get(prescription_id)
-    if record is None or (caller.role == PRESCRIBER and record.prescriber_id != caller.id):
+    found = store.get(prescription_id)
+    if found is None or (caller.role == PRESCRIBER and found.prescriber_id != caller.id):
         raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
+    record = as_of(found, today_in_paris())
+    if caller.role != PRESCRIBER:
+        refuse_if_gone(record.status)
     return record
 
 
-def _is_dispensing_shown(record: PrescriptionRecord, caller: Caller) -> bool:
-    return caller.role != PRESCRIBER or record.dispensing_visible_to_prescriber
-
-
-def _public(record: PrescriptionRecord, caller: Caller) -> PrescriptionPublic:
-    shown = _is_dispensing_shown(record, caller)
-    return PrescriptionPublic.model_validate({
-        "id": record.id, "category": record.category, "prescriber_id": record.prescriber_id,
-        "patient_nir": record.patient_nir, "created_at": record.created_at,
-        "status": record.status if shown else None,
-        "software": {"name": record.software_name, "version": record.software_version},
-        "consents": {"dispensing_visible_to_prescriber": record.dispensing_visible_to_prescriber,
-                     "dmp_deposit": record.dmp_deposit},
-        "dispensing_visible": shown,
-        "lines": [{**line.__dict__, "dispensed": line.dispensed if shown else None} for line in record.lines],
-        "dispensations": [{**given.__dict__, "lines": [{"line": n, "quantity": q} for n, q in given.lines]}
-                          for given in record.dispensations] if shown else [],
-    })
-
-
-@router.get("/prescriptions/{prescription_id}", name="consult", responses=_errors(403, 404))
+@router.get("/prescriptions/{prescription_id}", name="consult", responses=_errors(400, 403, 404, 410))
 def consult_prescription(prescription_id: str, caller: CallerDep, store: StoreDep,
                          request: Request) -> PrescriptionPublic:
     """Consulter une prescription : le prescripteur les siennes, le professionnel prescrit toute prescription
     dont il a l'identifiant."""
-    return _public(_visible(store, caller, prescription_id, request), caller)
+    return public(visible(store, caller, prescription_id, request), caller)
 
 
-@router.get("/prescriptions/{prescription_id}/qr.svg", name="qr", responses=_errors(403, 404),
+@router.post("/prescriptions/{prescription_id}/cancel", name="cancel", responses=_errors(400, 403, 404, 409, 410))
+def cancel_prescription(prescription_id: str, caller: CallerDep, store: StoreDep,
+                        request: Request) -> PrescriptionPublic:
+    """Annuler sa prescription avant toute délivrance (prescripteur seulement) ; l'annuler de nouveau ne change
+    rien. Annulée, elle répond 410 PRESCRIPTION_CANCELLED au professionnel prescrit."""
+    _require_prescriber(caller)
+    _well_formed(prescription_id, request)
+    return public(store.cancel(prescription_id, caller.id, today_in_paris()), caller)
+
+
+@router.get("/prescriptions/{prescription_id}/qr.svg", name="qr", responses=_errors(400, 403, 404, 410),
             response_class=Response)
 def prescription_qr_svg(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """Le QR code en SVG, l'identifiant imprimé dessous."""
-    record = _visible(store, caller, prescription_id, request)
+    record = visible(store, caller, prescription_id, request)
     return Response(qr_svg(record.id), media_type="image/svg+xml")
 
 
-@router.get("/prescriptions/{prescription_id}/qr.png", name="qr", responses=_errors(403, 404),
+@router.get("/prescriptions/{prescription_id}/qr.png", name="qr", responses=_errors(400, 403, 404, 410),
             response_class=Response)
 def prescription_qr_png(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
     """Le QR code en PNG."""
-    record = _visible(store, caller, prescription_id, request)
+    record = visible(store, caller, prescription_id, request)
     return Response(qr_png(record.id), media_type="image/png")
-
-
-# response_class=Response, as for the QR codes: the errors stay documented as application/json, the Bundle as FHIR.
-@router.get("/prescriptions/{prescription_id}/fhir", name="fhir", response_class=Response,
-            responses={**_errors(403, 404), 200: {"content": {FHIR_JSON: {"schema": BUNDLE_JSON_SCHEMA}}}},
-            response_description="Bundle FHIR R4 de type collection : une ressource par ligne.")
-def prescription_fhir(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
-    """La prescription en FHIR R4 : un MedicationRequest par ligne (médicaments, dispositifs) ou un ServiceRequest
-    (actes), reliés par l'identifiant de la prescription (groupIdentifier, requisition pour un ServiceRequest) ;
-    mêmes droits et même masquage de la délivrance que la consultation."""
-    record = _visible(store, caller, prescription_id, request)
-    bundle = prescription_bundle(record, dispensing_shown=_is_dispensing_shown(record, caller))
-    return JSONResponse(bundle, media_type=FHIR_JSON)
 
 
 def _paris_day_start(day: date) -> datetime:
@@ -245,13 +232,15 @@ def search_prescriptions(
     query = SearchQuery(caller.id, patient, _paris_day_start(start) if start else None,
                         # date.max has no next day (OverflowError, a 500 found by Schemathesis): no upper bound
                         _paris_day_start(end + timedelta(days=1)) if end and end < date.max else None,
-                        category, status, page, size)
+                        category, status, page, size, today_in_paris())
     records, total = store.search(query)
-    return SearchPage(items=[_public(record, caller) for record in records], total=total, page=page, size=size)
+    items = [public(as_of(record, query.today or record.created_at.date()), caller) for record in records]
+    return SearchPage(items=items, total=total, page=page, size=size)
 
 
 @router.post("/prescriptions/{prescription_id}/dispensations", status_code=201, name="dispense",
-             response_model=PrescriptionPublic, responses=_errors(400, 403, 404, 409), openapi_extra=BODY)
+             response_model=PrescriptionPublic, responses=_errors(400, 403, 404, 409, 410, body=True),
+             openapi_extra=BODY)
 def dispense_prescription(prescription_id: str, body: DispensationCreate, caller: CallerDep, store: StoreDep,
                           request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     """Délivrer tout ou partie des lignes (professionnel prescrit) ; une prescription entièrement délivrée ne
@@ -263,7 +252,7 @@ def dispense_prescription(prescription_id: str, body: DispensationCreate, caller
     _well_formed(prescription_id, request)
     answer, replayed = store.dispense(
         prescription_id, caller.id, caller.role, {item.line: item.quantity for item in body.lines},
-        render=lambda record: _public(record, caller).model_dump_json(), key=idempotency_key,
+        render=lambda record: public(record, caller).model_dump_json(), today=today_in_paris(), key=idempotency_key,
         body_hash=request_hash(f"{prescription_id} {body.model_dump_json()}"))
     return Response(answer, status_code=201, media_type="application/json",
                     headers={"Idempotent-Replayed": "true"} if replayed else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
@@ -22,6 +22,8 @@ FREE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 NIR_PATTERN = r"^[1-478][0-9]{2}(0[1-9]|1[0-2]|[2-9][0-9])(2[AB]|[0-9]{2})[0-9]{8}$"
 # The categories, published as an enum but checked by the server, which tells an out-of-scope one
 # (CATEGORY_OUT_OF_SCOPE) from an unknown one (UNKNOWN_CATEGORY).
+# A prescription id's shape; its check character is checked by the server (INVALID_PRESCRIPTION_ID says which).
+ID_PATTERN = "^[0-9A-Z]{18}$"
 CATEGORY_ENUM: JsonDict = {"enum": list(IN_SCOPE_CATEGORIES)}
 
 
@@ -49,6 +51,27 @@ class _In(BaseModel):
         return data
 
 
+class PosologyCreate(_In):
+    """The posology as prescribed (text) and, when the software structures it, as FHIR R4's Dosage does."""
+
+    text: str = Field(min_length=1, max_length=1000, pattern=FREE_TEXT, description="Posologie en texte, telle que "
+                      "prescrite (ex. « 1 comprimé matin et soir pendant 5 jours »).")
+    dose: float | None = Field(None, gt=0, le=10_000, description="Dose par prise (Dosage.doseAndRate.doseQuantity).")
+    unit: str | None = Field(None, min_length=1, max_length=40, pattern=ONE_LINE, description="Unité de la dose.")
+    frequency: int | None = Field(None, ge=1, le=48, description="Prises par période (Timing.repeat.frequency).")
+    period: float | None = Field(None, gt=0, le=1000, description="Durée d'une période (Timing.repeat.period).")
+    period_unit: Literal["h", "d", "wk", "mo"] | None = Field(None, description="Unité UCUM de la période.")
+
+
+class CoverageCreate(_In):
+    """How the line is paid (the flags of the French prescription forms)."""
+
+    ald: bool = Field(False, description="En rapport avec l'affection de longue durée (ordonnance bizone).")
+    at_mp: bool = Field(False, description="En rapport avec un accident du travail ou une maladie professionnelle.")
+    prevention: bool = Field(False, description="Acte ou produit de prévention.")
+    non_reimbursable: bool = Field(False, description="Non remboursable (mention « NR »).")
+
+
 class LineCreate(_In):
     # The rule of _code_or_text, published: a client (or Schemathesis) reading the schema knows a bare quantity is no
     # line.
@@ -62,6 +85,11 @@ class LineCreate(_In):
                              description="Libellé ou prescription en texte.")
     quantity: int = Field(ge=1, le=999)
     duration_days: int | None = Field(None, ge=1, le=366)
+    posology: PosologyCreate | None = Field(None, description="Requise pour un médicament (POSOLOGY_REQUIRED).")
+    renewals: int = Field(0, ge=0, le=11, description="Renouvellements (dispenseRequest.numberOfRepeatsAllowed).")
+    substitution_allowed: bool | None = Field(None, description="Médicaments seulement : false pour « non "
+                                                                "substituable » ; absent : substituable.")
+    coverage: CoverageCreate = Field(default_factory=lambda: CoverageCreate.model_validate({}))
 
     @model_validator(mode="after")
     def _code_or_text(self) -> LineCreate:
@@ -80,12 +108,33 @@ class ConsentsCreate(_In):
     dmp_deposit: bool
 
 
+class StructureCreate(_In):
+    kind: Literal["am", "finess"] = Field(description="am : N° AM du cabinet libéral ; finess : FINESS du centre.")
+    id: str = Field(min_length=9, max_length=9, pattern="^[0-9AB]{9}$", description="9 caractères, clé contrôlée.")
+
+
+class PrescriberCreate(_In):
+    """Who prescribes and where, as the prescription carries it (the token's id is the billing number)."""
+
+    rpps: str = Field(min_length=11, max_length=11, pattern="^[0-9]{11}$", description="RPPS, clé de Luhn contrôlée.")
+    structure: StructureCreate
+
+
 class PrescriptionCreate(_In):
+    id: str = Field(max_length=32, json_schema_extra={"pattern": ID_PATTERN}, description=(
+        "Identifiant unique généré par le logiciel du prescripteur (et porté par le QR code) : 17 caractères puis "
+        "un caractère de contrôle ISO/IEC 7064 MOD 37,36 (`preserie teleservice new-id`)."))
     category: str = Field(max_length=32, json_schema_extra=CATEGORY_ENUM,
                           description="Catégorie du périmètre de l'ordonnance numérique ; imaging et transport sont "
                                       "refusées.")
     patient_nir: str = Field(max_length=32, json_schema_extra={"pattern": NIR_PATTERN},
                              description="NIR du patient, 15 caractères, clé contrôlée.")
+    prescriber: PrescriberCreate
+    authored_on: IsoDay | None = Field(None, description="Date de la prescription (heure de Paris) ; défaut : le "
+                                       "jour de la création. Antérieure pour un enregistrement différé.")
+    valid_until: IsoDay | None = Field(None, description="Dernier jour de validité ; défaut : 90 jours après "
+                                       "authored_on. Passé ce jour, 410 PRESCRIPTION_EXPIRED.")
+    execute_on: IsoDay | None = Field(None, description="Date d'exécution souhaitée, dans la période de validité.")
     lines: list[LineCreate] = Field(min_length=1, max_length=50)
     software: SoftwareCreate
     consents: ConsentsCreate
@@ -120,9 +169,14 @@ class DispensationCreate(_In):
 class LinePublic(BaseModel):
     number: int
     code: str | None
+    code_system: str | None = Field(description="cip13, lpp, nabm ou ngap : le système de la catégorie.")
     text: str | None
     quantity: int
     duration_days: int | None
+    posology: PosologyCreate | None
+    renewals: int
+    substitution_allowed: bool | None
+    coverage: CoverageCreate
     dispensed: int | None = Field(description="Quantité délivrée ; null quand le patient s'y oppose pour le "
                                               "prescripteur.")
 
@@ -141,8 +195,13 @@ class PrescriptionPublic(BaseModel):
     prescriber_id: str
     patient_nir: str
     created_at: datetime
-    status: str | None = Field(description="issued, partially_dispensed ou dispensed ; null quand la délivrance "
-                                           "est masquée au prescripteur.")
+    prescriber: PrescriberCreate | None = Field(description="null pour une prescription d'avant la version 4.")
+    authored_on: date | None
+    valid_until: date | None
+    execute_on: date | None
+    cancelled_at: datetime | None
+    status: str | None = Field(description="issued, partially_dispensed, dispensed, cancelled ou expired ; null "
+                                           "quand la délivrance est masquée au prescripteur.")
     software: SoftwareCreate
     consents: ConsentsCreate
     dispensing_visible: bool = Field(description="La délivrance figure-t-elle dans cette réponse ?")

@@ -1,52 +1,49 @@
-"""The sandbox's storage (its tables and statements: tables.py), SQLite by default, PostgreSQL from a
-``postgresql+psycopg`` URL.
+"""The sandbox's storage of prescriptions, SQLite by default, PostgreSQL from a ``postgresql+psycopg`` URL: its
+tables and statements are tables.py's, its engine and migrations schema.py's, the journal journal.py's and the rules
+it applies rules.py's; this module reads and writes the rows.
 
 Writes that read first (dispensing) lock the prescription row (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE``
 on SQLite) so that two concurrent calls cannot dispense the same quantity twice. A create with an idempotency key
 claims the key in the same transaction as the prescription: of concurrent retries exactly one inserts, the others
 hit the key's primary key and replay the first result.
-
-The journal is written in batches: the app queues each call's entry (no I/O on the event loop) and a writer thread
-inserts what is queued every 100 ms in one statement; stopping the writer, reading the journal and closing the store
-flush it first (benchmarks/teleservice_load.py: one INSERT and transaction per call were a third of a call's cost).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DataError, IntegrityError
 
-from preserie.teleservice.catalogue import DISPENSERS, TeleserviceError
+from preserie.teleservice.catalogue import TeleserviceError
+from preserie.teleservice.journal import JournalWriter
 from preserie.teleservice.records import (
-    DISPENSED,
+    CANCELLED,
+    EXPIRED,
     ISSUED,
+    OPEN_STATUSES,
     DispensationRecord,
     JournalEntry,
     LineRecord,
     NewPrescription,
     PrescriptionRecord,
     SearchQuery,
-    new_prescription_id,
-    status_of,
 )
-from preserie.teleservice.tables import REGISTERED, REJECTED, make_engine, migrate, statements, tables
+from preserie.teleservice.rows import aware, line_record, line_rows, prescription_record, prescription_row
+from preserie.teleservice.rules import check_cancel, check_content, status_after_dispensing, status_at, status_of
+from preserie.teleservice.schema import make_engine, migrate
+from preserie.teleservice.tables import REGISTERED, REJECTED, statements, tables
 
 log = logging.getLogger(__name__)
-MAX_PENDING = 100_000  # journal entries kept while the database refuses them; beyond, the oldest are dropped
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+UNDISPENSED = (ISSUED, CANCELLED)  # statuses of prescriptions without any dispensing: their rows are not read
 
 
 def request_hash(canonical_body: str) -> str:
@@ -64,9 +61,7 @@ class SqlPrescriptionStore:
         self.prefix = table_prefix
         self.metadata, self.t = tables(table_prefix)
         self._q = statements(self.t, self.engine.dialect.name)
-        self._pending: deque[dict[str, Any]] = deque()
-        self._flushing = threading.Lock()
-        self._writer: tuple[threading.Thread, threading.Event] | None = None
+        self.journal_writer = JournalWriter(self.engine, self.t["journal"])
 
     def create_tables(self) -> None:
         """Bring the database to the current schema (`migrate`)."""
@@ -81,7 +76,7 @@ class SqlPrescriptionStore:
         try:
             self.stop_journal_writer()
         except Exception:
-            log.exception("journal non écrit à la fermeture : %d entrées perdues", len(self._pending))
+            log.exception("journal non écrit à la fermeture : %d entrées perdues", self.journal_writer.pending)
         self.engine.dispose()
 
     @contextmanager
@@ -91,14 +86,17 @@ class SqlPrescriptionStore:
             with conn.begin():
                 yield conn
 
-    def create(self, draft: NewPrescription, *, key: str | None = None, body_hash: str = "",
+    def create(self, draft: NewPrescription, *, today: date, key: str | None = None, body_hash: str = "",
                registry: Callable[[str], str | None] | None = None) -> tuple[str, bool]:
-        """Insert a prescription; return its id and whether it is the replay of an earlier call with ``key``.
-        ``registry`` gives the reject code of a new id, or None when the registry registers it.
+        """Insert a prescription under the id its software made, once its content passes the rules
+        (rules.check_content, ``today`` the day in Paris); return that id and whether it is the replay of an earlier
+        call with ``key``. ``registry`` gives the reject code of a new id, or None when the registry registers it.
+        An id already stored is PRESCRIPTION_ID_TAKEN, and the key is not claimed.
 
         The key is not looked up first: most keys are new. It is claimed in the transaction that inserts the
         prescription; a retry finds it claimed, inserts nothing, and replays the earlier answer."""
-        prescription_id, now = new_prescription_id(), datetime.now(UTC)
+        dates = check_content(draft, today)
+        prescription_id, now = draft.id, datetime.now(UTC)
         replayed = False
         with self._write() as conn:
             if key is not None:
@@ -106,27 +104,19 @@ class SqlPrescriptionStore:
                     "caller_id": draft.prescriber_id, "key": key, "request_hash": body_hash,
                     "prescription_id": prescription_id, "created_at": now}).first() is None
             if not replayed:
-                self._insert(conn, prescription_id, draft, now, registry(prescription_id) if registry else None)
+                reject_code = registry(prescription_id) if registry else None
+                status = status_of([(line.quantity, 0) for line in draft.lines])
+                row = prescription_row(draft, now, status, dates,
+                                       (REGISTERED if reject_code is None else REJECTED, reject_code))
+                if conn.execute(self._q["claim_prescription_id"], row).first() is None:
+                    raise TeleserviceError("PRESCRIPTION_ID_TAKEN")  # in the transaction: the key's claim rolls back
+                conn.execute(self._q["insert_lines"], line_rows(draft))
         if key is None or not replayed:
             return prescription_id, False
         earlier = self._replay(draft.prescriber_id, key, body_hash)
         if earlier is None:  # the claim met a committed key, which the replay then reads: not reachable
             raise RuntimeError("clé d'idempotence déjà revendiquée mais introuvable")
         return earlier, True
-
-    def _insert(self, conn: Connection, prescription_id: str, draft: NewPrescription, now: datetime,
-                reject_code: str | None) -> None:
-        conn.execute(self._q["insert_prescriptions"], {
-            "registry_status": REGISTERED if reject_code is None else REJECTED, "reject_code": reject_code,
-            "id": prescription_id, "prescriber_id": draft.prescriber_id, "patient_nir": draft.patient_nir,
-            "category": draft.category, "created_at": now,
-            "status": status_of([(line.quantity, 0) for line in draft.lines]),
-            "software_name": draft.software_name, "software_version": draft.software_version,
-            "dispensing_visible": draft.dispensing_visible_to_prescriber, "dmp_deposit": draft.dmp_deposit})
-        conn.execute(self._q["insert_lines"], [
-            {"prescription_id": prescription_id, "number": number, "code": line.code, "text": line.text,
-             "quantity": line.quantity, "duration_days": line.duration_days, "dispensed": 0}
-            for number, line in enumerate(draft.lines, start=1)])
 
     def _replay(self, caller_id: str, key: str, body_hash: str) -> str | None:
         with self.reader.connect() as conn:
@@ -159,12 +149,10 @@ class SqlPrescriptionStore:
         for r in rows:
             heads.setdefault(r.id, r)
             if r.number is not None:
-                their_lines[r.id].append(LineRecord(r.number, r.code, r.text, r.quantity, r.duration_days, r.dispensed))
-        given = self._dispensations(conn, [i for i, row in heads.items() if row.status != ISSUED])
-        return [PrescriptionRecord(
-            row.id, row.prescriber_id, row.category, row.patient_nir, _aware(row.created_at), row.status,
-            row.software_name, row.software_version, row.dispensing_visible, row.dmp_deposit,
-            tuple(their_lines[i]), given.get(i, ())) for i in ids if (row := heads.get(i)) is not None]
+                their_lines[r.id].append(line_record(r))
+        given = self._dispensations(conn, [i for i, row in heads.items() if row.status not in UNDISPENSED])
+        return [prescription_record(row, tuple(their_lines[i]), given.get(i, ()))
+                for i in ids if (row := heads.get(i)) is not None]
 
     def _dispensations(self, conn: Connection, ids: list[str]) -> dict[str, tuple[DispensationRecord, ...]]:
         if not ids:
@@ -175,11 +163,11 @@ class SqlPrescriptionStore:
             earlier = found[g.prescription_id].get(g.id)
             done = earlier.lines if earlier else ()
             found[g.prescription_id][g.id] = DispensationRecord(
-                g.id, g.dispenser_id, g.dispenser_role, _aware(g.dispensed_at), (*done, (g.line_number, g.quantity)))
+                g.id, g.dispenser_id, g.dispenser_role, aware(g.dispensed_at), (*done, (g.line_number, g.quantity)))
         return {prescription_id: tuple(by_id.values()) for prescription_id, by_id in found.items()}
 
     def dispense(self, prescription_id: str, dispenser_id: str, role: str, given: dict[int, int], *,
-                 render: Callable[[PrescriptionRecord], str], key: str | None = None,
+                 render: Callable[[PrescriptionRecord], str], today: date, key: str | None = None,
                  body_hash: str = "") -> tuple[str, bool]:
         """Record a dispensing of ``given`` (line number → quantity); checks and writes under one row lock. Return
         ``render`` of the prescription after it, and whether that is the replay of an earlier dispensing with ``key``.
@@ -191,7 +179,7 @@ class SqlPrescriptionStore:
                 earlier = self._claim_dispensing(conn, dispenser_id, key, body_hash)
                 if earlier is not None:
                     return earlier, True
-            self._checked_dispensing(conn, prescription_id, dispenser_id, role, given)
+            self._checked_dispensing(conn, prescription_id, dispenser_id, role, given, today)
             answer = render(self._records(conn, [prescription_id])[0])
             if key is not None:
                 conn.execute(self._q["dispensing_answer"], {"of": dispenser_id, "named": key, "answer": answer})
@@ -209,27 +197,19 @@ class SqlPrescriptionStore:
         return str(earlier.answer)
 
     def _checked_dispensing(self, conn: Connection, prescription_id: str, dispenser_id: str, role: str,
-                            given: dict[int, int]) -> None:
+                            given: dict[int, int], today: date) -> None:
         p, lines = self.t["prescriptions"], self.t["lines"]
-        row = conn.execute(select(p.c.category, p.c.status).where(p.c.id == prescription_id).with_for_update()).first()
+        row = conn.execute(select(p.c.category, p.c.status, p.c.valid_until).where(p.c.id == prescription_id)
+                           .with_for_update()).first()
         if row is None:
             raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
-        if role not in DISPENSERS[row.category]:
-            raise TeleserviceError("PROFESSION_NOT_PRESCRIBED", f"{role} pour {row.category}")
-        if row.status == DISPENSED:
-            raise TeleserviceError("PRESCRIPTION_FULLY_DISPENSED")
         current = {r.number: (r.quantity, r.dispensed) for r in conn.execute(
             select(lines.c.number, lines.c.quantity, lines.c.dispensed)
             .where(lines.c.prescription_id == prescription_id))}
-        for number, quantity in given.items():
-            if number not in current:
-                raise TeleserviceError("UNKNOWN_LINE", f"ligne {number}")
-            prescribed, dispensed = current[number]
-            if quantity > prescribed - dispensed:
-                raise TeleserviceError("QUANTITY_EXCEEDS_REMAINING", f"ligne {number}, reste {prescribed - dispensed}")
+        after = status_after_dispensing(row.category, status_at(row.status, row.valid_until, today), role, current,
+                                        given)
         self._record_dispensing(conn, prescription_id, dispenser_id, role, given)
-        after = [(q, d + given.get(n, 0)) for n, (q, d) in current.items()]
-        conn.execute(update(p).where(p.c.id == prescription_id).values(status=status_of(after)))
+        conn.execute(update(p).where(p.c.id == prescription_id).values(status=after))
 
     def _record_dispensing(self, conn: Connection, prescription_id: str, dispenser_id: str, role: str,
                            given: dict[int, int]) -> None:
@@ -243,6 +223,22 @@ class SqlPrescriptionStore:
         for number, quantity in given.items():
             conn.execute(update(lines).where(lines.c.prescription_id == prescription_id, lines.c.number == number)
                          .values(dispensed=lines.c.dispensed + quantity))
+
+    def cancel(self, prescription_id: str, prescriber_id: str, today: date) -> PrescriptionRecord:
+        """The prescriber's cancel of their prescription, before any dispensing (rules.check_cancel), under the
+        row's lock; cancelling a cancelled one changes nothing. Another prescriber's is not found."""
+        p = self.t["prescriptions"]
+        with self._write() as conn:
+            row = conn.execute(select(p.c.prescriber_id, p.c.status, p.c.valid_until)
+                               .where(p.c.id == prescription_id).with_for_update()).first()
+            if row is None or row.prescriber_id != prescriber_id:
+                raise TeleserviceError("PRESCRIPTION_NOT_FOUND")
+            status = status_at(row.status, row.valid_until, today)
+            if status != CANCELLED:
+                check_cancel(status)
+                conn.execute(update(p).where(p.c.id == prescription_id)
+                             .values(status=CANCELLED, cancelled_at=datetime.now(UTC)))
+            return self._records(conn, [prescription_id])[0]
 
     def search(self, query: SearchQuery) -> tuple[list[PrescriptionRecord], int]:
         """The prescriber's own prescriptions matching ``query``, newest first, and how many match in all.
@@ -258,8 +254,14 @@ class SqlPrescriptionStore:
             conditions.append(p.c.created_at < query.end)
         if query.category is not None:
             conditions.append(p.c.category == query.category)
-        if query.status is not None:
-            conditions += [p.c.status == query.status, p.c.dispensing_visible.is_(True)]
+        if query.status is not None:  # expired is not stored: open, and past its validity on that day
+            today = query.today or date.today()
+            expired = p.c.status.in_(OPEN_STATUSES) & (p.c.valid_until < today)
+            still = p.c.valid_until.is_(None) | (p.c.valid_until >= today)
+            conditions += [p.c.dispensing_visible.is_(True),
+                           expired if query.status == EXPIRED else
+                           (p.c.status == query.status) & still if query.status in OPEN_STATUSES else
+                           p.c.status == query.status]
         page = (select(p.c.id, func.count().over().label("total")).where(*conditions)
                 .order_by(p.c.created_at.desc(), p.c.id).limit(query.size).offset((query.page - 1) * query.size))
         with self.reader.connect() as conn:
@@ -270,65 +272,18 @@ class SqlPrescriptionStore:
                 total = conn.execute(select(func.count()).select_from(p).where(*conditions)).scalar_one()
             return self._records(conn, [row.id for row in rows]), int(total)
 
+    # The journal (journal.py), through the store that owns its table.
     def journal(self, entry: JournalEntry) -> None:
-        """Queue ``entry``, stamped now, for the writer thread or the next flush (no I/O)."""
-        row = {"at": datetime.now(UTC), **entry.__dict__}
-        row["method"] = entry.method[:8]  # any token is a method in HTTP; the column keeps the first 8 characters
-        self._pending.append(row)
+        self.journal_writer.add(entry)
 
     def flush_journal(self) -> None:
-        """Insert the queued entries in their order; on failure keep them for the next flush, and raise."""
-        with self._flushing:
-            batch = [self._pending.popleft() for _ in range(len(self._pending))]
-            if not batch:
-                return
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(self._q["insert_journal"], batch)
-            except (IntegrityError, DataError):  # one entry the table refuses must not hold back the others
-                self._insert_one_by_one(batch)
-            except Exception:
-                self._pending.extendleft(reversed(batch))
-                if (excess := len(self._pending) - MAX_PENDING) > 0:
-                    log.error("journal : %d entrées les plus anciennes abandonnées", excess)
-                    for _ in range(excess):
-                        self._pending.popleft()
-                raise
-
-    def _insert_one_by_one(self, batch: list[dict[str, Any]]) -> None:
-        for row in batch:
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(self._q["insert_journal"], [row])
-            except (IntegrityError, DataError):
-                log.error("journal : entrée refusée par la base, abandonnée (%s %s, statut %s)",
-                          row.get("operation"), row.get("method"), row.get("status"))
+        self.journal_writer.flush()
 
     def start_journal_writer(self, every: float = 0.1) -> None:
-        """Flush the journal every ``every`` seconds in a thread, until ``stop_journal_writer``."""
-        if self._writer is not None:
-            return
-        stop = threading.Event()
-
-        def write() -> None:
-            while not stop.wait(every):
-                try:
-                    self.flush_journal()
-                except Exception:  # the database is down: the entries wait for the next pass
-                    log.exception("journal non écrit, nouvel essai dans %s s", every)
-
-        thread = threading.Thread(target=write, name="journal-writer", daemon=True)
-        thread.start()
-        self._writer = (thread, stop)
+        self.journal_writer.start(every)
 
     def stop_journal_writer(self) -> None:
-        """Stop the writer thread, then flush what is still queued."""
-        if self._writer is not None:
-            thread, stop = self._writer
-            stop.set()
-            thread.join()
-            self._writer = None
-        self.flush_journal()
+        self.journal_writer.stop()
 
     def registrations(self, *, since: datetime | None = None, practitioners: tuple[str, ...] = (),
                       ) -> Iterator[tuple[str, str, datetime, str, str | None]]:
@@ -346,11 +301,8 @@ class SqlPrescriptionStore:
                  .where(*conditions).order_by(p.c.created_at, p.c.id))
         with self.engine.connect() as conn:
             for row in conn.execute(query):
-                yield (str(row.id), str(row.prescriber_id), _aware(row.created_at), str(row.registry_status),
+                yield (str(row.id), str(row.prescriber_id), aware(row.created_at), str(row.registry_status),
                        row.reject_code)
 
     def journal_entries(self) -> list[dict[str, Any]]:
-        j = self.t["journal"]
-        self.flush_journal()
-        with self.engine.connect() as conn:
-            return [dict(row._mapping) for row in conn.execute(select(j).order_by(j.c.id))]
+        return self.journal_writer.entries()

@@ -1,15 +1,15 @@
-"""The sandbox's tables (SQLAlchemy Core), their migrations (Alembic, ``migrations/``), the statements of every
-call, built once, and the engine: what the store (store.py) runs on."""
+"""The sandbox's tables (SQLAlchemy Core) and the statements of every call, built once: what the store (store.py)
+runs. Their migrations and the engine are schema.py's."""
 
 from __future__ import annotations
 
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -18,24 +18,19 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
-    create_engine,
-    event,
+    false,
     insert,
-    inspect,
     literal,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.expression import Executable
 
-if TYPE_CHECKING:  # alembic is imported when the schema is migrated, not with the store
-    from alembic.config import Config
-
-LINE_COLUMNS = ("number", "code", "text", "quantity", "duration_days", "dispensed")
+LINE_COLUMNS = ("number", "code", "text", "quantity", "duration_days", "dispensed", "posology", "renewals",
+                "substitution_allowed", "ald", "at_mp", "prevention", "non_reimbursable")
 REGISTERED, REJECTED = "registered", "rejected"
-FIRST_REVISION = "0001"  # migrations/versions/v0001_initial.py: the tables the sandbox made before migrations
+COVERAGE_FLAGS = ("ald", "at_mp", "prevention", "non_reimbursable")
 
 
 def _required(name: str, kind: Any, **options: Any) -> Column[Any]:
@@ -52,11 +47,19 @@ def tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
               _required("dmp_deposit", Boolean),
               # the registry's verdict (migration 0002): registered, or rejected with a code
               _required("registry_status", String(16), server_default=REGISTERED),
-              Column("reject_code", String(40)))
+              Column("reject_code", String(40)),
+              # the content and life cycle (migration 0004); null for the rows stored before it
+              Column("prescriber_rpps", String(11)), Column("structure_kind", String(8)),
+              Column("structure_id", String(9)), Column("authored_on", Date), Column("valid_until", Date),
+              Column("execute_on", Date), Column("cancelled_at", moment))
     lines = Table(f"{prefix}lines", md, Column("prescription_id", ForeignKey(p.c.id), primary_key=True),
                   Column("number", Integer, primary_key=True), Column("code", String(64)),
                   Column("text", String(1000)), _required("quantity", Integer), Column("duration_days", Integer),
-                  _required("dispensed", Integer))
+                  _required("dispensed", Integer),
+                  # migration 0004: the posology as JSON (records.Posology), renewals, substitution, coverage flags
+                  Column("posology", Text), _required("renewals", Integer, server_default="0"),
+                  Column("substitution_allowed", Boolean),
+                  *(_required(flag, Boolean, server_default=false()) for flag in COVERAGE_FLAGS))
     d = Table(f"{prefix}dispensations", md, Column("id", Integer, primary_key=True, autoincrement=True),
               _required("prescription_id", ForeignKey(p.c.id), index=True), _required("dispenser_id", String(32)),
               _required("dispenser_role", String(32)), _required("dispensed_at", moment))
@@ -78,60 +81,28 @@ def tables(prefix: str) -> tuple[MetaData, dict[str, Table]]:
                 "idempotency_keys": keys, "dispensation_keys": dispensing_keys, "journal": journal}
 
 
-def _migrations(prefix: str) -> Config:
-    """Alembic's configuration for the migrations of tables named with ``prefix``."""
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(resources.files(__package__).joinpath("migrations")))
-    config.attributes["table_prefix"] = prefix
-    return config
-
-
-def head_revision() -> str:
-    """The last migration: the schema of the store's tables (`tables`)."""
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(_migrations("")).get_current_head()
-    return str(head)
-
-
-def migrate(engine: Engine, prefix: str = "", revision: str = "head") -> None:
-    """Run the migrations the database lacks, up to ``revision`` (Alembic, `migrations/`). A database the sandbox
-    made before it had migrations (its tables, no version table) is first marked as being at the first one,
-    whose tables it has."""
-    from alembic import command
-
-    config = _migrations(prefix)
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        tables = set(inspect(conn).get_table_names())
-        if f"{prefix}prescriptions" in tables and f"{prefix}alembic_version" not in tables:
-            command.stamp(config, FIRST_REVISION)
-        command.upgrade(config, revision)
-
-
 def statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
     """The statements of every call, built once: building one per call cost ~0.2 ms of CPU per read."""
     p, lines, d, dl, keys, given_keys = (t[name] for name in (
         "prescriptions", "lines", "dispensations", "dispensation_lines", "idempotency_keys", "dispensation_keys"))
     ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
 
-    def claim(table: Table) -> Executable:
+    def claim(table: Table, *key: Column[Any]) -> Executable:
         # A retry's key is already there: ON CONFLICT DO NOTHING says so without an error (PostgreSQL logged one
         # ERROR per replay), and still waits for a concurrent insert of the same key to commit or roll back.
         # RETURNING tells whether the row went in (psycopg's rowcount is -1 here).
         statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-        return statement.on_conflict_do_nothing(index_elements=[table.c.caller_id, table.c.key]).returning(
-            table.c.key)
+        return statement.on_conflict_do_nothing(index_elements=list(key)).returning(key[0])
 
     def same_key(table: Table) -> Any:
         return (table.c.caller_id == bindparam("caller_id")) & (table.c.key == bindparam("key"))
 
     return {
         **{f"insert_{name}": insert(table) for name, table in t.items()},
-        "claim_key": claim(keys),
-        "claim_dispensing_key": claim(given_keys),
+        "claim_key": claim(keys, keys.c.caller_id, keys.c.key),
+        "claim_dispensing_key": claim(given_keys, given_keys.c.caller_id, given_keys.c.key),
+        # the id comes from the client's software: a second create with it inserts nothing (PRESCRIPTION_ID_TAKEN)
+        "claim_prescription_id": claim(p, p.c.id),
         "dispensing_replay": select(given_keys.c.request_hash, given_keys.c.answer).where(same_key(given_keys)),
         # an UPDATE reserves its columns' names for its SET values: other names for the key
         "dispensing_answer": update(given_keys).where(given_keys.c.caller_id == bindparam("of"),
@@ -144,26 +115,3 @@ def statements(t: dict[str, Table], dialect: str) -> dict[str, Executable]:
         .where(d.c.prescription_id.in_(ids)).order_by(d.c.id, dl.c.line_number),
         "replay": select(keys.c.request_hash, keys.c.prescription_id).where(same_key(keys)),
     }
-
-
-def make_engine(url: str) -> Engine:
-    # hide_parameters: a failed statement's message (logged with the 503 it gives) would name its parameters, a
-    # patient's NIR among them.
-    if not url.startswith("sqlite"):
-        # Per process: `serve --workers 4` then holds at most 64 of PostgreSQL's 100 connections by default.
-        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True, hide_parameters=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
-
-    # pysqlite's own transaction handling cannot BEGIN IMMEDIATE; take it over (SQLAlchemy's documented recipe).
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get("immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
