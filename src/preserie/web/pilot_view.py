@@ -65,6 +65,8 @@ class PilotView:
     workstations: list[WorkstationLine]
     silent_after: int
     freshness: dict[str, Any]
+    offers: list[tuple[str, str]] = field(default_factory=list)  # the forms the caller may use now: (href, label)
+    step_due: bool = False  # a step of the présérie is the caller's to take now
     bilan: BilanView | None = None
     bilan_error: str | None = None
     answers: list[dict[str, Any]] = field(default_factory=list)  # a CPAM's view: its zone's answers
@@ -138,6 +140,21 @@ def workstation_lines(registry: Registry, caller: Caller, key: str) -> tuple[lis
     return lines, int(watched["after_working_days"])
 
 
+def offers(registry: Registry, caller: Caller, key: str) -> tuple[list[tuple[str, str]], bool]:
+    """The editing forms the use cases' guards let the caller use now, and whether a step is the caller's."""
+    from preserie.domain.lifecycle import Transition
+    from preserie.services import steps
+    from preserie.web.editing import offered
+
+    found = [(f"/pilotes/{key}/{path}", label) for path, label, guard in (
+        ("declaration", "Modifier la déclaration", lambda: pilots.editable(registry, caller, key)),
+        ("medecins/nouveau", "Ajouter un médecin", lambda: follow_up.practitioners_open(registry, caller, key)),
+        ("anomalies/nouvelle", "Ouvrir une anomalie", lambda: follow_up.anomaly_opening(registry, caller, key)))
+        if offered(guard)]
+    due = any(offered(lambda t=t: steps.allowed_step(registry, caller, key, t)) for t in Transition)
+    return found, due
+
+
 def build(registry: Registry, caller: Caller, key: str) -> PilotView:
     """The page of pilot ``key`` as ``caller`` may see it (a 404 RegistryError otherwise, the same for another
     party's pilot as for none)."""
@@ -155,6 +172,7 @@ def build(registry: Registry, caller: Caller, key: str) -> PilotView:
         practitioners=pilots.practitioners(registry, caller, pilot), anomalies=lines,
         anomaly_chart="", workstations=workstations, silent_after=silent_after,
         freshness=registrations.freshness(registry, pilot))
+    view.offers, view.step_due = offers(registry, caller, key)
     end = today
     if whole:
         try:
