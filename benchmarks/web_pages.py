@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import re
@@ -142,7 +143,7 @@ def server_seconds(response: httpx.Response) -> float:
 
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered) + 0.5)) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
 def readers(url: str, pilot: str, count: int, views: int, seconds: float) -> dict[str, Any]:
@@ -213,7 +214,7 @@ def bench_collected(records: int, args: argparse.Namespace) -> dict[str, Any]:
         print(f"== {records:,} records, pilot {pilot}: first view {first_seconds:.1f} s (parsed runs and bilans "
               "made)", flush=True)
         for turn in range(args.repeat):
-            wall, page = view(client, pilot)
+            wall, _ = view(client, pilot)
             began = time.perf_counter()
             kept = api.get(f"/api/v1/pilots/{pilot}/assessment")
             _ = kept.content

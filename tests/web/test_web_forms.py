@@ -231,7 +231,7 @@ def test_a_cpam_reads_an_anomaly_and_a_doctor_without_any_form(built: tuple[Worl
 
 
 def test_the_steps_from_a_draft_to_a_decision_through_the_forms(built: tuple[World, Parties]) -> None:
-    world, parties = built
+    world, _ = built
     vendor, cnam = _as(built, "vendor_a"), _as(built, "cnam")
     key = _declare(vendor, "forme-2025-03")
     steps = vendor.get(f"/pilotes/{key}/etapes").text

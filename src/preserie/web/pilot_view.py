@@ -5,6 +5,7 @@ through the use case the JSON API's route calls, so that a page never shows what
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,7 +178,7 @@ def build(registry: Registry, caller: Caller, key: str) -> PilotView:
     if whole:
         try:
             run = bilan.assess_registered(registry, pilot)
-            view.bilan = bilan_view(run.assessment, _earlier(registry, pilot, run.assessment))
+            view.bilan = _kept_view(run.assessment, _earlier(registry, pilot, run.assessment))
             if run.assessment.as_of:
                 end = dt.date.fromisoformat(run.assessment.as_of[:10])
         except RegistryError as error:
@@ -189,6 +190,24 @@ def build(registry: Registry, caller: Caller, key: str) -> PilotView:
 
 
 TREND_DAYS = 7
+_VIEWS: dict[tuple[int, int], tuple[Assessment, Assessment | None, BilanView]] = {}
+_VIEWS_GUARD = threading.Lock()
+
+
+def _kept_view(result: Assessment, earlier: Assessment | None) -> BilanView:
+    """The bilan's part of the page (its cards, its charts drawn), made once for the bilans the service keeps:
+    while they are kept, a view draws nothing again."""
+    key = (id(result), id(earlier))
+    with _VIEWS_GUARD:
+        kept = _VIEWS.get(key)
+    if kept is not None and kept[0] is result and kept[1] is earlier:
+        return kept[2]
+    made = bilan_view(result, earlier)
+    with _VIEWS_GUARD:
+        if len(_VIEWS) >= 64:
+            _VIEWS.clear()
+        _VIEWS[key] = (result, earlier, made)  # held here, so neither id is another object's while kept
+    return made
 
 
 def _earlier(registry: Registry, pilot: PilotRecord, result: Assessment) -> Assessment | None:
