@@ -69,12 +69,12 @@ def serve(data: Path, log: Path, *, kept: bool) -> tuple[subprocess.Popen[bytes]
     sys.exit(f"!! preserie serve did not answer:\n{log.read_text()[-2000:]}")
 
 
-def signed_in(url: str) -> httpx.Client:
+def signed_in(url: str, login: str = "banc d'essai") -> httpx.Client:
     client = httpx.Client(base_url=url, timeout=900, follow_redirects=False)
     form = client.get("/connexion")
     token = _TOKEN.search(form.text)
     assert token, form.text[:300]
-    done = client.post("/connexion", data={"csrf": token.group(1), "identifiant": "banc d'essai",
+    done = client.post("/connexion", data={"csrf": token.group(1), "identifiant": login,
                                            "mot_de_passe": PASSWORD, "suite": "/pilotes"})
     assert done.status_code == 303, done.text[:300]
     return client
@@ -146,11 +146,11 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
-def readers(url: str, pilot: str, count: int, views: int, seconds: float) -> dict[str, Any]:
+def readers(url: str, login: str, pilot: str, count: int, views: int, seconds: float) -> dict[str, Any]:
     """``count`` signed-in readers loading the page ``views`` times each, all at once, for at most ``seconds``."""
     import threading
 
-    clients = [signed_in(url) for _ in range(count)]
+    clients = [signed_in(url, login) for _ in range(count)]
     walls: list[float] = []
     servers: list[float] = []
     failures: list[str] = []
@@ -195,17 +195,18 @@ def bench_collected(records: int, args: argparse.Namespace) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     ensure_pilot(workdir, records, args.seed)
     data, pilot, _ = ensure_collected(workdir, records, workdir / str(records), 1000)
-    subprocess.run([_preserie(), "accounts", "create", "--role", "cnam", "--name", "banc d'essai", "--days", "1",
-                    "--data", str(data)], capture_output=True, check=False)
-    subprocess.run([_preserie(), "accounts", "password", "banc d'essai", "--data", str(data)], input=PASSWORD + "\n",
+    login = f"banc d'essai {dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"  # an account of this run's own
+    subprocess.run([_preserie(), "accounts", "create", "--role", "cnam", "--name", login, "--days", "1",
+                    "--data", str(data)], capture_output=True, check=True)
+    subprocess.run([_preserie(), "accounts", "password", login, "--data", str(data)], input=PASSWORD + "\n",
                    text=True, capture_output=True, check=True)
-    token = subprocess.run([_preserie(), "accounts", "create", "--role", "cnam", "--name", "banc d'essai API",
+    token = subprocess.run([_preserie(), "accounts", "create", "--role", "cnam", "--name", login + " API",
                             "--days", "1", "--data", str(data)], capture_output=True, text=True,
                            check=True).stdout.strip()
     service, url = serve(data, workdir / f"{records}.web-collected.log", kept=True)
     turns: list[dict[str, float]] = []
     try:
-        client = signed_in(url)
+        client = signed_in(url, login)
         api = httpx.Client(base_url=url, timeout=3600, headers={"Authorization": f"Bearer {token}"})
         began = time.perf_counter()
         first = client.get(f"/pilotes/{pilot}", timeout=3600)
@@ -225,7 +226,7 @@ def bench_collected(records: int, args: argparse.Namespace) -> dict[str, Any]:
                           "assessment_wall": round(kept_seconds, 4)})
             print(f"   turn {turn + 1}: page {turns[-1]['page_server']:.3f} s server ({wall:.3f} s wall), kept "
                   f"assessment {kept_seconds:.3f} s", flush=True)
-        loaded = readers(url, pilot, args.readers, args.views, args.seconds)
+        loaded = readers(url, login, pilot, args.readers, args.views, args.seconds)
         print(f"   {args.readers} readers: {loaded['views']} views in {loaded['seconds']} s, p50 {loaded['p50']} s, "
               f"p99 {loaded['p99']} s", flush=True)
         client.close()

@@ -6,6 +6,7 @@ its guard and `follow_up.step_refusal` let it be taken."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from fastapi import APIRouter, Request, Response
 
@@ -31,6 +32,9 @@ OPEN_FIELDS = {"id": ("id", "Référence"), "opened_on": ("opened_on", "Ouverte 
 STEP_FIELDS = {"fixed_in_version": ("fixed_in_version", "Corrigée dans la version"),
                "closed_on": ("closed_on", "Close le")}
 STEPS = {"prise-en-compte": "acknowledge", "correction": "fix", "cloture": "close"}
+STEP_SUMMARIES = {"prise-en-compte": "Prendre en compte une anomalie (éditeur)",
+                  "correction": "Corriger une anomalie dans une version (éditeur)",
+                  "cloture": "Clore une anomalie (éditeur ou Cnam)"}
 
 
 def _today(registry: RegistryDep) -> str:
@@ -91,7 +95,7 @@ def _render(request: Request, registry: RegistryDep, session: SessionDep, key: s
     line = anomaly_lines([anomaly], today)[0]
     steps = {slug: step for slug, step in STEPS.items()
              if follow_up.step_refusal(anomaly, step) is None
-             and offered(lambda step=step: follow_up.anomaly_following(registry, caller, key, step))}
+             and offered(partial(follow_up.anomaly_following, registry, caller, key, step))}
     errors = errors or FormErrors()
     return page(request, "anomalie.html.j2", status=errors.status if errors else 200, session=session, p=record,
                 line=line, a=anomaly, chart=anomaly_chart([line], today), steps=steps,
@@ -132,4 +136,4 @@ def _step(slug: str) -> Callable[..., Response]:
 
 
 for _slug in STEPS:
-    router.post(f"/{{number}}/{_slug}", summary=f"Anomalie : {_slug}")(_step(_slug))
+    router.post(f"/{{number}}/{_slug}", summary=STEP_SUMMARIES[_slug])(_step(_slug))

@@ -90,7 +90,7 @@ def typed(values: Mapping[str, str], rows: int, kept: Mapping[str, Any], vendor:
     earlier = {p.get("id"): p for p in kept.get("practitioners") or []}
     doctors, placed = [], []
     for row in range(min(rows, MAX_ROWS)):
-        doctor = {name: get(f"practitioners.{row}.{name}", "") for name in DOCTOR}
+        doctor: dict[str, Any] = {name: get(f"practitioners.{row}.{name}", "") for name in DOCTOR}
         if not (doctor["id"] or doctor["cpam"] or doctor["health_center"]):
             continue  # a blank row
         doctor["equipped"] = bool(doctor["equipped"])

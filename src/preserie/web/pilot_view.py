@@ -143,6 +143,8 @@ def workstation_lines(registry: Registry, caller: Caller, key: str) -> tuple[lis
 
 def offers(registry: Registry, caller: Caller, key: str) -> tuple[list[tuple[str, str]], bool]:
     """The editing forms the use cases' guards let the caller use now, and whether a step is the caller's."""
+    from functools import partial
+
     from preserie.domain.lifecycle import Transition
     from preserie.services import steps
     from preserie.web.editing import offered
@@ -152,7 +154,7 @@ def offers(registry: Registry, caller: Caller, key: str) -> tuple[list[tuple[str
         ("medecins/nouveau", "Ajouter un médecin", lambda: follow_up.practitioners_open(registry, caller, key)),
         ("anomalies/nouvelle", "Ouvrir une anomalie", lambda: follow_up.anomaly_opening(registry, caller, key)))
         if offered(guard)]
-    due = any(offered(lambda t=t: steps.allowed_step(registry, caller, key, t)) for t in Transition)
+    due = any(offered(partial(steps.allowed_step, registry, caller, key, t)) for t in Transition)
     return found, due
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -53,8 +54,8 @@ def _render(request: Request, registry: RegistryDep, session: SessionDep, key: s
             posted: str | None = None) -> Response:
     caller = session.caller
     record = registry.visible(caller, key)
-    offered_steps = {o.step for o in OFFERS if offered(lambda o=o: steps.allowed_step(registry, caller, key,
-                                                                                      o.transition))}
+    offered_steps = {o.step for o in OFFERS if offered(partial(steps.allowed_step, registry, caller, key,
+                                                               o.transition))}
     context: dict[str, Any] = {}
     if "envoi" in offered_steps:
         context["doctors"] = pilots.practitioners(registry, caller, record)
