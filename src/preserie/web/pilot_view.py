@@ -161,6 +161,13 @@ def offers(registry: Registry, caller: Caller, key: str) -> tuple[list[tuple[str
 def build(registry: Registry, caller: Caller, key: str) -> PilotView:
     """The page of pilot ``key`` as ``caller`` may see it (a 404 RegistryError otherwise, the same for another
     party's pilot as for none)."""
+    from preserie.services.registry import one_reading
+
+    with one_reading():  # the page's guards and use cases read the pilot once
+        return _build(registry, caller, key)
+
+
+def _build(registry: Registry, caller: Caller, key: str) -> PilotView:
     pilot = registry.visible(caller, key)
     whole = sees_whole_pilot(caller)
     today = _paris_day(registry.now())
