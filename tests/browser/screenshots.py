@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 for helpers in ("registry", "web", "e2e"):
@@ -38,7 +39,43 @@ def main(out: Path) -> None:
             page.screenshot(path=str(out / "web-pilots.png"))
             page.goto(f"{url}/pilotes/{parties.pilots['a_running']}")
             page.screenshot(path=str(out / "web-pilot.png"), full_page=True)
+            page.goto(f"{url}/pilotes/{parties.pilots['a_running']}/etapes")
+            page.screenshot(path=str(out / "web-steps.png"), full_page=True)
+            vendor = browser.new_page(viewport={"width": 1280, "height": 800})
+            forms(vendor, url, parties, out)
             browser.close()
+
+
+def forms(page: Any, url: str, parties: Any, out: Path) -> None:
+    """The vendor's forms: the declaration after « Vérifier le dossier », a refused form, an anomaly's page."""
+    page.goto(f"{url}/connexion")
+    page.fill("#identifiant", parties.logins["vendor_a"])
+    page.fill("#mot_de_passe", PASSWORD)
+    page.click("form[action='/connexion'] button[type=submit]")
+    page.wait_for_load_state()
+    draft = parties.pilots["a_draft"]
+    page.goto(f"{url}/pilotes/{draft}/declaration")
+    page.fill("#cpams", "33, 99")
+    with page.expect_navigation():
+        page.click("button[value=verifier]")
+    page.screenshot(path=str(out / "web-declaration.png"), full_page=True)
+    running = parties.pilots["a_running"]
+    page.goto(f"{url}/pilotes/{running}/anomalies/nouvelle")
+    page.fill("#id", "")
+    page.fill("#summary", "Création refusée après la mise à jour du lecteur de carte")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ouvrir l'anomalie").click()
+    page.screenshot(path=str(out / "web-form-errors.png"))
+    page.fill("#id", "ANO-101")
+    page.fill("#opened_on", "2025-02-18")
+    page.get_by_label("majeure", exact=True).check()
+    page.get_by_label("logiciel", exact=True).check()
+    page.select_option("#operation", "create")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ouvrir l'anomalie").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Prendre en compte").click()
+    page.screenshot(path=str(out / "web-anomaly.png"), full_page=True)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import itertools
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -93,12 +94,20 @@ def _fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+# A listing is kept while its folder's modification time stands, once that time is this many nanoseconds old: the
+# kernel stamps a folder with a coarse clock (a few milliseconds), so two appends in one tick share a stamp, but an
+# append after a second has gone by always moves it.
+SETTLED_NS = 1_000_000_000
+
+
 class SegmentStore:
     """Append-only trace segments under `root`, one folder per pilot and phase."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._digests: dict[tuple[str, int], tuple[str, str]] = {}  # (pilot, phase): (listing token, digest)
+        self._listings: dict[Path, tuple[int, list[TraceFile]]] = {}
+        self._guard = threading.Lock()
 
     def folder(self, pilot_key: str, phase: int) -> Path:
         """Where a pilot's phase keeps its segments (it may not exist yet)."""
@@ -185,10 +194,20 @@ class SegmentStore:
     def files(self, pilot_key: str, phase: int) -> list[TraceFile]:
         """The phase's segments in reading order (the order they were appended), as the engine reads them."""
         folder = self.folder(pilot_key, phase)
-        if not folder.is_dir():
+        try:
+            stamp = os.stat(folder).st_mtime_ns
+        except (FileNotFoundError, NotADirectoryError):
             return []
+        with self._guard:
+            kept = self._listings.get(folder)
+        if kept is not None and kept[0] == stamp:  # a page view lists 10,000 segments once, not at every view
+            return list(kept[1])
         names = sorted((name for name in os.listdir(folder) if _sequence_of(name) is not None), key=os.fsencode)
-        return [_trace_file(folder / name) for name in names]
+        found = [_trace_file(folder / name) for name in names]
+        if time.time_ns() - stamp > SETTLED_NS:
+            with self._guard:
+                self._listings[folder] = (stamp, found)
+        return list(found)
 
     def listing_token(self, pilot_key: str, phase: int, *, settled_ns: int = SETTLED_NS) -> str | None:
         """A token that changes whenever the phase's listing does (a segment added), read from its folder's

@@ -7,6 +7,7 @@ read, so that it takes a moment whatever the size of the traces; what needs them
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,10 +17,14 @@ from preserie.adapters.errors import UnusableInput
 from preserie.adapters.trace_files import first_look
 from preserie.data import load_default_policy, load_reference
 from preserie.domain.dossier import CHECK_LABELS, CHECKS, FAIL, CheckResult, DossierContext
+from preserie.domain.feedback import Anomaly, SurveyAnswer
 from preserie.domain.inputs import (
     ERROR,
     PILOT_FILE,
     FileIssue,
+    ParsedRun,
+    SideRows,
+    TraceFile,
     dropped_rows,
     side_issues,
     trace_members,
@@ -112,3 +117,37 @@ def describe(result: FolderCheck) -> list[str]:
     verdict = ("prêt à être envoyé" if not result.failed
                else f"{failed} point(s) non conforme(s), {errors} erreur(s) de fichier : à corriger avant l'envoi")
     return [*lines, "", f"Résultat : {verdict}."]
+
+
+class _TypedDeclaration:
+    """A pilot's source with another declaration: the draft's files, with what its vendor is typing."""
+
+    def __init__(self, source: PilotSource, declaration: dict[str, Any]) -> None:
+        self._source, self._declaration = source, declaration
+
+    @property
+    def label(self) -> str:
+        return self._source.label
+
+    def check(self) -> None:
+        self._source.check()
+
+    def declaration(self) -> PilotDeclaration:
+        return PilotDeclaration.model_validate(self._declaration)
+
+    def trace_files(self) -> tuple[Sequence[TraceFile | ParsedRun], Sequence[FileIssue]]:
+        return self._source.trace_files()
+
+    def registrations_file(self) -> Path | None:
+        return self._source.registrations_file()
+
+    def anomalies(self) -> SideRows[Anomaly]:
+        return self._source.anomalies()
+
+    def survey(self) -> SideRows[SurveyAnswer]:
+        return self._source.survey()
+
+
+def with_declaration(source: PilotSource, declaration: dict[str, Any]) -> PilotSource:
+    """``source`` read with ``declaration`` (pilot.yaml's content, validated) instead of its own."""
+    return _TypedDeclaration(source, declaration)

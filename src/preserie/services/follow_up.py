@@ -51,17 +51,36 @@ def _practitioner(registry: Registry, pilot: PilotRecord, ref: str) -> Practitio
     return found
 
 
+def practitioner_editable(registry: Registry, caller: Caller, key: str, ref: str, *,
+                          enrolment: bool) -> tuple[PilotRecord, PractitionerRecord]:
+    """The pilot and the doctor whose planning (and, with ``enrolment``, agreement and equipment check) the
+    caller may change now: the vendor; the planning until the présérie runs, the enrolment of the current
+    phase's doctors while practitioners may be added."""
+    pilot = registry.writable(caller, key, PRACTITIONERS_EDITABLE if enrolment else (*_BEFORE_SENT, *FOLLOW_UP_OPEN),
+                              "modifier un médecin")
+    practitioner = _practitioner(registry, pilot, ref)
+    if enrolment and practitioner.phase != pilot.phase:
+        raise RegistryError("TRANSITION_REFUSED", f"{ref} : l'accord et la vérification d'un médecin d'une phase "
+                            "terminée ne changent plus")
+    return pilot, practitioner
+
+
+def practitioners_open(registry: Registry, caller: Caller, key: str) -> PilotRecord:
+    """The pilot to which the caller may add a doctor now (its vendor: a draft, or a new phase under way)."""
+    return registry.writable(caller, key, PRACTITIONERS_EDITABLE, "ajouter un médecin")
+
+
+def installations_open(registry: Registry, caller: Caller, key: str) -> PilotRecord:
+    """The pilot whose installations and trainings the caller may record now (its vendor, while it runs)."""
+    return registry.writable(caller, key, (Status.RUNNING,), "enregistrer une installation ou une formation")
+
+
 def update_practitioner(registry: Registry, caller: Caller, key: str, ref: str,
                         changes: dict[str, Any]) -> PractitionerRecord:
     """The vendor records a doctor's agreement in principle and equipment check (before sending, or for a new
     phase's doctors), and the planned installation and training dates (forwarded to the CPAMs)."""
     names = set(changes)
-    allowed = (*_BEFORE_SENT, *FOLLOW_UP_OPEN) if names <= set(PLANNING) else PRACTITIONERS_EDITABLE
-    pilot = registry.writable(caller, key, allowed, "modifier un médecin")
-    practitioner = _practitioner(registry, pilot, ref)
-    if practitioner.phase != pilot.phase and names & set(ENROLMENT):
-        raise RegistryError("TRANSITION_REFUSED", f"{ref} : l'accord et la vérification d'un médecin d'une phase "
-                            "terminée ne changent plus")
+    pilot, practitioner = practitioner_editable(registry, caller, key, ref, enrolment=bool(names & set(ENROLMENT)))
     with registry.repo.writing() as conn:
         registry.repo.set_practitioner(conn, practitioner.id, **changes)
         registry.record(conn, pilot, caller, "practitioner_updated", detail=f"{ref} : {', '.join(sorted(names))}")
@@ -70,7 +89,7 @@ def update_practitioner(registry: Registry, caller: Caller, key: str, ref: str,
 
 def add_practitioner(registry: Registry, caller: Caller, key: str, content: dict[str, Any]) -> PractitionerRecord:
     """A new doctor, in the current phase (a draft's, or the extension to other doctors of a new phase)."""
-    pilot = registry.writable(caller, key, PRACTITIONERS_EDITABLE, "ajouter un médecin")
+    pilot = practitioners_open(registry, caller, key)
     extra = {k: content.pop(k) for k in (*ENROLMENT, *PLANNING) if k in content}
     try:
         declared = Practitioner.model_validate(content)
@@ -89,8 +108,7 @@ def add_practitioner(registry: Registry, caller: Caller, key: str, content: dict
 def record_done(registry: Registry, caller: Caller, key: str, ref: str, what: str, on: dt.date) -> PractitionerRecord:
     """An installation or a training done. An installation enrols the doctor's workstation: its traces are
     activated as installations go (seed)."""
-    label = "enregistrer une installation" if what == "installation" else "enregistrer une formation"
-    pilot = registry.writable(caller, key, (Status.RUNNING,), label)
+    pilot = installations_open(registry, caller, key)
     practitioner = _practitioner(registry, pilot, ref)
     if what == "installation":
         missing = [step for step, done in (("l'accord de principe du médecin", practitioner.agreement_on),
@@ -129,14 +147,19 @@ def set_version(registry: Registry, caller: Caller, key: str, version: str) -> P
 ANOMALY_STEPS = ("acknowledge", "fix", "close")
 
 
-def open_anomaly(registry: Registry, caller: Caller, key: str, content: dict[str, Any]) -> AnomalyRecord:
+def anomaly_opening(registry: Registry, caller: Caller, key: str) -> PilotRecord:
+    """The pilot in which the caller may open an anomaly now: its vendor, the Cnam or the GIE, once accepted."""
     if caller.role not in (Role.VENDOR, Role.CNAM, Role.GIE):
         raise RegistryError("FORBIDDEN_ROLE", "ouvrir une anomalie : réservé à l'éditeur, à la Cnam et au GIE")
     pilot = registry.visible(caller, key)
     if caller.role == Role.VENDOR:
-        pilot = registry.writable(caller, key, FOLLOW_UP_OPEN, "ouvrir une anomalie")
-    else:
-        registry.in_status(pilot, FOLLOW_UP_OPEN, "ouvrir une anomalie")
+        return registry.writable(caller, key, FOLLOW_UP_OPEN, "ouvrir une anomalie")
+    registry.in_status(pilot, FOLLOW_UP_OPEN, "ouvrir une anomalie")
+    return pilot
+
+
+def open_anomaly(registry: Registry, caller: Caller, key: str, content: dict[str, Any]) -> AnomalyRecord:
+    pilot = anomaly_opening(registry, caller, key)
     try:
         anomaly = Anomaly.model_validate({**content, "closed_on": None})
     except ValidationError as error:
@@ -152,25 +175,40 @@ def open_anomaly(registry: Registry, caller: Caller, key: str, content: dict[str
     return next(a for a in registry.repo.anomalies(pilot.id) if a.id == anomaly_id)
 
 
-def anomaly_step(registry: Registry, caller: Caller, key: str, ref: str, step: str, *,
-                 on: dt.date | None = None, version: str | None = None) -> AnomalyRecord:
-    """acknowledge (the vendor), fix in a version (the vendor), close (the vendor or the Cnam), in that order."""
+def anomaly_following(registry: Registry, caller: Caller, key: str, step: str) -> PilotRecord:
+    """The pilot in which the caller may take ``step`` of an anomaly: the vendor (while the présérie is followed
+    up), or the Cnam to close."""
     roles = (Role.VENDOR, Role.CNAM) if step == "close" else (Role.VENDOR,)
     pilot = registry.coordinated(caller, key, roles, f"anomalie : {step}")
     if caller.role == Role.VENDOR:
-        pilot = registry.writable(caller, key, FOLLOW_UP_OPEN, "suivre une anomalie")
+        return registry.writable(caller, key, FOLLOW_UP_OPEN, "suivre une anomalie")
+    return pilot
+
+
+def step_refusal(anomaly: AnomalyRecord, step: str) -> str | None:
+    """Why ``step`` cannot be taken on ``anomaly`` now (None: it can): acknowledge, then fix, and close."""
+    if anomaly.closed_on is not None:
+        return f"anomalie {anomaly.ref} : déjà close"
+    if step == "acknowledge":
+        return f"anomalie {anomaly.ref} : déjà prise en compte" if anomaly.acknowledged_at is not None else None
+    if anomaly.acknowledged_at is None:
+        return f"anomalie {anomaly.ref} : demande d'abord sa prise en compte"
+    return None
+
+
+def anomaly_step(registry: Registry, caller: Caller, key: str, ref: str, step: str, *,
+                 on: dt.date | None = None, version: str | None = None) -> AnomalyRecord:
+    """acknowledge (the vendor), fix in a version (the vendor), close (the vendor or the Cnam), in that order."""
+    pilot = anomaly_following(registry, caller, key, step)
     anomaly = next((a for a in registry.repo.anomalies(pilot.id) if a.ref == ref), None)
     if anomaly is None:
         raise RegistryError("NOT_FOUND", f"aucune anomalie « {ref} » dans cette présérie", field="anomaly")
     now = registry.now()
-    if anomaly.closed_on is not None:
-        raise RegistryError("TRANSITION_REFUSED", f"anomalie {ref} : déjà close")
+    refused = step_refusal(anomaly, step)
+    if refused is not None:
+        raise RegistryError("TRANSITION_REFUSED", refused)
     if step == "acknowledge":
-        if anomaly.acknowledged_at is not None:
-            raise RegistryError("TRANSITION_REFUSED", f"anomalie {ref} : déjà prise en compte")
         values: dict[str, Any] = {"acknowledged_at": now, "acknowledged_by": caller.account_id}
-    elif anomaly.acknowledged_at is None:
-        raise RegistryError("TRANSITION_REFUSED", f"anomalie {ref} : demande d'abord sa prise en compte")
     elif step == "fix":
         if not (version or "").strip():
             raise RegistryError("INVALID_REQUEST", "version corrigée requise", field="fixed_in_version")

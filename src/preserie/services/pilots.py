@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from preserie.adapters.errors import UnusableInput
 from preserie.domain.access import Caller, PilotScope, Role, may_see, sees_practitioner
 from preserie.domain.lifecycle import DECLARATION_EDITABLE, Status
 from preserie.domain.pilot import PilotDeclaration
 from preserie.domain.registry import PilotRecord, PractitionerRecord
 from preserie.services.errors import RegistryError
 from preserie.services.registry import Registry
+
+if TYPE_CHECKING:
+    from preserie.domain.source import PilotSource
+    from preserie.services.check import FolderCheck
 
 DECLARED = ("situation", "health_center", "specialty", "practice", "cpam", "equipped")
 
@@ -53,9 +58,14 @@ def _practitioner_rows(declaration: PilotDeclaration) -> list[dict[str, Any]]:
              "trained_on": p.trained_on} for p in declaration.practitioners]
 
 
-def _vendor_of(caller: Caller, declaration: PilotDeclaration) -> None:
+def declaring(caller: Caller) -> None:
+    """Whether the caller may declare a présérie (a vendor), or the 403 that says who may."""
     if caller.role != Role.VENDOR:
         raise RegistryError("FORBIDDEN_ROLE", "déclarer une présérie : réservé aux éditeurs")
+
+
+def _vendor_of(caller: Caller, declaration: PilotDeclaration) -> None:
+    declaring(caller)
     if declaration.vendor != caller.vendor:
         raise RegistryError("INVALID_DECLARATION", f"vendor : « {declaration.vendor} » n'est pas l'éditeur de "
                             f"votre compte (« {caller.vendor} »)", field="vendor")
@@ -97,9 +107,14 @@ def insert(registry: Registry, caller: Caller | None, declaration: PilotDeclarat
     return found
 
 
+def editable(registry: Registry, caller: Caller, key: str) -> PilotRecord:
+    """The pilot whose declaration the caller may change now (its vendor, while drafting)."""
+    return registry.writable(caller, key, DECLARATION_EDITABLE, "modifier la déclaration")
+
+
 def update(registry: Registry, caller: Caller, key: str, content: Any) -> PilotRecord:
     """Replace the declaration of a draft; what was recorded of a practitioner still declared is kept."""
-    pilot = registry.writable(caller, key, DECLARATION_EDITABLE, "modifier la déclaration")
+    pilot = editable(registry, caller, key)
     declaration = validated(content)
     _vendor_of(caller, declaration)
     known = {p.ref: p for p in registry.repo.practitioners(pilot.id)}
@@ -119,6 +134,29 @@ def update(registry: Registry, caller: Caller, key: str, content: Any) -> PilotR
     found = registry.repo.pilot(key)
     assert found is not None
     return found
+
+
+def check_typed(registry: Registry, caller: Caller, content: Any, key: str | None = None) -> FolderCheck:
+    """The dossier checks of a declaration as the vendor typed it, nothing saved: validated as `create` and
+    `update` validate it (the same 422), checked with the pilot's files (``key``: a draft being changed) as
+    `GET …/checks` checks the saved one."""
+    from preserie.adapters.registry_source import RegistryPilotSource
+    from preserie.services.check import check_source, with_declaration
+
+    declaration = validated(content)
+    _vendor_of(caller, declaration)
+    typed = {"schema": "preserie.pilot/1", **content}
+    if key is None:
+        source: PilotSource = RegistryPilotSource(label=f"présérie {declaration.id}", declaration=typed,
+                                                  trace_files=[], registrations=None, anomalies=[], answers=[])
+    else:
+        from preserie.services.bilan import source as registered
+
+        source = with_declaration(registered(registry, editable(registry, caller, key)), typed)
+    try:
+        return check_source(source)
+    except UnusableInput as error:
+        raise RegistryError("INPUT_UNUSABLE", str(error)) from None
 
 
 def set_module(registry: Registry, caller: Caller, key: str, module_id: int) -> PilotRecord:

@@ -132,11 +132,31 @@ def pull(registry: Registry, caller: Caller, key: str, feed: Feed | None) -> Upl
     return upload(registry, caller, key, data, origin="pris au bac à sable")
 
 
+_COUNTED: dict[Path, tuple[int, int, int]] = {}  # extract → (modified, size, data rows): counted once per change
+
+
+def _prescriptions(path: Path) -> int:
+    """The extract's data rows (its prescriptions): counted when the file changed, not at every page view."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return 0
+    kept = _COUNTED.get(path)
+    if kept is not None and kept[:2] == (stat.st_mtime_ns, stat.st_size):
+        return kept[2]
+    lines, last = 0, b"\n"
+    with path.open("rb") as extract:
+        while chunk := extract.read(1 << 20):
+            lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+    rows = max(0, lines + (last != b"\n") - 1)  # the header is no prescription
+    _COUNTED[path] = (stat.st_mtime_ns, stat.st_size, rows)
+    return rows
+
+
 def freshness(registry: Registry, pilot: PilotRecord) -> dict[str, Any]:
     """The uploads of the extract, the latest first: how fresh the registry's view of C2 is."""
     uploads = sorted(registry.repo.registration_uploads(pilot.id), key=lambda u: u["number"], reverse=True)
     path = registry.registrations_file(pilot, pilot.phase)
-    return {"latest": uploads[0]["uploaded_at"] if uploads else None,
-            "prescriptions": max(0, sum(1 for _ in path.open(encoding="utf-8")) - 1) if path.exists() else 0,
+    return {"latest": uploads[0]["uploaded_at"] if uploads else None, "prescriptions": _prescriptions(path),
             "uploads": [{k: u[k] for k in ("number", "phase", "uploaded_at", "uploaded_by", "rows", "new",
                                            "replaced")} for u in uploads]}

@@ -25,11 +25,11 @@ from preserie.web.session import SessionDep
 CSRF_FIELD = "csrf"
 SIGN_IN_COOKIE = "preserie_connexion"
 MAX_FORM_BYTES = 256 * 1024
-MAX_FIELDS = 200
+MAX_FIELDS = 1000  # a declaration of 100 doctors, 7 fields each; the byte limit bounds the rest
 
 
 async def read_form(request: Request) -> FormData:
-    """The posted form (URL-encoded or multipart), bounded: 256 Kio, 200 fields, no file (file forms will say
+    """The posted form (URL-encoded or multipart), bounded: 256 Kio, 1,000 fields, no file (file forms will say
     their own limit)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_FORM_BYTES:

@@ -37,8 +37,10 @@ def pilot_list(request: Request, registry: RegistryDep, session: SessionDep) -> 
     lines = [PilotLine(p, p.declaration["software"]["name"], STATUS_LABELS[p.status],
                        _latest(registry.repo.decisions(p.id)), pilot_alerts(registry, caller, p))
              for p in pilots.listed(registry, caller)]
-    return page(request, "pilotes.html.j2", session=session, lines=lines,
-                decisions=pilot_view.DECISION_LABELS)
+    from preserie.web.editing import offered
+
+    return page(request, "pilotes.html.j2", session=session, lines=lines, decisions=pilot_view.DECISION_LABELS,
+                may_declare=offered(lambda: pilots.declaring(caller)))
 
 
 @router.get("/pilotes/{pilot}", summary="Une présérie : le bilan gardé, son dossier et ses critères, les médecins, "

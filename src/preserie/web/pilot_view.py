@@ -5,6 +5,7 @@ through the use case the JSON API's route calls, so that a page never shows what
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,8 @@ class PilotView:
     workstations: list[WorkstationLine]
     silent_after: int
     freshness: dict[str, Any]
+    offers: list[tuple[str, str]] = field(default_factory=list)  # the forms the caller may use now: (href, label)
+    step_due: bool = False  # a step of the présérie is the caller's to take now
     bilan: BilanView | None = None
     bilan_error: str | None = None
     answers: list[dict[str, Any]] = field(default_factory=list)  # a CPAM's view: its zone's answers
@@ -138,9 +141,33 @@ def workstation_lines(registry: Registry, caller: Caller, key: str) -> tuple[lis
     return lines, int(watched["after_working_days"])
 
 
+def offers(registry: Registry, caller: Caller, key: str) -> tuple[list[tuple[str, str]], bool]:
+    """The editing forms the use cases' guards let the caller use now, and whether a step is the caller's."""
+    from functools import partial
+
+    from preserie.domain.lifecycle import Transition
+    from preserie.services import steps
+    from preserie.web.editing import offered
+
+    found = [(f"/pilotes/{key}/{path}", label) for path, label, guard in (
+        ("declaration", "Modifier la déclaration", lambda: pilots.editable(registry, caller, key)),
+        ("medecins/nouveau", "Ajouter un médecin", lambda: follow_up.practitioners_open(registry, caller, key)),
+        ("anomalies/nouvelle", "Ouvrir une anomalie", lambda: follow_up.anomaly_opening(registry, caller, key)))
+        if offered(guard)]
+    due = any(offered(partial(steps.allowed_step, registry, caller, key, t)) for t in Transition)
+    return found, due
+
+
 def build(registry: Registry, caller: Caller, key: str) -> PilotView:
     """The page of pilot ``key`` as ``caller`` may see it (a 404 RegistryError otherwise, the same for another
     party's pilot as for none)."""
+    from preserie.services.registry import one_reading
+
+    with one_reading():  # the page's guards and use cases read the pilot once
+        return _build(registry, caller, key)
+
+
+def _build(registry: Registry, caller: Caller, key: str) -> PilotView:
     pilot = registry.visible(caller, key)
     whole = sees_whole_pilot(caller)
     today = _paris_day(registry.now())
@@ -155,11 +182,12 @@ def build(registry: Registry, caller: Caller, key: str) -> PilotView:
         practitioners=pilots.practitioners(registry, caller, pilot), anomalies=lines,
         anomaly_chart="", workstations=workstations, silent_after=silent_after,
         freshness=registrations.freshness(registry, pilot))
+    view.offers, view.step_due = offers(registry, caller, key)
     end = today
     if whole:
         try:
             run = bilan.assess_registered(registry, pilot)
-            view.bilan = bilan_view(run.assessment, _earlier(registry, pilot, run.assessment))
+            view.bilan = _kept_view(run.assessment, _earlier(registry, pilot, run.assessment))
             if run.assessment.as_of:
                 end = dt.date.fromisoformat(run.assessment.as_of[:10])
         except RegistryError as error:
@@ -171,6 +199,24 @@ def build(registry: Registry, caller: Caller, key: str) -> PilotView:
 
 
 TREND_DAYS = 7
+_VIEWS: dict[tuple[int, int], tuple[Assessment, Assessment | None, BilanView]] = {}
+_VIEWS_GUARD = threading.Lock()
+
+
+def _kept_view(result: Assessment, earlier: Assessment | None) -> BilanView:
+    """The bilan's part of the page (its cards, its charts drawn), made once for the bilans the service keeps:
+    while they are kept, a view draws nothing again."""
+    key = (id(result), id(earlier))
+    with _VIEWS_GUARD:
+        kept = _VIEWS.get(key)
+    if kept is not None and kept[0] is result and kept[1] is earlier:
+        return kept[2]
+    made = bilan_view(result, earlier)
+    with _VIEWS_GUARD:
+        if len(_VIEWS) >= 64:
+            _VIEWS.clear()
+        _VIEWS[key] = (result, earlier, made)  # held here, so neither id is another object's while kept
+    return made
 
 
 def _earlier(registry: Registry, pilot: PilotRecord, result: Assessment) -> Assessment | None:

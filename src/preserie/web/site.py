@@ -3,6 +3,7 @@ from another site), security headers, and the French error pages that stand for 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from importlib import resources
 
@@ -35,7 +36,8 @@ def error_page(request: Request, error: RegistryError) -> Response:
         return page(request, "erreur.html.j2", status=404, session=session, title="Page introuvable",
                     message="Cette adresse ne mène à aucune page que votre compte peut voir : la présérie n'existe "
                             "pas, ou elle ne vous est pas ouverte.")
-    titles = {403: "Accès refusé", 401: "Connexion requise", 413: "Envoi trop volumineux", 422: "Demande invalide"}
+    titles = {403: "Accès refusé", 401: "Connexion requise", 409: "Pas à ce stade de la présérie",
+              413: "Envoi trop volumineux", 422: "Demande invalide"}
     return page(request, "erreur.html.j2", status=error.status, session=session,
                 title="Formulaire refusé" if error.code == "CSRF_REFUSED" else titles.get(error.status, "Erreur"),
                 message=sentence(error.message))
@@ -55,8 +57,11 @@ def _sign_in_first(request: Request, error: Exception) -> Response:
 
 
 async def _secured(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    began = time.perf_counter()
     response = await call_next(request)
     headers = response.headers
+    if is_page(request):  # the server's time for the page (benchmarks/web_pages.py reads it)
+        headers.setdefault("Server-Timing", f"page;dur={(time.perf_counter() - began) * 1000:.1f}")
     if request.url.path not in _OWN_POLICY:
         headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -70,9 +75,9 @@ async def _secured(request: Request, call_next: Callable[[Request], Awaitable[Re
 
 def install(app: FastAPI) -> None:
     """The pages, their files and their headers on the service's ``app``."""
-    from preserie.web import auth, downloads, pages
+    from preserie.web import anomalies, auth, declaration, downloads, pages, practitioners, steps
 
-    for module in (auth, pages, downloads):
+    for module in (auth, declaration, practitioners, anomalies, steps, pages, downloads):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files(__package__).joinpath("static"))),
               name="static")
