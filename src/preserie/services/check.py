@@ -25,6 +25,7 @@ from preserie.domain.inputs import (
     ParsedRun,
     SideRows,
     TraceFile,
+    TraceSummary,
     dropped_rows,
     side_issues,
     trace_members,
@@ -135,7 +136,7 @@ class _TypedDeclaration:
     def declaration(self) -> PilotDeclaration:
         return PilotDeclaration.model_validate(self._declaration)
 
-    def trace_files(self) -> tuple[Sequence[TraceFile | ParsedRun], Sequence[FileIssue]]:
+    def trace_files(self) -> tuple[Sequence[TraceFile | ParsedRun | TraceSummary], Sequence[FileIssue]]:
         return self._source.trace_files()
 
     def registrations_file(self) -> Path | None:
