@@ -127,8 +127,9 @@ def test_the_registry_reader_takes_the_extract_over_http_and_nothing_else(sandbo
         assert [r["prescription_id"] for r in csv.DictReader(io.StringIO(only.text))] == [theirs]
         bad = reader.get("/v1/registrations", params={"practitioner": "a b"})
         assert bad.status_code == 422 and bad.json()["code"] == "INVALID_REQUEST"
-        for refused in (reader.get(f"/v1/prescriptions/{mine}"), reader.get(f"/v1/prescriptions/{mine}/fhir"),
-                        reader.get("/v1/prescriptions"),
+        fhir = reader.get(f"/v1/prescriptions/{mine}/fhir")  # an OperationOutcome there, as peers answer
+        assert fhir.status_code == 403 and "ROLE_NOT_ALLOWED" in fhir.text
+        for refused in (reader.get(f"/v1/prescriptions/{mine}"), reader.get("/v1/prescriptions"),
                         reader.post(f"/v1/prescriptions/{mine}/dispensations",
                                     json={"lines": [{"line": 1, "quantity": 1}]})):
             assert refused.status_code == 403 and refused.json()["code"] == "ROLE_NOT_ALLOWED", refused.text
