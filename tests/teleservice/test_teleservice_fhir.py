@@ -19,10 +19,10 @@ from preserie.domain.identifiers import luhn_key
 from preserie.teleservice.catalogue import DISPENSERS, IN_SCOPE_CATEGORIES
 from preserie.teleservice.fhir import (
     CATEGORY_SYSTEM,
+    CODE_SYSTEM_URLS,
     DISPENSED_EXTENSION,
     FHIR_JSON,
     FR_CORE_V2_0203,
-    LINE_CODE_SYSTEM,
     NIR_SYSTEM,
     PRESCRIPTION_ID_SYSTEM,
     PROFESSIONAL_ID_SYSTEM,
@@ -236,10 +236,10 @@ def test_medicines_and_devices_are_medication_requests_and_acts_service_requests
     assert resources[0]["category"] == [{"coding": [{"system": CATEGORY_SYSTEM, "code": category}]}]
 
 
-def test_a_line_keeps_its_code_in_the_sandbox_system_and_its_text() -> None:
+def test_a_line_keeps_its_code_in_its_category_system_and_its_text() -> None:
     coded, free = _built(_record())
     assert coded["medicationCodeableConcept"] == {
-        "coding": [{"system": LINE_CODE_SYSTEM, "code": "3400930000001"}], "text": "paracétamol 1 g"}
+        "coding": [{"system": CODE_SYSTEM_URLS["cip13"], "code": "3400930000001"}], "text": "paracétamol 1 g"}
     assert free["medicationCodeableConcept"] == {"text": "texte libre"}
 
 
@@ -253,14 +253,15 @@ def test_a_medicine_line_asks_its_quantity_for_its_duration_in_ucum_days() -> No
 def test_an_act_line_carries_its_quantity_and_its_duration_as_bounds() -> None:
     with_duration, without = _built(_record("physiotherapy"))
     assert with_duration["quantityQuantity"] == {"value": 2}
+    day = CREATED_AT.date().isoformat()  # no execution date asked: the prescription's day (occurrence[x] 1..1)
     assert with_duration["occurrenceTiming"] == {
-        "repeat": {"boundsDuration": {"value": 30, "unit": "jours", "system": UCUM, "code": "d"}}}
-    assert "occurrenceTiming" not in without
+        "event": [day], "repeat": {"boundsDuration": {"value": 30, "unit": "jours", "system": UCUM, "code": "d"}}}
+    assert without["occurrenceTiming"] == {"event": [day]}
 
 
 def test_the_dispensed_quantity_is_an_extension_only_when_shown() -> None:
-    assert [_dispensed(resource) for resource in _built(_record(PARTIALLY_DISPENSED), shown=True)] == [1, 0]
-    hidden = _built(_record(PARTIALLY_DISPENSED), shown=False)
+    assert [_dispensed(resource) for resource in _built(_record(status=PARTIALLY_DISPENSED), shown=True)] == [1, 0]
+    hidden = _built(_record(status=PARTIALLY_DISPENSED), shown=False)
     assert [[e["url"] for e in r["extension"] if e["url"] == DISPENSED_EXTENSION] for r in hidden] == [[], []]
 
 

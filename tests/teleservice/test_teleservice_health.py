@@ -22,7 +22,7 @@ def test_the_health_probe_answers_ok_without_a_token_and_stays_out_of_the_journa
     before = len(sandbox.store.journal_entries())
     with sandbox.anonymous() as client:
         response = client.get("/v1/health")
-    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert (response.status_code, response.json()) == (200, {"status": "ok", "mode": "stateful"})
     assert len(sandbox.store.journal_entries()) == before
 
 

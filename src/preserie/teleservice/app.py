@@ -29,9 +29,11 @@ from preserie.teleservice.fhir_http import router as fhir_router
 from preserie.teleservice.health import router as health_router
 from preserie.teleservice.limits import MAX_BODY_BYTES, MAX_ERROR_DETAILS, invalid_request, too_large
 from preserie.teleservice.middleware import JournalCalls, LimitBody, access_log, answer, matching_routes
+from preserie.teleservice.ports import PrescriptionStore
 from preserie.teleservice.registrations import router as registrations_router
 from preserie.teleservice.routes import router
 from preserie.teleservice.settings import Settings
+from preserie.teleservice.stateless import CannedStore
 from preserie.teleservice.store import SqlPrescriptionStore
 
 log = logging.getLogger(__name__)
@@ -95,14 +97,16 @@ async def _inject_fault(request: Request) -> None:
         raise TeleserviceError(fault.code, "panne simulée", retry_after=fault.retry_after)
 
 
-def create_app(settings: Settings, *, store: SqlPrescriptionStore | None = None,
+def create_app(settings: Settings, *, store: PrescriptionStore | None = None,
                faults: FaultInjector | None = None) -> FastAPI:
     """The sandbox's app. Creates its tables at startup; closes the store it made (not one it was given).
-    ``faults``, when given, injects the faults of its profile into the operations (never into the health check)."""
+    ``faults``, when given, injects the faults of its profile into the operations (never into the health check).
+    With ``settings.stateless``, no database: the canned examples of stateless.py."""
     owned = store is None
     if faults is None and (profile := settings.fault_profile()) is not None:
         faults = FaultInjector(profile)
-    the_store = store or SqlPrescriptionStore(settings.database_url, table_prefix=settings.table_prefix)
+    the_store: PrescriptionStore = store or (CannedStore() if settings.stateless else SqlPrescriptionStore(
+        settings.database_url, table_prefix=settings.table_prefix))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -130,7 +134,7 @@ def create_app(settings: Settings, *, store: SqlPrescriptionStore | None = None,
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(OperationalError, _on_database_down)
-    if faults is not None:
+    if faults is not None and isinstance(the_store, SqlPrescriptionStore):
         faults.slow_database(the_store.engine)
     app.add_middleware(LimitBody)
     app.add_middleware(JournalCalls, store=the_store)  # the outermost: it journals the 413s of LimitBody too
@@ -157,9 +161,10 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8700, work
         return
     from uvicorn.supervisors import Multiprocess
 
-    store = SqlPrescriptionStore(settings.database_url, table_prefix=settings.table_prefix)
-    store.create_tables()  # migrated once, before the workers start: theirs then find nothing to do
-    store.close()
+    if not settings.stateless:
+        store = SqlPrescriptionStore(settings.database_url, table_prefix=settings.table_prefix)
+        store.create_tables()  # migrated once, before the workers start: theirs then find nothing to do
+        store.close()
     os.environ[_WORKER_SETTINGS] = json.dumps({f.name: getattr(settings, f.name)  # what Settings() takes
                                                for f in dataclasses.fields(settings) if f.init})
     config = uvicorn.Config(f"{__name__}:worker_app", factory=True, host=host, port=port, workers=workers,

@@ -30,6 +30,9 @@ def teleservice_serve(
                                                "format (aucune panne par défaut).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processus servant le même port ; chacun "
                                          "plafonne sous un cœur (GIL) : 2 par cœur en charge.")] = 1,
+    stateless: Annotated[bool, typer.Option("--stateless", help="Sans base de données : réponses préparées et "
+                                            "valides pour chaque exemple documenté (docs/teleservice.md), rien "
+                                            "n'est gardé ; pour l'intégration continue d'un module.")] = False,
 ) -> None:
     """Lancer le bac à sable (API JSON sous /v1, OpenAPI sur /openapi.json).
 
@@ -38,8 +41,11 @@ def teleservice_serve(
     from preserie.teleservice.app import serve
     from preserie.teleservice.settings import Settings, SettingsError
 
+    if stateless and database is not None:
+        typer.echo("erreur : --stateless ne prend pas de --database : rien n'est gardé", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
     try:
-        settings = Settings.from_env(database=database, faults=faults)
+        settings = Settings.from_env(database=database, faults=faults, stateless=stateless)
     except SettingsError as error:
         typer.echo(f"erreur : {error}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from error

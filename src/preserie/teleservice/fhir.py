@@ -31,10 +31,20 @@ Each choice and where it comes from (HL7 FHIR R4 4.0.1 unless said otherwise):
   (8 + RPPS) that "ne doit pas être construit", and its own slice to the bare RPPS (system
   ``https://rpps.esante.gouv.fr``, type ``RPPS``). The sandbox's prescriber id is a RPPS or a N° AM (liberal doctor,
   not an RPPS at all) or a test id, so a valid RPPS goes in the rpps slice, anything else in a sandbox system.
-- Line code: the ePrescription guide (1.1.0-ballot, ValueSet fr-medication-code) takes CIP presentation codes from
-  ``http://data.esante.gouv.fr/ansm/medicament/Presentation``; no ``.../codeCIP13`` system was found. The sandbox
-  does not check that a line code is a CIP13 (or an LPP or NGAP code), so it goes in a sandbox system, the line's
-  text beside it.
+- Line code: the sandbox binds each category to one code system (rules.CODE_SYSTEMS) and checks the codes' shape
+  (a CIP13's key too). A CIP13 goes in the ANSM's presentation system, ``http://data.esante.gouv.fr/ansm/medicament/
+  Presentation`` (the ePrescription guide's alias ``$CIP``; its ValueSet fr-medication-code, at the commit read,
+  includes UCD, SMS, substances and specialities but not presentations: a required binding the sandbox's CIP13
+  codes do not meet, said in docs/teleservice.md); LPP, NABM and NGAP codes go in sandbox systems.
+- Content (FR Core MedicationRequest, Interop-Sante/hl7.fhir.fr.core, FRCoreMedicationRequestProfile.fsh, and the
+  ePrescription guide's FrMedicationRequest.fsh): the posology is ``dosageInstruction`` (1..*: its text, and
+  ``timing.repeat`` frequency / period / periodUnit and ``doseAndRate.doseQuantity`` when structured; never
+  ``patientInstruction``, which the guide forbids), the validity ``dispenseRequest.validityPeriod``, the renewals
+  ``numberOfRepeatsAllowed``, « non substituable » ``substitution.allowedBoolean`` false; the desired execution
+  date the posology's ``timing.repeat.boundsPeriod.start`` (a ServiceRequest's ``occurrenceTiming.event``, 1..1 in
+  FR Core ServiceRequest). A line not reimbursed carries FR Core's ``fr-core-not-covered``; ALD, AT/MP and
+  prevention (FR Core models them as reasonReference to Observations the sandbox does not keep) a sandbox
+  extension, as does the practice's N° AM or the centre's FINESS (system ``http://finess.sante.gouv.fr``).
 - Quantities: ``dispenseRequest.quantity`` and ``expectedSupplyDuration`` (UCUM ``d``) for a MedicationRequest;
   ``quantityQuantity`` and ``occurrenceTiming.repeat.boundsDuration`` for a ServiceRequest, which has no
   dispenseRequest. Without a unit in the sandbox, quantities carry a bare value.
@@ -58,18 +68,26 @@ from preserie.teleservice.records import (
     Posology,
     PrescriptionRecord,
 )
+from preserie.teleservice.rules import CODE_SYSTEMS
 
 FHIR_JSON = "application/fhir+json"
 SANDBOX = "urn:preserie:teleservice"  # the sandbox's own systems: not official identifiers or code systems
 PRESCRIPTION_ID_SYSTEM = f"{SANDBOX}:prescription-id"
-LINE_CODE_SYSTEM = f"{SANDBOX}:line-code"
 CATEGORY_SYSTEM = f"{SANDBOX}:category"
 PROFESSIONAL_ID_SYSTEM = f"{SANDBOX}:professional-id"
 EXTENSIONS = "https://preserie.invalid/fhir/StructureDefinition"
 DISPENSED_EXTENSION = f"{EXTENSIONS}/dispensed-quantity"
 COVERAGE_EXTENSION = f"{EXTENSIONS}/coverage"  # ald, at-mp, prevention, non-reimbursable: valueBoolean each
 STRUCTURE_EXTENSION = f"{EXTENSIONS}/prescriber-structure"  # the practice's N° AM or the centre's FINESS
-FINESS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.2"  # FR Core Organization, slice finess
+# A bare FINESS (type FINEG), as the ANS directory's Organization examples carry it; urn:oid:1.2.250.1.71.4.2.2 is
+# the prefixed idNatSt, not to be built by hand.
+FINESS_SYSTEM = "http://finess.sante.gouv.fr"
+# FR Core's extension for a treatment not reimbursed (fr-core-not-covered: MedicationRequest, valueBoolean 1..1).
+NOT_COVERED_EXTENSION = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-not-covered"
+# The code system of each category's codes (rules.CODE_SYSTEMS): CIP presentations in the ANSM's system, as the
+# ePrescription guide names it (alias $CIP); the others in sandbox systems (no public FHIR system was found).
+CODE_SYSTEM_URLS = {"cip13": "http://data.esante.gouv.fr/ansm/medicament/Presentation", "lpp": f"{SANDBOX}:lpp",
+                    "nabm": f"{SANDBOX}:nabm", "ngap": f"{SANDBOX}:ngap"}
 AM_SYSTEM = f"{SANDBOX}:am"  # the N° AM of a practice: no public FHIR system found
 # FR Core Patient INS, slice INS-NIR-TEST (fr-core-patient-ins): the sandbox's patients are test identities. The
 # real INS-NIR is urn:oid:1.2.250.1.213.1.4.8; .10 is the test OID (Interop-Sante/hl7.fhir.fr.core,
@@ -135,8 +153,8 @@ def _medication_request(record: PrescriptionRecord, line: LineRecord, shown: boo
         supply["numberOfRepeatsAllowed"] = line.renewals
     if line.duration_days is not None:
         supply["expectedSupplyDuration"] = _days(line.duration_days)
-    resource = {**_request("MedicationRequest", record, line, shown), "medicationCodeableConcept": _concept(line),
-                **_parties(record)}
+    resource = {**_request("MedicationRequest", record, line, shown),
+                "medicationCodeableConcept": _concept(line, record.category), **_parties(record)}
     if line.posology is not None:
         resource["dosageInstruction"] = [_dosage(line.posology, record)]
     resource["dispenseRequest"] = supply
@@ -164,15 +182,14 @@ def _dosage(posology: Posology, record: PrescriptionRecord) -> dict[str, Any]:
 
 
 def _service_request(record: PrescriptionRecord, line: LineRecord, shown: bool) -> dict[str, Any]:
-    resource = {**_request("ServiceRequest", record, line, shown), "code": _concept(line),
+    resource = {**_request("ServiceRequest", record, line, shown), "code": _concept(line, record.category),
                 "quantityQuantity": {"value": line.quantity}, **_parties(record)}
-    timing: dict[str, Any] = {}
-    if record.execute_on is not None:
-        timing["event"] = [record.execute_on.isoformat()]
+    # FR Core ServiceRequest: occurrence[x] 1..1, the desired date (the prescription's day when none is given)
+    timing: dict[str, Any] = {"event": [(record.execute_on or record.authored_on or record.created_at.date())
+                                        .isoformat()]}
     if line.duration_days is not None:
         timing["repeat"] = {"boundsDuration": _days(line.duration_days)}
-    if timing:
-        resource["occurrenceTiming"] = timing
+    resource["occurrenceTiming"] = timing
     if line.posology is not None:
         resource["patientInstruction"] = line.posology.text
     return resource
@@ -181,8 +198,14 @@ def _service_request(record: PrescriptionRecord, line: LineRecord, shown: bool) 
 def _request(resource_type: str, record: PrescriptionRecord, line: LineRecord, shown: bool) -> dict[str, Any]:
     """What both kinds of request share, up to what is requested."""
     resource: dict[str, Any] = {"resourceType": resource_type, "id": f"{record.id}-{line.number}"}
-    extensions: list[dict[str, Any]] = [{"url": COVERAGE_EXTENSION, "extension": [
-        {"url": name.replace("_", "-"), "valueBoolean": value} for name, value in line.coverage.__dict__.items()]}]
+    cover = line.coverage.__dict__
+    if resource_type == "MedicationRequest":  # FR Core's own extension where it applies, ours for the rest
+        extensions: list[dict[str, Any]] = [{"url": NOT_COVERED_EXTENSION, "valueBoolean": cover["non_reimbursable"]}]
+        cover = {name: value for name, value in cover.items() if name != "non_reimbursable"}
+    else:
+        extensions = []
+    extensions.append({"url": COVERAGE_EXTENSION, "extension": [
+        {"url": name.replace("_", "-"), "valueBoolean": value} for name, value in cover.items()]})
     if record.prescriber is not None:
         system = FINESS_SYSTEM if record.prescriber.structure_kind == "finess" else AM_SYSTEM
         extensions.append({"url": STRUCTURE_EXTENSION, "valueIdentifier": {
@@ -216,10 +239,10 @@ def practitioner_identifier(prescriber_id: str) -> dict[str, Any]:
     return {"system": PROFESSIONAL_ID_SYSTEM, "value": prescriber_id}
 
 
-def _concept(line: LineRecord) -> dict[str, Any]:
+def _concept(line: LineRecord, category: str) -> dict[str, Any]:
     concept: dict[str, Any] = {}
     if line.code is not None:
-        concept["coding"] = [{"system": LINE_CODE_SYSTEM, "code": line.code}]
+        concept["coding"] = [{"system": CODE_SYSTEM_URLS[CODE_SYSTEMS[category][0]], "code": line.code}]
     if line.text is not None:
         concept["text"] = line.text
     return concept

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 HEALTH_PATH = "/v1/health"
 router = APIRouter(tags=["health"])
@@ -20,10 +20,12 @@ router = APIRouter(tags=["health"])
 
 class HealthPublic(BaseModel):
     status: Literal["ok"]
+    mode: Literal["stateful", "stateless"] = Field(description="stateless : réponses préparées, rien n'est gardé "
+                                                               "(serve --stateless).")
 
 
 @router.get(HEALTH_PATH, name="health", responses={503: {"description": "Base de données indisponible."}})
 def health(request: Request) -> HealthPublic:
     """Le service répond et sa base de données aussi (``SELECT 1``)."""
     request.app.state.store.ping()
-    return HealthPublic(status="ok")
+    return HealthPublic(status="ok", mode="stateless" if request.app.state.settings.stateless else "stateful")

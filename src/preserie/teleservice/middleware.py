@@ -20,8 +20,8 @@ from preserie.teleservice.fhir import FHIR_JSON
 from preserie.teleservice.fhir_outcome import is_fhir_path, operation_outcome
 from preserie.teleservice.health import HEALTH_PATH
 from preserie.teleservice.limits import MAX_BODY_BYTES, too_large
+from preserie.teleservice.ports import PrescriptionStore
 from preserie.teleservice.records import JournalEntry
-from preserie.teleservice.store import SqlPrescriptionStore
 
 log = logging.getLogger(__name__)
 # uvicorn's own access log writes the target as sent, query included: `GET /v1/prescriptions?patient=<NIR>` put
@@ -79,7 +79,7 @@ class JournalCalls:
     its answer starts, so before the caller can read it, and writes its access line; answers TS_INTERNAL_ERROR for a
     failure nothing else answered. The journal only queues the entry: its writer thread inserts it."""
 
-    def __init__(self, app: ASGIApp, store: SqlPrescriptionStore) -> None:
+    def __init__(self, app: ASGIApp, store: PrescriptionStore) -> None:
         self.app, self.store = app, store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

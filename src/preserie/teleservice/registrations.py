@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Response
 
 from preserie.teleservice.catalogue import REGISTRY_READER, TeleserviceError
+from preserie.teleservice.ports import PrescriptionStore
 from preserie.teleservice.routes import CallerDep, StoreDep
 from preserie.teleservice.schemas import ErrorPublic
 from preserie.teleservice.settings import database_url
@@ -30,7 +31,7 @@ HEADER = ("prescription_id", "practitioner", "registered_at", "status", "reject_
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def write_registrations(store: SqlPrescriptionStore, out: TextIO, *, since: datetime | None = None,
+def write_registrations(store: PrescriptionStore, out: TextIO, *, since: datetime | None = None,
                         practitioners: Iterable[str] = ()) -> int:
     """Write registrations.csv to ``out`` (created from ``since`` on, by ``practitioners`` when given); return
     the number of rows."""

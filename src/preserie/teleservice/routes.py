@@ -26,6 +26,7 @@ from preserie.teleservice.catalogue import (
 )
 from preserie.teleservice.ids import prescription_id_problem
 from preserie.teleservice.limits import MAX_BODY_BYTES
+from preserie.teleservice.ports import PrescriptionStore
 from preserie.teleservice.qr import qr_png, qr_svg
 from preserie.teleservice.records import PrescriptionRecord, SearchQuery
 from preserie.teleservice.rules import refuse_if_gone
@@ -41,7 +42,7 @@ from preserie.teleservice.schemas import (
     SearchPage,
 )
 from preserie.teleservice.settings import Settings
-from preserie.teleservice.store import SqlPrescriptionStore, request_hash
+from preserie.teleservice.store import request_hash
 from preserie.teleservice.tokens import Caller, verify_token
 from preserie.teleservice.views import PARIS, as_of, draft_of, public, today_in_paris
 
@@ -67,8 +68,8 @@ def _errors(*statuses: int, body: bool = False) -> dict[int | str, dict[str, Any
     return declared
 
 
-def get_store(request: Request) -> SqlPrescriptionStore:
-    store: SqlPrescriptionStore = request.app.state.store
+def get_store(request: Request) -> PrescriptionStore:
+    store: PrescriptionStore = request.app.state.store
     return store
 
 
@@ -82,7 +83,7 @@ def get_caller(request: Request,
     return caller
 
 
-StoreDep = Annotated[SqlPrescriptionStore, Depends(get_store)]
+StoreDep = Annotated[PrescriptionStore, Depends(get_store)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 # Its rule (_check_idempotency_key) published; checked by the sandbox, which answers INVALID_IDEMPOTENCY_KEY (400).
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", json_schema_extra={
@@ -155,7 +156,7 @@ def _well_formed(prescription_id: str, request: Request) -> None:
     request.state.prescription_id = prescription_id
 
 
-def visible(store: SqlPrescriptionStore, caller: Caller, prescription_id: str, request: Request) -> PrescriptionRecord:
+def visible(store: PrescriptionStore, caller: Caller, prescription_id: str, request: Request) -> PrescriptionRecord:
     """The prescription as ``caller`` may read it today: a prescriber their own, a prescribed professional any
     whose id they have, unless it is cancelled or expired (410: gone for whoever would carry it out)."""
     if caller.role == REGISTRY_READER:

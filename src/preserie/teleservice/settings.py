@@ -37,6 +37,7 @@ class Settings:
     database: str = DEFAULT_DATABASE
     table_prefix: str = ""
     faults: str | None = None
+    stateless: bool = False  # canned answers, no database (stateless.py)
     _profile: FaultProfile | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
@@ -60,6 +61,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, *, database: str | None = None, secret: str | None = None, faults: str | None = None,
-                 environ: Mapping[str, str] = os.environ) -> Settings:
+                 stateless: bool = False, environ: Mapping[str, str] = os.environ) -> Settings:
         """Settings from arguments, the secret falling back to the environment variable (never to a default)."""
-        return cls(secret=secret or environ.get(SECRET_ENV, ""), database=database or DEFAULT_DATABASE, faults=faults)
+        return cls(secret=secret or environ.get(SECRET_ENV, ""), database=database or DEFAULT_DATABASE, faults=faults,
+                   stateless=stateless)
