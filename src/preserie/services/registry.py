@@ -22,7 +22,6 @@ from preserie.domain.registry import PilotRecord
 from preserie.services.bilan_cache import AssessmentCache
 from preserie.services.errors import RegistryError
 
-
 _READS: ContextVar[dict[tuple[int, str], PilotRecord] | None] = ContextVar("pilot_reads", default=None)
 
 
