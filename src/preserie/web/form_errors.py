@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -84,5 +85,15 @@ def invalid(error: ValidationError, where: Where) -> FormErrors:
 
     found = FormErrors(status=422)
     for problem in error.errors(include_url=False):
-        found.add(where, ".".join(str(part) for part in problem["loc"]) or None, explain(problem))
+        found.add(where, ".".join(str(part) for part in problem["loc"]) or None, _said(problem, explain(problem)))
     return found
+
+
+def _said(problem: Any, explained: str) -> str:
+    """The schema's words as a form's: a field left empty, a choice not made (the JSON's values mean nothing
+    to a person who sees French labels)."""
+    if problem.get("input") is None and problem["type"] in ("missing", "string_type", "date_type", "literal_error"):
+        return "à renseigner" if problem["type"] != "literal_error" else "choisir une des valeurs proposées"
+    if problem["type"] == "literal_error":
+        return "choisir une des valeurs proposées"
+    return explained
