@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 
 from assess_scale import RESULTS, ensure_pilot, measure
-from service_assess import _free_port, _preserie, cnam_token, get_assessment, peak_mib
+from service_assess import _preserie, cnam_token, get_assessment, peak_mib, start_service
 
 HERE = Path(__file__).resolve().parent
 GOALS = {"runs_over_folder_seconds_max": 0.25, "kept_seconds_max": 0.1}
@@ -74,23 +74,6 @@ def ensure_collected(workdir: Path, records: int, folder: Path, segment: int) ->
     return data, key, round(time.perf_counter() - began, 3)
 
 
-def start(data: Path, log: Path, *, keep: bool) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "preserie", "serve", "--data", str(data), "--host",
-                                    "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PRESERIE_ASSESSMENT_CACHE": "1" if keep else "0"})
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    sys.exit(f"!! preserie serve did not answer:\n{log.read_text()[-2000:]}")
-
-
 def machine_load() -> dict[str, Any]:
     """The load average and the busiest processes (command names only): what else was running."""
     done = subprocess.run(["ps", "-eo", "pcpu,rss,comm", "--sort=-pcpu"], capture_output=True, text=True,
@@ -119,8 +102,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     out = {name: workdir / f"{args.records}.{name}.json" for name in ("folder", "runs", "kept", "rebuilt")}
     load_before = machine_load()
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in out}
-    recompute, recompute_url = start(data, workdir / f"{args.records}.runs.log", keep=False)
-    keeping, keeping_url = start(data, workdir / f"{args.records}.kept.log", keep=True)
+    recompute, recompute_url = start_service(data, workdir / f"{args.records}.runs.log", keep=False)
+    keeping, keeping_url = start_service(data, workdir / f"{args.records}.kept.log", keep=True)
     try:
         with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=3600) as client:
             first = get_assessment(client, recompute_url, pilot, out["runs"])  # makes the parsed runs

@@ -52,7 +52,7 @@ from typing import Any
 import httpx
 import yaml
 
-from service_assess import _free_port, _preserie, peak_mib
+from service_assess import _preserie, peak_mib, start_service
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -153,22 +153,6 @@ def _run(*args: str) -> str:
     return subprocess.run([_preserie(), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def _start(data: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "preserie", "serve", "--data", str(data), "--host",
-                                    "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    sys.exit(f"!! preserie serve did not answer:\n{log.read_text()[-2000:]}")
-
-
 def through_http(folder: Path, batches: dict[str, list[Batch]], scratch: Path, args: argparse.Namespace
                  ) -> dict[str, Any]:
     """(a): a fresh registry and service, the batches posted by one thread per workstation."""
@@ -178,7 +162,7 @@ def through_http(folder: Path, batches: dict[str, list[Batch]], scratch: Path, a
     pilot = _run("pilots", "import", str(bare), "--data", str(data))
     vendor = _run("accounts", "create", "--role", "vendor", "--name", "Éditeur", "--vendor", VENDOR, "--data",
                   str(data))
-    process, url = _start(data, scratch / "serve.log")
+    process, url = start_service(data, scratch / "serve.log", keep=True)
     try:
         tokens = {}
         with httpx.Client(base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {vendor}"}) as client:

@@ -72,14 +72,15 @@ def cnam_token(data: Path) -> str:
     return done.stdout.strip()
 
 
-def start_service(data: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_service(data: Path, log: Path, *, keep: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """`preserie serve --data DATA` on a free loopback port, its output in ``log``, once its health probe answers;
+    ``keep=False``: every request computes the bilan again (PRESERIE_ASSESSMENT_CACHE=0), from the parsed runs the
+    warm-up request makes. The benchmarks' one way to start the service."""
     port = _free_port()
     with log.open("wb") as out:
-        # every request computes the bilan again (the service would otherwise answer the one it keeps); it reads
-        # the traces through their parsed runs, made by the warm-up request
         process = subprocess.Popen([sys.executable, "-m", "preserie", "serve", "--data", str(data), "--host",
                                     "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PRESERIE_ASSESSMENT_CACHE": "0"})
+                                   env={**os.environ, "PRESERIE_ASSESSMENT_CACHE": "1" if keep else "0"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

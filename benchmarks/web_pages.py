@@ -42,31 +42,12 @@ from typing import Any
 import httpx
 
 from assess_scale import RESULTS, ensure_pilot
-from service_assess import _free_port, _preserie, ensure_registry
+from service_assess import _preserie, ensure_registry, start_service
 
 GOALS = {"kept_over_recomputed_seconds_max": 0.1}  # a view reads what is kept: ten times faster at least
 GOALS_COLLECTED = {"page_server_seconds_max": 0.3, "loaded_p99_seconds_max": 1.0}
 PASSWORD = "mot de passe du banc d'essai"
 _TOKEN = re.compile(r'action="/connexion"[^>]*>\s*<input type="hidden" name="csrf" value="([^"]+)"')
-
-
-def serve(data: Path, log: Path, *, kept: bool) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    environment = {**os.environ, "PRESERIE_ASSESSMENT_CACHE": "1" if kept else "0"}
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "preserie", "serve", "--data", str(data), "--host",
-                                    "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                                   env=environment)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    sys.exit(f"!! preserie serve did not answer:\n{log.read_text()[-2000:]}")
 
 
 def signed_in(url: str, login: str = "banc d'essai") -> httpx.Client:
@@ -107,8 +88,8 @@ def bench(records: int, args: argparse.Namespace) -> dict[str, Any]:
     copy = workdir / f"{records}.registry-recomputed"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(data, copy)
-    kept_service, kept_url = serve(data, workdir / f"{records}.web-kept.log", kept=True)
-    cold_service, cold_url = serve(copy, workdir / f"{records}.web-recomputed.log", kept=False)
+    kept_service, kept_url = start_service(data, workdir / f"{records}.web-kept.log", keep=True)
+    cold_service, cold_url = start_service(copy, workdir / f"{records}.web-recomputed.log", keep=False)
     times: dict[str, list[float]] = {"kept": [], "recomputed": []}
     try:
         kept, cold = signed_in(kept_url), signed_in(cold_url)
@@ -203,7 +184,7 @@ def bench_collected(records: int, args: argparse.Namespace) -> dict[str, Any]:
     token = subprocess.run([_preserie(), "accounts", "create", "--role", "cnam", "--name", login + " API",
                             "--days", "1", "--data", str(data)], capture_output=True, text=True,
                            check=True).stdout.strip()
-    service, url = serve(data, workdir / f"{records}.web-collected.log", kept=True)
+    service, url = start_service(data, workdir / f"{records}.web-collected.log", keep=True)
     turns: list[dict[str, float]] = []
     try:
         client = signed_in(url, login)

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from browsing import AXE, Served
+from browsing import AXE, Served, other_site
 from web_world import NONEXISTENT, PASSWORD, VISIBLE
 
 LOOPBACK = "http://127.0.0.1:"
@@ -125,39 +123,15 @@ def test_free_texts_with_markup_stay_text(chromium: Any, served: Served) -> None
     assert dialogs == []
 
 
-class _Attacker(BaseHTTPRequestHandler):
-    """Another site on the same machine: a page whose form posts to the registry without its token."""
-
-    target = ""
-
-    def do_GET(self) -> None:
-        body = (f'<!DOCTYPE html><html lang="fr"><body><form method="post" action="{self.target}/deconnexion">'
-                '<input type="hidden" name="csrf" value="devine"><button id="go">Gagner un prix</button>'
-                "</form></body></html>").encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 def test_a_form_from_another_site_is_refused(chromium: Any, served: Served) -> None:
-    handler = type("Attacker", (_Attacker,), {"target": served.url})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with browsing(chromium, served) as (page, _):
-            sign_in(page, served, served.parties.logins["gie"])
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
-            with page.expect_navigation():
-                page.click("#go")
-            assert page.locator("h1").inner_text() == "Formulaire refusé"
-            answer = page.goto(f"{served.url}/pilotes")  # still signed in: nothing was done
-            assert answer.status == 200 and page.url == f"{served.url}/pilotes"
-    finally:
-        server.shutdown()
+    with other_site(f"{served.url}/deconnexion", {"csrf": "devine"}) as site, browsing(chromium, served) as (page, _):
+        sign_in(page, served, served.parties.logins["gie"])
+        page.goto(site)
+        with page.expect_navigation():
+            page.click("#go")
+        assert page.locator("h1").inner_text() == "Formulaire refusé"
+        answer = page.goto(f"{served.url}/pilotes")  # still signed in: nothing was done
+        assert answer.status == 200 and page.url == f"{served.url}/pilotes"
 
 
 def test_a_session_id_planted_before_sign_in_is_never_the_session(chromium: Any, served: Served) -> None:

@@ -6,12 +6,10 @@ refused; no request leaves 127.0.0.1."""
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from browsing import Served
+from browsing import Served, other_site
 from test_web_browser import _axe_violations, browsing, sign_in
 
 MARKUP = '<img src=x onerror="alert(5)"><script>alert(6)</script>'
@@ -163,38 +161,13 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_form_page(chromium: A
     _loopback_only(served, requested)
 
 
-class _Attacker(BaseHTTPRequestHandler):
-    """Another site on the same machine: a page whose form posts to one of the registry's forms, without its
-    token (it cannot read it)."""
-
-    action = ""
-
-    def do_GET(self) -> None:
-        body = (f'<!DOCTYPE html><html lang="fr"><body><form method="post" action="{self.action}">'
-                '<input type="hidden" name="csrf" value="devine"><input type="hidden" name="decision" value="deploy">'
-                '<input type="hidden" name="id" value="ANO-PIEGE"><button id="go">Gagner un prix</button>'
-                "</form></body></html>").encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.mark.parametrize("form", ["anomalies/nouvelle", "etapes/decision"])
 def test_a_new_form_posted_from_another_site_is_refused(chromium: Any, served: Served, form: str) -> None:
     key = served.parties.pilots["a_running"]
-    handler = type("Attacker", (_Attacker,), {"action": f"{served.url}/pilotes/{key}/{form}"})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with browsing(chromium, served) as (page, _):
-            sign_in(page, served, served.parties.logins["cnam"])
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
-            with page.expect_navigation():
-                page.click("#go")
-            assert page.locator("h1").inner_text() == "Formulaire refusé"
-    finally:
-        server.shutdown()
+    fields = {"csrf": "devine", "decision": "deploy", "id": "ANO-PIEGE"}
+    with other_site(f"{served.url}/pilotes/{key}/{form}", fields) as site, browsing(chromium, served) as (page, _):
+        sign_in(page, served, served.parties.logins["cnam"])
+        page.goto(site)
+        with page.expect_navigation():
+            page.click("#go")
+        assert page.locator("h1").inner_text() == "Formulaire refusé"

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from form_client import fields, submit, token
 from registry_walk import World, serving
-from web_client import browser, sign_in
-from web_world import NONEXISTENT, PASSWORD, Parties, folders, populate
+from web_world import NONEXISTENT, Parties, folders, populate, signed_in
 
 MARKUP = '<script>alert("formulaire")</script><img src=x onerror=alert(3)>'
 ESCAPED = "&lt;script&gt;alert(&#34;formulaire&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(3)&gt;"
@@ -27,10 +26,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, Par
 
 
 def _as(built: tuple[World, Parties], who: str):  # type: ignore[no-untyped-def]
-    world, parties = built
-    client = browser(world.client.app)
-    assert sign_in(client, parties.logins[who], PASSWORD).status_code == 303
-    return client
+    return signed_in(*built, who)
 
 
 DECLARATION = {"id": "forme-2025-01", "planned_weeks": "6", "cpams": "33", "software.name": "Logiciel du formulaire",

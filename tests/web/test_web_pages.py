@@ -10,17 +10,16 @@ from pathlib import Path
 
 import pytest
 from registry_walk import World, serving
-from web_client import browser, sign_in
 from web_world import (
     COMMENT_B,
     NONEXISTENT,
-    PASSWORD,
     SUMMARY_B,
     VENDOR_B,
     VISIBLE,
     Parties,
     folders,
     populate,
+    signed_in,
 )
 
 from preserie.report.downloads import csv_tables, report_html, workbook
@@ -35,10 +34,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, Par
 
 
 def _as(built: tuple[World, Parties], who: str):  # type: ignore[no-untyped-def]
-    world, parties = built
-    client = browser(world.client.app)
-    assert sign_in(client, parties.logins[who], PASSWORD).status_code == 303
-    return client
+    return signed_in(*built, who)
 
 
 def _keys_listed(html: str) -> set[str]:

@@ -134,3 +134,12 @@ def populate(world: World, folders: dict[str, Path], *, hostile: bool = True) ->
         parties.pilots[name] = walk(world, folders[name], until, vendor=who, cnam="cnam", dated=True)
         parties.refs[name] = world.registry.repo.pilot(parties.pilots[name]).ref
     return parties
+
+
+def signed_in(world: World, parties: Parties, who: str):  # type: ignore[no-untyped-def]
+    """A browser of its own on the world's app, signed in as ``who`` (a key of `parties.logins`)."""
+    from web_client import browser, sign_in
+
+    client = browser(world.client.app)
+    assert sign_in(client, parties.logins[who], PASSWORD).status_code == 303
+    return client
