@@ -94,19 +94,14 @@ def _fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-# A listing is kept while its folder's modification time stands, once that time is this many nanoseconds old: the
-# kernel stamps a folder with a coarse clock (a few milliseconds), so two appends in one tick share a stamp, but an
-# append after a second has gone by always moves it.
-SETTLED_NS = 1_000_000_000
-
 
 class SegmentStore:
     """Append-only trace segments under `root`, one folder per pilot and phase."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._digests: dict[tuple[str, int], tuple[str, str]] = {}  # (pilot, phase): (listing token, digest)
-        self._listings: dict[Path, tuple[int, list[TraceFile]]] = {}
+        # (pilot, phase): the listing as of a settled `listing_token`, and the digest of its names
+        self._listings: dict[tuple[str, int], tuple[str, list[TraceFile], str]] = {}
         self._guard = threading.Lock()
 
     def folder(self, pilot_key: str, phase: int) -> Path:
@@ -193,21 +188,30 @@ class SegmentStore:
 
     def files(self, pilot_key: str, phase: int) -> list[TraceFile]:
         """The phase's segments in reading order (the order they were appended), as the engine reads them."""
+        return list(self._listing(pilot_key, phase)[0])
+
+    def _listing(self, pilot_key: str, phase: int) -> tuple[list[TraceFile], str]:
+        """The phase's segments and the digest of their names: listed again only when the folder's
+        `listing_token` moved or cannot be trusted (a page view lists 10,000 segments once, not at every view)."""
+        token = self.listing_token(pilot_key, phase)  # read before the listing: a segment added since moves it
+        if token == "absent":
+            return [], hashlib.sha256(b"").hexdigest()
+        key = (pilot_key, phase)
+        with self._guard:
+            kept = self._listings.get(key)
+        if token is not None and kept is not None and kept[0] == token:
+            return kept[1], kept[2]
         folder = self.folder(pilot_key, phase)
         try:
-            stamp = os.stat(folder).st_mtime_ns
+            names = sorted((n for n in os.listdir(folder) if _sequence_of(n) is not None), key=os.fsencode)
         except (FileNotFoundError, NotADirectoryError):
-            return []
-        with self._guard:
-            kept = self._listings.get(folder)
-        if kept is not None and kept[0] == stamp:  # a page view lists 10,000 segments once, not at every view
-            return list(kept[1])
-        names = sorted((name for name in os.listdir(folder) if _sequence_of(name) is not None), key=os.fsencode)
+            return [], hashlib.sha256(b"").hexdigest()
         found = [_trace_file(folder / name) for name in names]
-        if time.time_ns() - stamp > SETTLED_NS:
+        digest = hashlib.sha256("\x00".join(names).encode()).hexdigest()
+        if token is not None:
             with self._guard:
-                self._listings[folder] = (stamp, found)
-        return list(found)
+                self._listings[key] = (token, found, digest)
+        return found, digest
 
     def listing_token(self, pilot_key: str, phase: int, *, settled_ns: int = SETTLED_NS) -> str | None:
         """A token that changes whenever the phase's listing does (a segment added), read from its folder's
@@ -218,7 +222,7 @@ class SegmentStore:
         folder = self.folder(pilot_key, phase)
         try:
             stat = folder.stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return "absent"
         if time.time_ns() - stat.st_mtime_ns < settled_ns:
             return None
@@ -228,16 +232,7 @@ class SegmentStore:
         """A digest of the phase's segment names in order (any new segment changes it), listed again only when the
         folder's `listing_token` moved or cannot be trusted: a phase of 10,000 segments is listed in 0.1 s to 0.3 s,
         its folder looked at in microseconds."""
-        token = self.listing_token(pilot_key, phase)
-        key = (pilot_key, phase)
-        known = self._digests.get(key)
-        if token is not None and known is not None and known[0] == token:
-            return known[1]
-        names = "\x00".join(segment.name for segment in self.files(pilot_key, phase))
-        digest = hashlib.sha256(names.encode()).hexdigest()
-        if token is not None:  # the token was read before the listing: a segment added since moves it
-            self._digests[key] = (token, digest)
-        return digest
+        return self._listing(pilot_key, phase)[1]
 
     def phases(self, pilot_key: str) -> list[int]:
         """The phases that hold a folder of segments, in order."""
