@@ -21,6 +21,20 @@ class PageAlert:
     text: str  # French: what it is and its facts
     what_to_do: str = ""  # French
     since: dt.datetime | None = None
+    title: str = ""  # its kind, in French (the list's short form)
+
+
+def summary(alerts: list[PageAlert]) -> list[tuple[str, str, int]]:
+    """The list's short form of a pilot's alerts: (level, title, how many) per kind, in the alerts' order.
+
+    >>> summary([PageAlert("fail", "a", title="Anomalie"), PageAlert("warn", "b", title="Poste"),
+    ...          PageAlert("fail", "c", title="Anomalie")])
+    [('fail', 'Anomalie', 2), ('warn', 'Poste', 1)]
+    """
+    counts: dict[tuple[str, str], int] = {}
+    for alert in alerts:
+        counts[(alert.level, alert.title)] = counts.get((alert.level, alert.title), 0) + 1
+    return [(level, title, n) for (level, title), n in counts.items()]
 
 
 def pilot_alerts(registry: Registry, caller: Caller, pilot: PilotRecord) -> list[PageAlert]:
@@ -29,5 +43,6 @@ def pilot_alerts(registry: Registry, caller: Caller, pilot: PilotRecord) -> list
     from preserie.services.alerts import pilot_alerts as found
 
     shown = alerts_for(registry, pilot, found(registry, pilot), caller).alerts
-    page = [PageAlert(LEVELS.get(a.kind, "info"), f"{a.title} : {a.detail}", a.what_to_do) for a in shown]
+    page = [PageAlert(LEVELS.get(a.kind, "info"), f"{a.title} : {a.detail}", a.what_to_do, title=a.title)
+            for a in shown]
     return sorted(page, key=lambda alert: ("fail", "warn", "info").index(alert.level))

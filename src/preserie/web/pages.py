@@ -11,7 +11,7 @@ from preserie.domain.lifecycle import STATUS_LABELS
 from preserie.domain.registry import DecisionRecord, PilotRecord
 from preserie.services import pilots
 from preserie.web import pilot_view
-from preserie.web.alerts import PageAlert, pilot_alerts
+from preserie.web.alerts import pilot_alerts, summary
 from preserie.web.render import page
 from preserie.web.session import SessionDep
 
@@ -24,7 +24,7 @@ class PilotLine:
     software: str
     status: str
     decision: DecisionRecord | None  # the Cnam's latest
-    alerts: list[PageAlert]
+    alerts: list[tuple[str, str, int]]  # web.alerts.summary: (level, kind, how many)
 
 
 def _latest(decisions: list[DecisionRecord]) -> DecisionRecord | None:
@@ -35,7 +35,7 @@ def _latest(decisions: list[DecisionRecord]) -> DecisionRecord | None:
 def pilot_list(request: Request, registry: RegistryDep, session: SessionDep) -> Response:
     caller = session.caller
     lines = [PilotLine(p, p.declaration["software"]["name"], STATUS_LABELS[p.status],
-                       _latest(registry.repo.decisions(p.id)), pilot_alerts(registry, caller, p))
+                       _latest(registry.repo.decisions(p.id)), summary(pilot_alerts(registry, caller, p)))
              for p in pilots.listed(registry, caller)]
     from preserie.web.editing import offered
 
