@@ -38,8 +38,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from contract.kit import Prescriptions, Target
 
+from contract.kit import Prescriptions, Target
 from preserie.teleservice.tokens import issue_token
 
 URL_ENV, SECRET_ENV, TOKEN_COMMAND_ENV = "PRESERIE_CONTRACT_URL", "PRESERIE_TELESERVICE_SECRET", \

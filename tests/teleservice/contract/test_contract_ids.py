@@ -9,8 +9,8 @@ import sys
 
 import httpx
 import pytest
-from contract.kit import Made, Prescriptions, Target, body, code_of
 
+from contract.kit import Made, Prescriptions, Target, body, code_of
 from preserie.teleservice.ids import ALPHABET, check_character, is_prescription_id, with_check_character
 
 UNKNOWN = with_check_character("Z" * 17)  # well formed; new_prescription_id makes it once in 36**17
