@@ -7,10 +7,14 @@ Starts the sandbox as a real uvicorn server process on 127.0.0.1 (its tables und
 the end; a token secret made for this run), seeds prescriptions and warms up, then measures in the same run:
   (a) `GET /v1/health`, a bare `SELECT 1` through the store's engine, at fixed concurrency (the server's floor);
   (b) the mix at the same fixed concurrency: create / consult / search, ~90 % valid and ~10 % invalid
-      (bad NIR key, out-of-scope category → 422; unknown id → 404; expired or forged token → 401); its
+      (bad NIR key, out-of-scope category, a line code of another category → 422; a mistyped id → 400; an
+      unknown id → 404; expired or forged token → 401); its
       throughput must reach 500 requests/s, and is compared with (a)'s;
   (c) the same mix open-loop at --rate requests/s, latency counted from when each request was due (no coordinated
       omission): the issue's goal, ≥ 500 requests/s sustained with p99 < 100 ms and no unexpected status.
+The creates carry what the public models have (docs/teleservice.md): the id the prescriber's software made (its
+check character), the prescriber's RPPS and structure id, validity and execution dates, and lines with their
+category's code, posology (text and structured), renewals, substitution and coverage flags.
 Every response is counted by (operation, variant, status); a status the variant does not expect is an error. After
 the server stopped (its journal flushed), the journal must hold one row per call. The client is one asyncio process
 speaking HTTP/1.1 keep-alive on raw sockets (cheaper than an HTTP library: it shares the 2 cores with the server
@@ -36,9 +40,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from preserie.teleservice.ids import ALPHABET, PAYLOAD_LENGTH, with_check_character
+from preserie.teleservice.rules import cip13
 from preserie.teleservice.settings import SECRET_ENV
 from preserie.teleservice.tokens import issue_token
 
@@ -50,6 +58,14 @@ GOAL_RATE, GOAL_P99_MS = 500, 100.0
 WEIGHTS = {"create": 0.3, "consult": 0.5, "search": 0.2}  # a prescription is consulted more often than created
 INVALID_SHARE = 0.1
 CATEGORIES = ("medicines", "medicines", "medicines", "medical_devices", "nursing", "biology")
+# The prescriber as the prescription carries them (keys right): a RPPS, the practice's N° AM or a centre's FINESS;
+# a code of each category's system (rules.CODE_SYSTEMS), line n.
+RPPS = "10003456786"
+STRUCTURES = ({"kind": "am", "id": "750123457"}, {"kind": "finess", "id": "750000127"})
+CODES: dict[str, Callable[[int], str]] = {
+    "medicines": lambda n: cip13(f"34009300000{n % 10}"), "medical_devices": lambda n: f"{1000000 + n}",
+    "biology": lambda n: f"{1000 + n}", "nursing": lambda n: f"AMI {n}"}
+PARIS = ZoneInfo("Europe/Paris")
 TICK = os.sysconf("SC_CLK_TCK")
 SERVER = """import os, sys
 from preserie.teleservice.app import serve
@@ -57,6 +73,11 @@ from preserie.teleservice.settings import SECRET_ENV, Settings
 settings = Settings(secret=os.environ[SECRET_ENV], database=sys.argv[1], table_prefix=sys.argv[2])
 serve(settings, port=int(sys.argv[3]), workers=int(sys.argv[4]))
 """
+
+
+def _mistyped(prescription_id: str) -> str:
+    """The id with its check character mistyped."""
+    return prescription_id[:-1] + ("0" if prescription_id[-1] != "0" else "1")
 
 
 def nir(rng: random.Random, valid: bool = True) -> str:
@@ -115,28 +136,57 @@ class Mix:
         invalid = self.rng.random() < self.invalid_share
         return getattr(self, f"_{operation}")(invalid)
 
+    def _new_id(self) -> str:
+        """An id as the prescriber's software makes it (ids.py's rule), from this run's seeded generator."""
+        return with_check_character("".join(self.rng.choice(ALPHABET) for _ in range(PAYLOAD_LENGTH)))
+
+    def _line(self, category: str, n: int) -> dict[str, Any]:
+        """A line as the public models have it: its category's code, a posology in text and structured, renewals,
+        substitution (medicines only) and coverage."""
+        line: dict[str, Any] = {
+            "code": CODES[category](n), "text": f"ligne {n}", "quantity": self.rng.randint(1, 3), "duration_days": 30,
+            "posology": {"text": "1 comprimé matin et soir pendant 30 jours", "dose": 1, "unit": "comprimé",
+                         "frequency": 2, "period": 1, "period_unit": "d"},
+            "renewals": self.rng.choice((0, 0, 1, 3)),
+            "coverage": {"ald": self.rng.random() < 0.2, "at_mp": False, "prevention": False,
+                         "non_reimbursable": False}}
+        if category == "medicines":
+            line["substitution_allowed"] = self.rng.random() < 0.9
+        return line
+
     def _create(self, invalid: bool) -> Call:
         who, patient = self.rng.randrange(self.prescribers), self.rng.choice(self.patients)
-        variant = self.rng.choice(("bad_nir_key", "out_of_scope", "expired_token")) if invalid else "valid"
-        body = {"category": "imaging" if variant == "out_of_scope" else self.rng.choice(CATEGORIES),
+        variant = self.rng.choice(("bad_nir_key", "out_of_scope", "code_not_for_category", "bad_check_character",
+                                   "expired_token")) if invalid else "valid"
+        category = self.rng.choice(CATEGORIES)
+        today = datetime.now(PARIS).date()
+        body = {"id": self._new_id(), "category": "imaging" if variant == "out_of_scope" else category,
                 "patient_nir": nir(self.rng, valid=False) if variant == "bad_nir_key" else patient,
-                "lines": [{"code": f"34009300{n:02d}", "text": f"ligne {n}", "quantity": self.rng.randint(1, 3),
-                           "duration_days": 30} for n in range(1, self.rng.randint(1, 3) + 1)],
+                "prescriber": {"rpps": RPPS, "structure": self.rng.choice(STRUCTURES)},
+                "authored_on": today.isoformat(), "valid_until": (today + timedelta(days=90)).isoformat(),
+                "execute_on": today.isoformat(),
+                "lines": [self._line(category, n) for n in range(1, self.rng.randint(1, 3) + 1)],
                 "software": {"name": "LogiMed Cabinet", "version": "5.2.0"},
                 "consents": {"dispensing_visible_to_prescriber": True, "dmp_deposit": True}}
+        if variant == "code_not_for_category":  # a drug code on an act, or an act on a medicine
+            body["lines"][0]["code"] = CODES["nursing" if category == "medicines" else "medicines"](1)
+        if variant == "bad_check_character":
+            body["id"] = _mistyped(body["id"])
         token = self.expired if variant == "expired_token" else self.tokens[who]
         raw = _request("POST", "/v1/prescriptions", token, body, key=secrets.token_hex(8))
-        expected = {"valid": 201, "expired_token": 401}.get(variant, 422)
+        expected = {"valid": 201, "expired_token": 401, "bad_check_character": 400}.get(variant, 422)
         return Call("create", variant, expected, raw,
                     (lambda pid: self.known.append((pid, who, patient))) if variant == "valid" else None)
 
     def _consult(self, invalid: bool) -> Call:
         pid, who, _ = self.rng.choice(self.known)
-        variant = self.rng.choice(("unknown_id", "forged_token")) if invalid else "valid"
-        if variant == "unknown_id":
-            pid = "".join(self.rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(18))
+        variant = self.rng.choice(("unknown_id", "mistyped_id", "forged_token")) if invalid else "valid"
+        if variant == "unknown_id":  # well formed, its check character right: the base does not know it
+            pid = self._new_id()
+        elif variant == "mistyped_id":  # a known id with its check character mistyped: told apart (400)
+            pid = _mistyped(pid)
         token = {"forged_token": self.forged}.get(variant) or self.rng.choice((self.pharmacist, self.tokens[who]))
-        return Call("consult", variant, {"valid": 200, "unknown_id": 404}.get(variant, 401),
+        return Call("consult", variant, {"valid": 200, "unknown_id": 404, "mistyped_id": 400}.get(variant, 401),
                     _request("GET", f"/v1/prescriptions/{pid}", token))
 
     def _search(self, invalid: bool) -> Call:

@@ -4,7 +4,7 @@
 served (XML, Turtle, anything else) is 406 ``NOT_ACCEPTABLE``, itself an OperationOutcome in JSON.
 
 NHS EPS and gematik's E-Rezept-Fachdienst both answer their FHIR errors as OperationOutcome (docs/decisions/
-0005-sandbox-fidelity.md); the sandbox's own JSON routes keep ``{"code", "message"}``.
+0007-sandbox-fidelity.md); the sandbox's own JSON routes keep ``{"code", "message"}``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Errors as FHIR servers answer them: the catalogue's error as an R4 ``OperationOutcome`` on the FHIR route
-(fhir_http.py), as NHS EPS and gematik's E-Rezept-Fachdienst do (docs/decisions/0005-sandbox-fidelity.md)."""
+(fhir_http.py), as NHS EPS and gematik's E-Rezept-Fachdienst do (docs/decisions/0007-sandbox-fidelity.md)."""
 
 from __future__ import annotations
 

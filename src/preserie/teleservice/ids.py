@@ -2,12 +2,12 @@
 
 Public descriptions of the French service say that the prescriber's software generates the unique id and its QR
 code, then sends the prescription to the base ("Le logiciel métier du prescripteur génère un identifiant unique de
-prescription et un QR code", docs/decisions/0005-sandbox-fidelity.md); the national rule (SEL-SFG-023) is given to
+prescription et un QR code", docs/decisions/0007-sandbox-fidelity.md); the national rule (SEL-SFG-023) is given to
 vendors only. The sandbox assumes the shape of the one public example, ``01S2TBPZ2JCNZZYGHZ`` (18 upper-case
 letters and digits), and adds a check character of its own: ISO/IEC 7064 MOD 37,36, the standard's hybrid system
 for an alphanumeric string with an alphanumeric check character. Its peers do the same with another system: NHS
 EPS's short-form id ends with an ISO/IEC 7064 MOD 37-2 character, gematik's Rezept-ID with two ISO 7064 digits.
-MOD 37,36 catches every substituted character and nearly every swap of two neighbours (all but 53 of 34,000 in
+MOD 37,36 catches every substituted character and nearly every swap of two neighbours (all but 59 of 33,039 in
 tests/teleservice/test_teleservice_ids.py's count; the hybrid systems of ISO 7064 do not promise them all). The
 public example is not a sandbox id: its last character is not our check character.
 

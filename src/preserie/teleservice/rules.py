@@ -2,7 +2,7 @@
 prescription on a given day. No I/O: the store reads the rows, asks these, and writes what they decide.
 
 Where each rule comes from (public models, or what the sandbox assumes where the French service is not public):
-docs/teleservice.md and docs/decisions/0005-sandbox-fidelity.md.
+docs/teleservice.md and docs/decisions/0007-sandbox-fidelity.md.
 """
 
 from __future__ import annotations
