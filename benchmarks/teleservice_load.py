@@ -482,6 +482,7 @@ def main() -> int:
     args = parser.parse_args()
 
     secret, prefix = secrets.token_urlsafe(32), f"bench{secrets.token_hex(4)}_"
+    load_before = os.getloadavg()  # the machine is shared: how busy it was says what the figures are worth
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -507,6 +508,8 @@ def main() -> int:
     failures = goal(by_phase, sent, journaled, args.rate)
     report = {"benchmark": "teleservice_load", "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+              "load_average": {"before": [round(x, 2) for x in load_before],
+                               "after": [round(x, 2) for x in os.getloadavg()]},
               "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "database"},
               "database": args.database.split("@")[-1], "goal": {"throughput": GOAL_RATE, "p99_ms": GOAL_P99_MS},
               "phases": results, "ratio_mix_to_select1": ratio, "calls_sent": sent, "journal_rows": journaled,
