@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from teleservice_sandbox import database_url
 
+from preserie.teleservice.records import Coverage
 from preserie.teleservice.schema import FIRST_REVISION, head_revision, migrate
 from preserie.teleservice.store import SqlPrescriptionStore
 
@@ -79,3 +80,34 @@ def test_prescriptions_stored_before_the_registry_verdict_are_registered(store: 
     migrate(store.engine, store.prefix)
     assert [(pid, status, code) for pid, _, _, status, code in store.registrations()] == [
         ("01S2TBPZ2JCNZZYGHZ", "registered", None)]
+
+
+def test_prescriptions_stored_before_the_content_revision_read_as_before(store: SqlPrescriptionStore) -> None:
+    """Revision 0004 (the prescription's content): a prescription and its line stored at 0003 keep every value,
+    and read with no prescriber nor dates (so they never expire), a line without posology, no renewal, the
+    substitution unsaid and no coverage flag; the upgraded database takes a dispensing of it."""
+    migrate(store.engine, store.prefix, "0003")
+    with store.engine.begin() as conn:  # as revision 0003 stored them
+        conn.exec_driver_sql(
+            f'INSERT INTO "{store.prefix}prescriptions" (id, prescriber_id, patient_nir, category, created_at, '
+            "status, software_name, software_version, dispensing_visible, dmp_deposit, registry_status) VALUES "
+            "('01S2TBPZ2JCNZZYGHZ', '10003456789', '184127512345678', 'medicines', '2024-01-05 10:00:00+00:00', "
+            "'issued', 'Logiciel', '5.2.0', true, false, 'registered')")
+        conn.exec_driver_sql(
+            f'INSERT INTO "{store.prefix}lines" (prescription_id, number, code, text, quantity, duration_days, '
+            "dispensed) VALUES ('01S2TBPZ2JCNZZYGHZ', 1, '3400930000000', 'Paracétamol 1 g', 2, 30, 0)")
+    migrate(store.engine, store.prefix)
+    assert _differences(store) == []
+    found = store.get("01S2TBPZ2JCNZZYGHZ")
+    assert found is not None
+    assert (found.prescriber_id, found.category, found.patient_nir, found.status, found.software_version) == (
+        "10003456789", "medicines", "184127512345678", "issued", "5.2.0")
+    assert (found.prescriber, found.authored_on, found.valid_until, found.execute_on, found.cancelled_at) == (
+        None, None, None, None, None)
+    [line] = found.lines
+    assert (line.code, line.text, line.quantity, line.duration_days, line.dispensed) == (
+        "3400930000000", "Paracétamol 1 g", 2, 30, 0)
+    assert (line.posology, line.renewals, line.substitution_allowed, line.coverage) == (None, 0, None, Coverage())
+    status, replayed = store.dispense("01S2TBPZ2JCNZZYGHZ", "2012345678", "pharmacist", {1: 2},
+                                      render=lambda record: record.status, today=date(2026, 12, 2))
+    assert (status, replayed) == ("dispensed", False)
