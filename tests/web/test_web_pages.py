@@ -210,3 +210,34 @@ def _alerts_box(html: str) -> str:
     """The pilot page's box of alerts ("" when there is none)."""
     start = html.find('<section class="alerts"')
     return "" if start < 0 else html[start:html.index("</section>", start)]
+
+
+def test_a_page_view_reads_each_of_the_pilot_s_tables_once_and_the_next_view_reads_them_again(
+        built: tuple[World, Parties]) -> None:
+    from sqlalchemy import event
+
+    world, parties = built
+    key = parties.pilots["a_running"]
+    client = _as(built, "cnam")
+    client.get(f"/pilotes/{key}").raise_for_status()  # the kept bilan made
+    tables: list[str] = []
+
+    def _read(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("SELECT"):
+            tables.append(re.search(r"\bFROM (\w+)", statement).group(1))  # type: ignore[union-attr]
+
+    engine = world.registry.repo.engine
+    event.listen(engine, "before_cursor_execute", _read)
+    try:
+        assert "ANO-910" not in client.get(f"/pilotes/{key}").text
+        once = list(tables)
+        world.call("vendor_a", "POST", f"/pilots/{key}/anomalies", json={
+            "id": "ANO-910", "opened_on": "2025-02-20", "severity": "minor", "origin": "software",
+            "operation": "search", "summary": "Lenteur de la recherche"}).raise_for_status()
+        tables.clear()
+        assert "ANO-910" in client.get(f"/pilotes/{key}").text  # read again: nothing kept from the last view
+    finally:
+        event.remove(engine, "before_cursor_execute", _read)
+    repeated = {t for t in once if once.count(t) > 1 and t != "practitioners"}  # the zone and the list: 2 queries
+    assert not repeated and once.count("practitioners") <= 2, once
+    assert "anomalies" in tables
