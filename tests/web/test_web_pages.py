@@ -173,7 +173,10 @@ def test_every_page_carries_the_security_headers(built: tuple[World, Parties]) -
         headers = client.get(path).headers
         assert headers["content-security-policy"].startswith("default-src 'self'"), path
         assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
-    page = client.get(f"/pilotes/{parties.pilots['a_running']}").text
+    shown = client.get(f"/pilotes/{parties.pilots['a_running']}")
+    assert re.fullmatch(r"page;dur=[0-9.]+", shown.headers["server-timing"])  # benchmarks/web_pages.py reads it
+    assert "server-timing" not in client.get("/api/v1/health").headers
+    page = shown.text
     assert "<script" not in page and " style=" not in page
     assert not re.search(r'(src|href|action)="(https?:)?//', page)  # nothing from another site
 
@@ -241,3 +244,14 @@ def test_a_page_view_reads_each_of_the_pilot_s_tables_once_and_the_next_view_rea
     repeated = {t for t in once if once.count(t) > 1 and t != "practitioners"}  # the zone and the list: 2 queries
     assert not repeated and once.count("practitioners") <= 2, once
     assert "anomalies" in tables
+
+
+def test_a_page_view_is_in_the_audit_log_under_its_route_and_pilot(built: tuple[World, Parties]) -> None:
+    world, parties = built
+    key = parties.pilots["b_running"]
+    _as(built, "cpam_69").get(f"/pilotes/{key}").raise_for_status()
+    _as(built, "cpam_33").get(f"/pilotes/{key}")  # not its zone's: a 404, written down too
+    entries = world.call("cnam", "GET", "/audit", params={"limit": 50}).json()
+    seen = [{k: e[k] for k in ("role", "route", "pilot", "status")} for e in entries]
+    assert {"role": "cpam", "route": "/pilotes/{pilot}", "pilot": key, "status": 200} in seen
+    assert {"role": "cpam", "route": "/pilotes/{pilot}", "pilot": key, "status": 404} in seen
