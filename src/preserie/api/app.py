@@ -16,12 +16,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 from preserie.config import ServiceSettings
 from preserie.services.errors import ERRORS, RegistryError
 from preserie.services.registry import Registry
-from preserie.web.site import is_page
+from preserie.web.site import OnAnswerStart, is_page
 
 log = logging.getLogger(__name__)
 MAX_DETAILS = 50
@@ -153,37 +153,21 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
     return app
 
 
-class AuditLog:
+class AuditLog(OnAnswerStart):
     """Who read or changed what (the route's template, never a query value): one line of the audit log for each
-    answer to a caller the request authenticated, written before the answer goes out. A plain ASGI middleware
-    (not Starlette's `BaseHTTPMiddleware`, which ran each request through a task group and a stream of its own)."""
+    answer to a caller the request authenticated, written before the answer goes out."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+    async def started(self, scope: Scope, message: Message, began: float) -> None:
+        caller = scope.get("state", {}).get("caller")
+        if caller is None:
             return
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                caller = scope.get("state", {}).get("caller")
-                if caller is not None:
-                    await self._record(scope, caller, message["status"])
-            await send(message)
-
-        await self.app(scope, receive, sending)
-
-    @staticmethod
-    async def _record(scope: Scope, caller: Any, status: int) -> None:
         request = Request(scope)
         registry = request.app.state.registry
         route = scope.get("route")
         entry: dict[str, Any] = {
             "at": registry.now(), "account_id": caller.account_id, "role": caller.role.value,
             "method": request.method, "route": getattr(route, "path", request.url.path)[:200],
-            "pilot": str(request.path_params.get("pilot", ""))[:32] or None, "status": status}
+            "pilot": str(request.path_params.get("pilot", ""))[:32] or None, "status": message["status"]}
         await run_in_threadpool(registry.repo.audit, **entry)
 
 

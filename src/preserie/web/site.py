@@ -57,11 +57,10 @@ def _sign_in_first(request: Request, error: Exception) -> Response:
     return response
 
 
-class SecurityHeaders:
-    """Every answer's security headers, and a page's server time (`Server-Timing`, read by
-    benchmarks/web_pages.py): added to the answer's start as it goes out. A plain ASGI middleware: Starlette's
-    `BaseHTTPMiddleware` ran each request through a task group and a stream of its own (a tenth of a page's CPU
-    under load)."""
+class OnAnswerStart:
+    """A plain ASGI middleware that calls `started` as each HTTP answer starts, before its status and headers go
+    out (Starlette's `BaseHTTPMiddleware` ran each request through a task group and a stream of its own: a tenth of
+    a page's CPU under load). `begin` is called as the request comes in; what it gives, `started` is given."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -70,24 +69,38 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        began, request = time.perf_counter(), Request(scope)
+        began = self.begin()
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if is_page(request):
-                    headers.setdefault("Server-Timing", f"page;dur={(time.perf_counter() - began) * 1000:.1f}")
-                if request.url.path not in _OWN_POLICY:
-                    headers.setdefault("Content-Security-Policy", CSP)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-                if request.url.scheme == "https":
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                await self.started(scope, message, began)
             await send(message)
 
         await self.app(scope, receive, sending)
+
+    def begin(self) -> float:
+        return time.perf_counter()
+
+    async def started(self, scope: Scope, message: Message, began: float) -> None:
+        raise NotImplementedError
+
+
+class SecurityHeaders(OnAnswerStart):
+    """Every answer's security headers, and a page's server time (`Server-Timing`, read by
+    benchmarks/web_pages.py)."""
+
+    async def started(self, scope: Scope, message: Message, began: float) -> None:
+        request, headers = Request(scope), MutableHeaders(scope=message)
+        if is_page(request):
+            headers.setdefault("Server-Timing", f"page;dur={(time.perf_counter() - began) * 1000:.1f}")
+        if request.url.path not in _OWN_POLICY:
+            headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.url.scheme == "https":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 
 def install(app: FastAPI) -> None:
