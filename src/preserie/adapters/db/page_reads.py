@@ -55,10 +55,9 @@ def connection(engine: Engine) -> Iterator[Connection]:
         with engine.connect() as conn:
             yield conn
         return
-    conn = reads.connections.get(engine)
-    if conn is None:
-        conn = reads.connections[engine] = engine.connect()
-    yield conn
+    if engine not in reads.connections:
+        reads.connections[engine] = engine.connect()
+    yield reads.connections[engine]
 
 
 def remembered(engine: Engine, key: Hashable, read: Callable[[Connection], Rows]) -> Rows:
@@ -74,7 +73,8 @@ def remembered(engine: Engine, key: Hashable, read: Callable[[Connection], Rows]
         reads.read += 1
         with connection(engine) as conn:
             reads.rows[(engine, key)] = read(conn)
-    return _fresh(reads.rows[(engine, key)])
+    fresh: Rows = _fresh(reads.rows[(engine, key)])
+    return fresh
 
 
 def _fresh(rows: Any) -> Any:
