@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from preserie.adapters.db import tables as t
@@ -36,8 +36,19 @@ def _utc(value: Any) -> Any:
 
 
 def _record(kind: type[Record], row: Row[Any]) -> Record:
-    names = {f.name for f in fields(kind)}  # type: ignore[arg-type]
+    names = _fields(kind)
     return kind(**{k: _utc(v) for k, v in row._mapping.items() if k in names})
+
+
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _fields(kind: type) -> frozenset[str]:
+    """A record's field names (looked up once a kind, not for every row)."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        found = _FIELDS[kind] = frozenset(f.name for f in fields(kind))
+    return found
 
 
 def _pilot(row: Row[Any]) -> PilotRecord:
@@ -260,10 +271,22 @@ class SqlRegistry:
 
     # ──
     def _all(self, kind: type[Record], table: Table, pilot_id: int, order: Any) -> list[Record]:
-        """The pilot's rows of ``table`` as records (read once within a page: `page_reads`)."""
-        query = select(table).where(table.c.pilot_id == pilot_id).order_by(order)
-        return remembered(self.engine, (table.name, pilot_id),
-                          lambda conn: [_record(kind, row) for row in conn.execute(query)])
+        """The pilot's rows of ``table`` as records (read once within a page: `page_reads`), by a statement built
+        once per table (building one costs more than running it on a pilot's few rows)."""
+        return remembered(self.engine, (table.name, pilot_id), lambda conn: [
+            _record(kind, row) for row in conn.execute(_by_pilot(table, order), {"pilot_id": pilot_id})])
+
+
+_BY_PILOT: dict[str, Any] = {}
+
+
+def _by_pilot(table: Table, order: Any) -> Any:
+    """SELECT the pilot's rows of ``table`` in ``order`` (one order a table), the pilot a bound parameter."""
+    found = _BY_PILOT.get(table.name)
+    if found is None:
+        found = _BY_PILOT[table.name] = (select(table).where(table.c.pilot_id == bindparam("pilot_id"))
+                                         .order_by(order))
+    return found
 
 
 def _rows(conn: Connection, query: Any) -> list[dict[str, Any]]:
