@@ -255,3 +255,28 @@ def test_a_page_view_is_in_the_audit_log_under_its_route_and_pilot(built: tuple[
     seen = [{k: e[k] for k in ("role", "route", "pilot", "status")} for e in entries]
     assert {"role": "cpam", "route": "/pilotes/{pilot}", "pilot": key, "status": 200} in seen
     assert {"role": "cpam", "route": "/pilotes/{pilot}", "pilot": key, "status": 404} in seen
+
+
+def _cards_of(html: str) -> dict[str, str]:
+    return dict((card, state) for state, card in re.findall(
+        r'<article class="card (card-met|card-unmet)" aria-labelledby="card-([a-z_]+)"', html))
+
+
+def test_the_bilan_s_part_rendered_once_is_rendered_again_when_the_kept_bilan_changes(
+        built: tuple[World, Parties]) -> None:
+    """The bilan's part of the page is rendered once per kept bilan (pilot_view._kept_view): the next bilan, after
+    a change of the pilot's facts, is shown at the next view, and the extract's freshness is the page's own."""
+    world, parties = built
+    key = parties.pilots["b_running"]
+    client = _as(built, "gie")
+    first = client.get(f"/pilotes/{key}").text
+    assert client.get(f"/pilotes/{key}").text == first and _cards_of(first)["operations"] == "card-met"
+    assert first.count('<p class="freshness">') == 1 and "kept-" not in first
+    world.call("vendor_b", "POST", f"/pilots/{key}/anomalies", json={
+        "id": "ANO-930", "opened_on": "2025-02-20", "severity": "blocking", "origin": "software",
+        "operation": "create", "summary": "Création impossible"}).raise_for_status()
+    assessed = world.call("gie", "GET", f"/pilots/{key}/assessment").json()
+    after = client.get(f"/pilotes/{key}").text
+    assert _cards_of(after)["operations"] == ("card-met" if assessed["criteria"]["operations"]["met"]
+                                              else "card-unmet") == "card-unmet"
+    assert after.count('<p class="freshness">') == 1 and "kept-" not in after
