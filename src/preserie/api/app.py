@@ -25,12 +25,13 @@ from preserie.web.site import OnAnswerStart, is_page
 
 log = logging.getLogger(__name__)
 MAX_DETAILS = 50
-# The threads that run the routes' (synchronous) work: a few more than the cores, not AnyIO's 40. Python runs one
-# thread at a time: with 40 runnable, the event loop that reads the requests and writes the answers waits for the
-# interpreter behind them, and an answer ready on the server is sent late (20 readers of a pilot page: p99 1.1 s
-# with 40, 0.6 s with 8, on 2 cores). Nothing waits for another request in one of them: the collector waits for
+# The threads that run the routes' (synchronous) work: twice the cores, not AnyIO's 40. Python runs one thread at
+# a time: with many runnable, the event loop that reads the requests and writes the answers waits for the
+# interpreter behind them, and an answer ready on the server goes out late (20 readers of a 10 M-record pilot's
+# page on 2 cores: the slowest views 0.3 s to 0.4 s with 2 or 4 threads, 0.6 s to 1.2 s with 8, over 1 s with 40,
+# for 0.1 s to 0.3 s of server time). Nothing waits for another request in one of them: the collector waits for
 # its batches to be stored outside them (api/collector.py).
-WORKER_THREADS = 8
+WORKER_THREADS = 4
 
 DESCRIPTION = """Le registre de la présérie de l'ordonnance numérique : l'éditeur déclare et planifie, le GIE
 SESAM-Vitale et la Cnam reçoivent et acceptent, les CPAM suivent ce qui se passe dans leur zone, le bilan et la
