@@ -173,7 +173,10 @@ def test_every_page_carries_the_security_headers(built: tuple[World, Parties]) -
         headers = client.get(path).headers
         assert headers["content-security-policy"].startswith("default-src 'self'"), path
         assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
-    page = client.get(f"/pilotes/{parties.pilots['a_running']}").text
+    shown = client.get(f"/pilotes/{parties.pilots['a_running']}")
+    assert re.fullmatch(r"page;dur=[0-9.]+", shown.headers["server-timing"])  # benchmarks/web_pages.py reads it
+    assert "server-timing" not in client.get("/api/v1/health").headers
+    page = shown.text
     assert "<script" not in page and " style=" not in page
     assert not re.search(r'(src|href|action)="(https?:)?//', page)  # nothing from another site
 
@@ -210,3 +213,70 @@ def _alerts_box(html: str) -> str:
     """The pilot page's box of alerts ("" when there is none)."""
     start = html.find('<section class="alerts"')
     return "" if start < 0 else html[start:html.index("</section>", start)]
+
+
+def test_a_page_view_reads_each_of_the_pilot_s_tables_once_and_the_next_view_reads_them_again(
+        built: tuple[World, Parties]) -> None:
+    from sqlalchemy import event
+
+    world, parties = built
+    key = parties.pilots["a_running"]
+    client = _as(built, "cnam")
+    client.get(f"/pilotes/{key}").raise_for_status()  # the kept bilan made
+    tables: list[str] = []
+
+    def _read(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("SELECT"):
+            tables.append(re.search(r"\bFROM (\w+)", statement).group(1))  # type: ignore[union-attr]
+
+    engine = world.registry.repo.engine
+    event.listen(engine, "before_cursor_execute", _read)
+    try:
+        assert "ANO-910" not in client.get(f"/pilotes/{key}").text
+        once = list(tables)
+        world.call("vendor_a", "POST", f"/pilots/{key}/anomalies", json={
+            "id": "ANO-910", "opened_on": "2025-02-20", "severity": "minor", "origin": "software",
+            "operation": "search", "summary": "Lenteur de la recherche"}).raise_for_status()
+        tables.clear()
+        assert "ANO-910" in client.get(f"/pilotes/{key}").text  # read again: nothing kept from the last view
+    finally:
+        event.remove(engine, "before_cursor_execute", _read)
+    repeated = {t for t in once if once.count(t) > 1 and t != "practitioners"}  # the zone and the list: 2 queries
+    assert not repeated and once.count("practitioners") <= 2, once
+    assert "anomalies" in tables
+
+
+def test_a_page_view_is_in_the_audit_log_under_its_route_and_pilot(built: tuple[World, Parties]) -> None:
+    world, parties = built
+    key = parties.pilots["b_running"]
+    _as(built, "cpam_69").get(f"/pilotes/{key}").raise_for_status()
+    _as(built, "cpam_33").get(f"/pilotes/{key}")  # not its zone's: a 404, written down too
+    entries = world.call("cnam", "GET", "/audit", params={"limit": 50}).json()
+    seen = [{k: e[k] for k in ("role", "route", "pilot", "status")} for e in entries]
+    assert {"role": "cpam", "route": "/pilotes/{pilot}", "pilot": key, "status": 200} in seen
+    assert {"role": "cpam", "route": "/pilotes/{pilot}", "pilot": key, "status": 404} in seen
+
+
+def _cards_of(html: str) -> dict[str, str]:
+    return dict((card, state) for state, card in re.findall(
+        r'<article class="card (card-met|card-unmet)" aria-labelledby="card-([a-z_]+)"', html))
+
+
+def test_the_bilan_s_part_rendered_once_is_rendered_again_when_the_kept_bilan_changes(
+        built: tuple[World, Parties]) -> None:
+    """The bilan's part of the page is rendered once per kept bilan (pilot_view._kept_view): the next bilan, after
+    a change of the pilot's facts, is shown at the next view, and the extract's freshness is the page's own."""
+    world, parties = built
+    key = parties.pilots["b_running"]
+    client = _as(built, "gie")
+    first = client.get(f"/pilotes/{key}").text
+    assert client.get(f"/pilotes/{key}").text == first and _cards_of(first)["operations"] == "card-met"
+    assert first.count('<p class="freshness">') == 1 and "kept-" not in first
+    world.call("vendor_b", "POST", f"/pilots/{key}/anomalies", json={
+        "id": "ANO-930", "opened_on": "2025-02-20", "severity": "blocking", "origin": "software",
+        "operation": "create", "summary": "Création impossible"}).raise_for_status()
+    assessed = world.call("gie", "GET", f"/pilots/{key}/assessment").json()
+    after = client.get(f"/pilotes/{key}").text
+    assert _cards_of(after)["operations"] == ("card-met" if assessed["criteria"]["operations"]["met"]
+                                              else "card-unmet") == "card-unmet"
+    assert after.count('<p class="freshness">') == 1 and "kept-" not in after

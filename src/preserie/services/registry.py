@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from preserie.adapters.db.page_reads import shared_reads
 from preserie.adapters.db.repository import SqlRegistry
 from preserie.adapters.trace_segments import SegmentStore
 from preserie.domain.access import Caller, PilotScope, Role, may_see, may_write, sees_whole_pilot
@@ -27,11 +28,13 @@ _READS: ContextVar[dict[tuple[int, str], PilotRecord] | None] = ContextVar("pilo
 
 @contextmanager
 def one_reading() -> Iterator[None]:
-    """Within it, a pilot a caller found is not read again: a page that asks several use cases' guards about one
-    pilot reads it once (never around a write: what is read is what was there when the page began)."""
+    """Within it, a pilot a caller found is not read again, and the registry is read through one connection, each
+    query once (`page_reads`): a page that asks several use cases' guards about one pilot reads it once (never
+    around a write: what is read is what was there when the page began). Nothing is kept past it."""
     token = _READS.set({})
     try:
-        yield
+        with shared_reads():
+            yield
     finally:
         _READS.reset(token)
 

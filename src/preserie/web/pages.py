@@ -47,5 +47,5 @@ def pilot_list(request: Request, registry: RegistryDep, session: SessionDep) -> 
             "les anomalies, le questionnaire, les postes")
 def pilot_page(pilot: str, request: Request, registry: RegistryDep, session: SessionDep) -> Response:
     view = pilot_view.build(registry, session.caller, pilot)
-    return page(request, "pilote.html.j2", session=session, v=view, status_label=STATUS_LABELS[view.pilot.status],
-                decisions=pilot_view.DECISION_LABELS)
+    return page(request, "pilote.html.j2", session=session, kept=view.bilan_html, v=view,
+                status_label=STATUS_LABELS[view.pilot.status], decisions=pilot_view.DECISION_LABELS)

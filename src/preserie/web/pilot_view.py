@@ -22,6 +22,7 @@ from preserie.services.errors import RegistryError
 from preserie.services.registry import Registry
 from preserie.web.alerts import PageAlert, pilot_alerts
 from preserie.web.bilan_view import BilanView, bilan_view
+from preserie.web.render import fragments
 
 TRACES_CLOSED = (Status.DEPLOY_APPROVED, Status.DEPLOYED)
 DECISION_LABELS = {"deploy": "généralisation", "extend": "prolongation de la présérie"}
@@ -69,6 +70,7 @@ class PilotView:
     offers: list[tuple[str, str]] = field(default_factory=list)  # the forms the caller may use now: (href, label)
     step_due: bool = False  # a step of the présérie is the caller's to take now
     bilan: BilanView | None = None
+    bilan_html: tuple[str, ...] = ()  # the bilan's part of the page, rendered once per kept bilan (`_kept_view`)
     bilan_error: str | None = None
     answers: list[dict[str, Any]] = field(default_factory=list)  # a CPAM's view: its zone's answers
 
@@ -187,7 +189,7 @@ def _build(registry: Registry, caller: Caller, key: str) -> PilotView:
     if whole:
         try:
             run = bilan.assess_registered(registry, pilot)
-            view.bilan = _kept_view(run.assessment, _earlier(registry, pilot, run.assessment))
+            view.bilan, view.bilan_html = _kept_view(run.assessment, _earlier(registry, pilot, run.assessment))
             if run.assessment.as_of:
                 end = dt.date.fromisoformat(run.assessment.as_of[:10])
         except RegistryError as error:
@@ -199,24 +201,27 @@ def _build(registry: Registry, caller: Caller, key: str) -> PilotView:
 
 
 TREND_DAYS = 7
-_VIEWS: dict[tuple[int, int], tuple[Assessment, Assessment | None, BilanView]] = {}
+_VIEWS: dict[tuple[int, int], tuple[Assessment, Assessment | None, BilanView, tuple[str, ...]]] = {}
 _VIEWS_GUARD = threading.Lock()
+BILAN_FRAGMENT, FRESHNESS_MARK = "_bilan.html.j2", "<!--fraicheur-->"
 
 
-def _kept_view(result: Assessment, earlier: Assessment | None) -> BilanView:
-    """The bilan's part of the page (its cards, its charts drawn), made once for the bilans the service keeps:
-    while they are kept, a view draws nothing again."""
+def _kept_view(result: Assessment, earlier: Assessment | None) -> tuple[BilanView, tuple[str, ...]]:
+    """The bilan's part of the page (its cards, its charts drawn, its HTML on either side of the extract's
+    freshness), made once for the bilans the service keeps: while they are kept, a view draws and renders nothing
+    of it again; another bilan (the pilot's facts changed) is another entry."""
     key = (id(result), id(earlier))
     with _VIEWS_GUARD:
         kept = _VIEWS.get(key)
     if kept is not None and kept[0] is result and kept[1] is earlier:
-        return kept[2]
+        return kept[2], kept[3]
     made = bilan_view(result, earlier)
+    html = fragments(BILAN_FRAGMENT, FRESHNESS_MARK, bilan=made)
     with _VIEWS_GUARD:
         if len(_VIEWS) >= 64:
             _VIEWS.clear()
-        _VIEWS[key] = (result, earlier, made)  # held here, so neither id is another object's while kept
-    return made
+        _VIEWS[key] = (result, earlier, made, html)  # held here, so neither id is another object's while kept
+    return made, html
 
 
 def _earlier(registry: Registry, pilot: PilotRecord, result: Assessment) -> Assessment | None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from preserie import french as fr
 from preserie import labels
@@ -45,14 +48,36 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(filters())
     env.filters.update(moment=moment, count=fr.count, check_label=labels.check_label)
-    env.globals.update(role_labels=ROLE_LABELS, status_labels=labels.status_labels(),
+    env.globals.update(kept=kept, role_labels=ROLE_LABELS, status_labels=labels.status_labels(),
                        source_labels=labels.source_labels(), class_labels=labels.call_result_labels(),
                        operation_labels=labels.operation_labels(), situation_labels=labels.situation_labels())
     return env
 
 
 def page(request: Request, template: str, *, status: int = 200, session: WebSession | None = None,
-         **context: Any) -> HTMLResponse:
-    """The page ``template`` rendered for ``session`` (None: nobody signed in), with its CSRF token in its forms."""
-    html = environment().get_template(template).render(session=session, path=request.url.path, **context)
-    return HTMLResponse(fr.typography(html), status_code=status, headers=PAGE_HEADERS)
+         kept: Sequence[str] = (), **context: Any) -> HTMLResponse:
+    """The page ``template`` rendered for ``session`` (None: nobody signed in), with its CSRF token in its forms;
+    ``kept``: parts of it rendered before (`fragments`), put where the template says `kept(n)`."""
+    html = fr.typography(environment().get_template(template).render(session=session, path=request.url.path,
+                                                                       **context))
+    for number, part in enumerate(kept):
+        html = html.replace(_kept_token(number), part, 1)
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def fragments(template: str, marker: str, **context: Any) -> tuple[str, ...]:
+    """The parts of ``template`` between its ``marker``s, rendered and in French typography, for a page to put in
+    as they are (`page`'s ``kept``): what a page shows unchanged view after view is rendered once."""
+    return tuple(fr.typography(environment().get_template(template).render(**context)).split(marker))
+
+
+_KEPT = secrets.token_hex(16)  # no text typed on a page can stand for a kept part
+
+
+def _kept_token(number: int) -> str:
+    return f"kept-{_KEPT}-{number}"
+
+
+def kept(number: int) -> Markup:
+    """Where a page's kept part ``number`` goes (`page`)."""
+    return Markup(_kept_token(number))

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from preserie.adapters.db import tables as t
+from preserie.adapters.db.page_reads import remembered
 from preserie.adapters.db.repository import _utc
 
 CHUNK = 500  # SQLite's bound parameters per statement stay far below its limit
@@ -35,8 +36,8 @@ class SqlCollector:
                         k.c.last_batch_at, k.c.revoked_at)
                  .join(p, p.c.id == w.c.practitioner_id).outerjoin(k, k.c.workstation_id == w.c.id)
                  .where(w.c.pilot_id == pilot_id).order_by(w.c.id))
-        with self.engine.connect() as conn:
-            return [_row(row) for row in conn.execute(query)]
+        return remembered(self.engine, ("collector_workstations", pilot_id),
+                          lambda conn: [_row(row) for row in conn.execute(query)])
 
     def by_digest(self, digest: str) -> dict[str, Any] | None:
         """The workstation of a token: its id, pilot, practitioner ref, and whether the token is revoked."""

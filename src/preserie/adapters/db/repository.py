@@ -10,10 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from preserie.adapters.db import tables as t
+from preserie.adapters.db.page_reads import remembered
 from preserie.domain.lifecycle import Status
 from preserie.domain.registry import (
     AnomalyRecord,
@@ -35,8 +36,19 @@ def _utc(value: Any) -> Any:
 
 
 def _record(kind: type[Record], row: Row[Any]) -> Record:
-    names = {f.name for f in fields(kind)}  # type: ignore[arg-type]
+    names = _fields(kind)
     return kind(**{k: _utc(v) for k, v in row._mapping.items() if k in names})
+
+
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _fields(kind: type) -> frozenset[str]:
+    """A record's field names (looked up once a kind, not for every row)."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        found = _FIELDS[kind] = frozenset(f.name for f in fields(kind))
+    return found
 
 
 def _pilot(row: Row[Any]) -> PilotRecord:
@@ -108,9 +120,11 @@ class SqlRegistry:
         return int(conn.execute(insert(t.pilots).values(**values).returning(t.pilots.c.id)).scalar_one())
 
     def pilot(self, key: str) -> PilotRecord | None:
-        with self.engine.connect() as conn:
+        def read(conn: Connection) -> PilotRecord | None:
             row = conn.execute(select(t.pilots).where(t.pilots.c.key == key)).first()
-        return None if row is None else _pilot(row)
+            return None if row is None else _pilot(row)
+
+        return remembered(self.engine, ("pilot", key), read)
 
     def pilots(self) -> list[tuple[PilotRecord, set[str]]]:
         """Every pilot with the departments of its practitioners (for who-sees-what)."""
@@ -122,9 +136,8 @@ class SqlRegistry:
         return [(_pilot(row), zones.get(row.id, set())) for row in rows]
 
     def departments(self, pilot_id: int) -> set[str]:
-        with self.engine.connect() as conn:
-            return set(conn.execute(select(t.practitioners.c.cpam).where(t.practitioners.c.pilot_id == pilot_id))
-                       .scalars())
+        return remembered(self.engine, ("departments", pilot_id), lambda conn: set(conn.execute(
+            select(t.practitioners.c.cpam).where(t.practitioners.c.pilot_id == pilot_id)).scalars()))
 
     def set_pilot(self, conn: Connection, pilot_id: int, *, expected: Status | None = None, **values: Any) -> bool:
         """Change the pilot; with ``expected``, only if it still has that status (False: another request moved it
@@ -177,8 +190,7 @@ class SqlRegistry:
 
     def workstations(self, pilot_id: int) -> list[dict[str, Any]]:
         query = select(t.workstations).where(t.workstations.c.pilot_id == pilot_id).order_by(t.workstations.c.id)
-        with self.engine.connect() as conn:
-            return [{k: _utc(v) for k, v in row._mapping.items()} for row in conn.execute(query)]
+        return remembered(self.engine, ("workstations", pilot_id), lambda conn: _rows(conn, query))
 
     # ── anomalies, survey, decisions, history ────────────────────────────────────────────────────────────
     def add_anomaly(self, conn: Connection, pilot_id: int, **values: Any) -> int:
@@ -198,8 +210,7 @@ class SqlRegistry:
     def answers(self, pilot_id: int) -> list[dict[str, Any]]:
         query = (select(t.survey_answers).where(t.survey_answers.c.pilot_id == pilot_id)
                  .order_by(t.survey_answers.c.id))
-        with self.engine.connect() as conn:
-            return [{k: _utc(v) for k, v in row._mapping.items()} for row in conn.execute(query)]
+        return remembered(self.engine, ("answers", pilot_id), lambda conn: _rows(conn, query))
 
     def add_decision(self, conn: Connection, pilot_id: int, **values: Any) -> int:
         return int(conn.execute(insert(t.decisions).values(pilot_id=pilot_id, **values)
@@ -220,8 +231,7 @@ class SqlRegistry:
     def registration_uploads(self, pilot_id: int) -> list[dict[str, Any]]:
         query = (select(t.registration_uploads).where(t.registration_uploads.c.pilot_id == pilot_id)
                  .order_by(t.registration_uploads.c.number))
-        with self.engine.connect() as conn:
-            return [{k: _utc(v) for k, v in row._mapping.items()} for row in conn.execute(query)]
+        return remembered(self.engine, ("registration_uploads", pilot_id), lambda conn: _rows(conn, query))
 
     # ── modules and products ─────────────────────────────────────────────────────────────────────────────
     def add_module(self, vendor: str, name: str, description: str | None) -> int:
@@ -261,6 +271,23 @@ class SqlRegistry:
 
     # ──
     def _all(self, kind: type[Record], table: Table, pilot_id: int, order: Any) -> list[Record]:
-        with self.engine.connect() as conn:
-            return [_record(kind, row) for row in conn.execute(select(table).where(table.c.pilot_id == pilot_id)
-                                                               .order_by(order))]
+        """The pilot's rows of ``table`` as records (read once within a page: `page_reads`), by a statement built
+        once per table (building one costs more than running it on a pilot's few rows)."""
+        return remembered(self.engine, (table.name, pilot_id), lambda conn: [
+            _record(kind, row) for row in conn.execute(_by_pilot(table, order), {"pilot_id": pilot_id})])
+
+
+_BY_PILOT: dict[str, Any] = {}
+
+
+def _by_pilot(table: Table, order: Any) -> Any:
+    """SELECT the pilot's rows of ``table`` in ``order`` (one order a table), the pilot a bound parameter."""
+    found = _BY_PILOT.get(table.name)
+    if found is None:
+        found = _BY_PILOT[table.name] = (select(table).where(table.c.pilot_id == bindparam("pilot_id"))
+                                         .order_by(order))
+    return found
+
+
+def _rows(conn: Connection, query: Any) -> list[dict[str, Any]]:
+    return [{k: _utc(v) for k, v in row._mapping.items()} for row in conn.execute(query)]

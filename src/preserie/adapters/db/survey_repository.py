@@ -12,6 +12,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from preserie.adapters.db import tables as t
+from preserie.adapters.db.page_reads import remembered
 from preserie.adapters.db.repository import _utc
 
 
@@ -25,8 +26,8 @@ class SqlSurvey:
 
     def invitations(self, pilot_id: int) -> list[dict[str, Any]]:
         i = t.survey_invitations
-        with self.engine.connect() as conn:
-            return [_row(r) for r in conn.execute(select(i).where(i.c.pilot_id == pilot_id).order_by(i.c.id))]
+        return remembered(self.engine, ("survey_invitations", pilot_id), lambda conn: [
+            _row(r) for r in conn.execute(select(i).where(i.c.pilot_id == pilot_id).order_by(i.c.id))])
 
     def invitation(self, *, digest: str | None = None, session: str | None = None) -> dict[str, Any] | None:
         """The invitation of a link's token digest, or of a cookie's."""
