@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from anyio import to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,13 +24,8 @@ from preserie.web.site import OnAnswerStart, is_page
 
 log = logging.getLogger(__name__)
 MAX_DETAILS = 50
-# The threads that run the routes' (synchronous) work: twice the cores, not AnyIO's 40. Python runs one thread at
-# a time: with many runnable, the event loop that reads the requests and writes the answers waits for the
-# interpreter behind them, and an answer ready on the server goes out late (20 readers of a 10 M-record pilot's
-# page on 2 cores: the slowest views 0.3 s to 0.4 s with 2 or 4 threads, 0.6 s to 1.2 s with 8, over 1 s with 40,
-# for 0.1 s to 0.3 s of server time). Nothing waits for another request in one of them: the collector waits for
-# its batches to be stored outside them (api/collector.py).
-WORKER_THREADS = 4
+# The routes' synchronous work runs in AnyIO's threads (40); pages are built a few at a time in them
+# (services.work_slots: many threads runnable at once starve the event loop of the interpreter).
 
 DESCRIPTION = """Le registre de la présérie de l'ordonnance numérique : l'éditeur déclare et planifie, le GIE
 SESAM-Vitale et la Cnam reçoivent et acceptent, les CPAM suivent ce qui se passe dans leur zone, le bilan et la
@@ -111,7 +105,6 @@ def create_app(settings: ServiceSettings, *, registry: Registry | None = None) -
 
             app.state.registry = await run_in_threadpool(build_registry, settings)
         app.state.secret = await run_in_threadpool(settings.secret)
-        to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         hide_tokens_in_access_log()
         serving = await run_in_threadpool(_serving_lock, settings, app.state.registry) if registry is None else None
         yield

@@ -5,7 +5,8 @@ the names of its trace segments (written once, never changed: a new batch is a n
 again only when their folder changed, `SegmentStore.listing_digest`, which spares listing 10,000 names on every
 request), and its registry extract. Their fingerprint is cheap to take (two stats, a listing after a change);
 while it stands, the kept bilan is the bilan, and the engine is not run again.
-Computations of one pilot are serialised, so that a burst of requests after a change runs the engine once.
+Computations of one pilot are serialised, so that a burst of requests after a change runs the engine once; a page
+that waits for one, or runs one, gives its work slot back meanwhile (`services.work_slots`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from preserie.domain.registry import PilotRecord
+from preserie.services.work_slots import PAGES
 
 if TYPE_CHECKING:  # the engine is imported when a bilan is computed, not with the registry
     from preserie.services.assess import AssessmentRun
@@ -37,12 +39,13 @@ class AssessmentCache:
     def get(self, key: Key, fingerprint: str, compute: Callable[[], AssessmentRun]) -> AssessmentRun:
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            with self._guard:
-                kept = self._entries.get(key)
-                if kept is not None and kept[0] == fingerprint:
-                    self._entries.move_to_end(key)
-                    return kept[1]
+        kept = self._kept(key, fingerprint)  # kept: no wait at all
+        if kept is not None:
+            return kept
+        with PAGES.given_back(), lock:
+            kept = self._kept(key, fingerprint)  # computed meanwhile by the request waited for
+            if kept is not None:
+                return kept
             run = compute()
             with self._guard:
                 self.computations += 1
@@ -51,6 +54,14 @@ class AssessmentCache:
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
             return run
+
+    def _kept(self, key: Key, fingerprint: str) -> AssessmentRun | None:
+        with self._guard:
+            kept = self._entries.get(key)
+            if kept is None or kept[0] != fingerprint:
+                return None
+            self._entries.move_to_end(key)
+            return kept[1]
 
 
 def fingerprint(pilot: PilotRecord, segment_names: list[str], registrations: tuple[int, int] | None,

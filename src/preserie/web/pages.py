@@ -10,6 +10,7 @@ from preserie.api.deps import RegistryDep
 from preserie.domain.lifecycle import STATUS_LABELS
 from preserie.domain.registry import DecisionRecord, PilotRecord
 from preserie.services import pilots
+from preserie.services.work_slots import PAGES
 from preserie.web import pilot_view
 from preserie.web.alerts import pilot_alerts, summary
 from preserie.web.render import page
@@ -33,6 +34,11 @@ def _latest(decisions: list[DecisionRecord]) -> DecisionRecord | None:
 
 @router.get("/pilotes", summary="Les préséries que vous voyez : état, phase, décision, alertes")
 def pilot_list(request: Request, registry: RegistryDep, session: SessionDep) -> Response:
+    with PAGES.taken():
+        return _pilot_list(request, registry, session)
+
+
+def _pilot_list(request: Request, registry: RegistryDep, session: SessionDep) -> Response:
     caller = session.caller
     lines = [PilotLine(p, p.declaration["software"]["name"], STATUS_LABELS[p.status],
                        _latest(registry.repo.decisions(p.id)), summary(pilot_alerts(registry, caller, p)))
@@ -46,6 +52,7 @@ def pilot_list(request: Request, registry: RegistryDep, session: SessionDep) -> 
 @router.get("/pilotes/{pilot}", summary="Une présérie : le bilan gardé, son dossier et ses critères, les médecins, "
             "les anomalies, le questionnaire, les postes")
 def pilot_page(pilot: str, request: Request, registry: RegistryDep, session: SessionDep) -> Response:
-    view = pilot_view.build(registry, session.caller, pilot)
-    return page(request, "pilote.html.j2", session=session, kept=view.bilan_html, v=view,
-                status_label=STATUS_LABELS[view.pilot.status], decisions=pilot_view.DECISION_LABELS)
+    with PAGES.taken():  # built in one of a few slots, given back while its bilan is computed (services.work_slots)
+        view = pilot_view.build(registry, session.caller, pilot)
+        return page(request, "pilote.html.j2", session=session, kept=view.bilan_html, v=view,
+                    status_label=STATUS_LABELS[view.pilot.status], decisions=pilot_view.DECISION_LABELS)
