@@ -232,6 +232,19 @@ def goal_failures(result: dict[str, Any]) -> list[str]:
     return failures
 
 
+def _versions() -> dict[str, str | None]:
+    """The engines measured, as installed (runs on two machines compare only with the same ones)."""
+    from importlib import metadata
+
+    found: dict[str, str | None] = {}
+    for name in ("duckdb", "polars", "pandas", "pyarrow"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -244,10 +257,13 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     failed = False
     for records in args.records:
+        load_before = os.getloadavg()
         result = bench_one(records, args)
         report(result)
         result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
-                             "platform": platform.platform(), "when": dt.datetime.now(dt.UTC).isoformat()}
+                             "platform": platform.platform(), "when": dt.datetime.now(dt.UTC).isoformat(),
+                             "load_average": {"before": load_before, "after": os.getloadavg()},
+                             "versions": _versions()}
         result["goal_failures"] = goal_failures(result)
         print("goals: " + ("met" if not result["goal_failures"] else "NOT met: " + "; ".join(result["goal_failures"])))
         (RESULTS / f"assess_scale-{records}.json").write_text(json.dumps(result, indent=1) + "\n")
