@@ -24,8 +24,6 @@ from preserie.web.site import OnAnswerStart, is_page
 
 log = logging.getLogger(__name__)
 MAX_DETAILS = 50
-# The routes' synchronous work runs in AnyIO's threads (40); pages are built a few at a time in them
-# (services.work_slots: many threads runnable at once starve the event loop of the interpreter).
 
 DESCRIPTION = """Le registre de la présérie de l'ordonnance numérique : l'éditeur déclare et planifie, le GIE
 SESAM-Vitale et la Cnam reçoivent et acceptent, les CPAM suivent ce qui se passe dans leur zone, le bilan et la

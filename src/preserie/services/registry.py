@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,20 +22,14 @@ from preserie.domain.registry import PilotRecord
 from preserie.services.bilan_cache import AssessmentCache
 from preserie.services.errors import RegistryError
 
-_READS: ContextVar[dict[tuple[int, str], PilotRecord] | None] = ContextVar("pilot_reads", default=None)
-
 
 @contextmanager
 def one_reading() -> Iterator[None]:
-    """Within it, a pilot a caller found is not read again, and the registry is read through one connection, each
-    query once (`page_reads`): a page that asks several use cases' guards about one pilot reads it once (never
-    around a write: what is read is what was there when the page began). Nothing is kept past it."""
-    token = _READS.set({})
-    try:
-        with shared_reads():
-            yield
-    finally:
-        _READS.reset(token)
+    """Within it, the registry is read through one connection and each query once (`page_reads`): a page that asks
+    several use cases' guards about one pilot reads the pilot and its zone once (never around a write: what is read
+    is what was there when the page began). Nothing is kept past it."""
+    with shared_reads():
+        yield
 
 
 def utc_now() -> dt.datetime:
@@ -57,15 +50,10 @@ class Registry:
 
     # ── finding a pilot as the caller may see it ─────────────────────────────────────────────────────────
     def visible(self, caller: Caller, key: str) -> PilotRecord:
-        reads = _READS.get()
-        if reads is not None and (caller.account_id, key) in reads:
-            return reads[(caller.account_id, key)]
-        pilot = self.repo.pilot(key) if _plausible(key) else None
+        pilot = self.repo.pilot(key) if _plausible(key) else None  # read once within a page (one_reading)
         if pilot is None or not may_see(caller, PilotScope(pilot.vendor, pilot.status,
                                                            self.repo.departments(pilot.id))):
             raise RegistryError("PILOT_NOT_FOUND")  # the same for another's pilot as for no pilot
-        if reads is not None:
-            reads[(caller.account_id, key)] = pilot
         return pilot
 
     def writable(self, caller: Caller, key: str, allowed: Sequence[Status], what: str) -> PilotRecord:
