@@ -155,7 +155,8 @@ def _serve(database: str | None, secret: str, log: Path) -> Iterator[str]:
                 if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)  # not yet listening, or its database not yet up (503): never a busy loop
         yield url
     finally:
         process.send_signal(signal.SIGINT)
