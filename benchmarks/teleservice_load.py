@@ -1,6 +1,6 @@
 """A bounded load on the teleservice sandbox, over loopback, against PostgreSQL.
 
-    python benchmarks/teleservice_load.py [--duration 15] [--concurrency 16] [--rate 500] [--workers 4]
+    python benchmarks/teleservice_load.py [--duration 15] [--concurrency 16] [--rate 500] [--workers CORES]
                                           [--database postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Starts the sandbox as a real uvicorn server process on 127.0.0.1 (its tables under a random prefix, dropped at
@@ -248,7 +248,10 @@ async def open_connections(port: int, n: int) -> list[Connection]:
 @dataclass
 class Phase:
     name: str
+    began: float = field(default_factory=time.perf_counter)
     latencies: list[float] = field(default_factory=list)
+    by_operation: dict[str, list[float]] = field(default_factory=dict)
+    slow: list[tuple[float, str, float]] = field(default_factory=list)  # (when due, operation, latency) over the goal
     counts: Counter[tuple[str, str, int]] = field(default_factory=Counter)
     unexpected: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
@@ -260,7 +263,11 @@ class Phase:
             self.unexpected[(call.operation, call.variant, type(error).__name__)] += 1
             conn.close()
             return False
-        self.latencies.append(time.perf_counter() - due)
+        latency = time.perf_counter() - due
+        self.latencies.append(latency)
+        self.by_operation.setdefault(call.operation, []).append(latency)
+        if latency * 1000 >= GOAL_P99_MS:
+            self.slow.append((due, call.operation, latency))
         self.counts[(call.operation, call.variant, status)] += 1
         if status != call.expected:
             self.unexpected[(call.operation, call.variant, str(status))] += 1
@@ -365,16 +372,25 @@ def cpu_used(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 # -- one run ------------------------------------------------------------------------------------------------------
 
+def _ms(latencies: list[float], q: float) -> float:
+    """The q-quantile of ``latencies`` in ms (nan for none)."""
+    ordered = sorted(latencies)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1) if ordered else float("nan")
+
+
 def summary(name: str, phase: Phase, elapsed: float, load: dict[str, Any], cpu: dict[str, Any]) -> dict[str, Any]:
-    ordered = sorted(phase.latencies)
+    ordered = phase.latencies
 
     def ms(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1) if ordered else float("nan")
+        return _ms(ordered, q)
 
     return {"phase": name, **load, "seconds": round(elapsed, 2), "requests": len(ordered),
             "throughput": round(len(ordered) / elapsed, 1), "p50_ms": ms(0.50), "p99_ms": ms(0.99),
             "max_ms": ms(1.0), "unexpected": sum(phase.unexpected.values()),
             "unexpected_by_call": {"/".join(map(str, key)): n for key, n in sorted(phase.unexpected.items())},
+            "p99_ms_by_operation": {op: _ms(lat, 0.99) for op, lat in sorted(phase.by_operation.items())},
+            "slow_calls": [{"due_s": round(due - phase.began, 3), "operation": op, "ms": round(lat * 1000, 1)}
+                           for due, op, lat in sorted(phase.slow)][:200],
             "counts": {"/".join(map(str, key)): n for key, n in sorted(phase.counts.items())}, "cpu_cores": cpu}
 
 
@@ -474,8 +490,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="connections of the fixed-concurrency phases")
     parser.add_argument("--rate", type=float, default=GOAL_RATE, help="requests/s of the open-loop phase")
     parser.add_argument("--connections", type=int, default=32, help="connections of the open-loop phase")
-    parser.add_argument("--workers", type=int, default=4, help="uvicorn worker processes (2 per core: each one's GIL "
-                        "caps it below a core)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="uvicorn worker processes (one per "
+                        "core, the default: each runs its operations on its event loop, decision 0007)")
     parser.add_argument("--seed-prescriptions", type=int, default=500)
     parser.add_argument("--keep-tables", action="store_true", help="do not drop the run's tables")
     parser.add_argument("--out", type=Path, default=RESULTS / "teleservice_load.json")

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from teleservice_sandbox import SECRET, Sandbox, created, database_url, draft, error_code, serving
 from typer.testing import CliRunner
 
@@ -185,6 +189,37 @@ def test_a_slow_database_slows_every_statement(serve: Callable[[FaultProfile], S
         began = time.perf_counter()
         assert client.get(f"/v1/prescriptions/{prescription_id}").status_code == 200
         assert time.perf_counter() - began >= 0.04  # consult runs at least one SELECT, each waits 40 ms
+
+
+def _where_statements_run(sandbox: Sandbox) -> list[str]:
+    """For each SQL statement the sandbox's store runs from now on: "loop" on the event loop's thread, "thread"
+    on a worker thread (routes.on_store)."""
+    where: list[str] = []
+
+    @event.listens_for(sandbox.store.engine, "before_cursor_execute")
+    def _seen(*_args: Any) -> None:
+        if threading.current_thread().name == "journal-writer":  # the journal's batches have their own thread
+            return
+        try:
+            asyncio.get_running_loop()
+            where.append("loop")
+        except RuntimeError:
+            where.append("thread")
+
+    return where
+
+
+def test_operations_run_on_the_event_loop_and_in_threads_when_the_database_is_slowed(
+        sandbox: Sandbox, serve: Callable[[FaultProfile], Sandbox]) -> None:
+    slow_database = serve(FaultProfile(database_latency_ms=1))
+    for served, expected in ((sandbox, "loop"), (slow_database, "thread")):
+        with served.client() as client:
+            prescription_id = created(client)
+            where = _where_statements_run(served)
+            assert client.get(f"/v1/prescriptions/{prescription_id}").status_code == 200
+            assert client.get("/v1/prescriptions").status_code == 200
+            assert client.post("/v1/prescriptions", json=draft()).status_code == 201
+        assert where and set(where) == {expected}, where
 
 
 def test_serve_refuses_an_unusable_fault_profile(tmp_path: Path) -> None:

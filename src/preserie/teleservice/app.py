@@ -123,6 +123,7 @@ def create_app(settings: Settings, *, store: PrescriptionStore | None = None,
                   description=DESCRIPTION, lifespan=lifespan, redirect_slashes=False)
     app.state.settings, app.state.store = settings, the_store
     app.state.faults = faults
+    app.state.store_in_threads = faults is not None and faults.profile.database_latency_ms > 0  # routes.on_store
     app.include_router(router, dependencies=[Depends(_inject_fault)])
     app.include_router(fhir_router, dependencies=[Depends(_inject_fault)])
     app.include_router(registrations_router)

@@ -29,7 +29,8 @@ def teleservice_serve(
                                                "rate-limited, outage, slow-database, ou un fichier YAML du même "
                                                "format (aucune panne par défaut).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processus servant le même port ; chacun "
-                                         "plafonne sous un cœur (GIL) : 2 par cœur en charge.")] = 1,
+                                         "traite ses appels l'un après l'autre sur un cœur : un par cœur en "
+                                         "charge.")] = 1,
     stateless: Annotated[bool, typer.Option("--stateless", help="Sans base de données : réponses préparées et "
                                             "valides pour chaque exemple documenté (docs/teleservice.md), rien "
                                             "n'est gardé ; pour l'intégration continue d'un module.")] = False,

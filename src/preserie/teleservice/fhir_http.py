@@ -51,11 +51,11 @@ def _acceptable(accept: str) -> bool:
     return False
 
 
-def negotiate(request: Request,
-              format_: Annotated[str | None, Query(alias="_format", description=(
-                  "Format de la réponse (R4) : json, application/json ou application/fhir+json ; il l'emporte sur "
-                  "Accept. xml, ttl et tout autre : 406."))] = None,
-              accept: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
+async def negotiate(request: Request,
+                    format_: Annotated[str | None, Query(alias="_format", description=(
+                        "Format de la réponse (R4) : json, application/json ou application/fhir+json ; il l'emporte "
+                        "sur Accept. xml, ttl et tout autre : 406."))] = None,
+                    accept: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
     """406 NOT_ACCEPTABLE for a format the route does not serve; runs before the token is read."""
     request.state.fhir = True
     if format_ is not None:
@@ -75,10 +75,11 @@ router = APIRouter(prefix="/v1", tags=["FHIR"])
                        **{status: {**_OUTCOME, "description": "OperationOutcome"}
                           for status in (400, 401, 403, 404, 406, 408, 410, 422, 429, 500, 503, 504)}},
             response_description="Bundle FHIR R4 de type collection : une ressource par ligne.")
-def prescription_fhir(prescription_id: str, caller: CallerDep, store: StoreDep, request: Request) -> Response:
+async def prescription_fhir(prescription_id: str, caller: CallerDep, store: StoreDep,
+                            request: Request) -> Response:
     """La prescription en FHIR R4 : un MedicationRequest par ligne (médicaments, dispositifs) ou un ServiceRequest
     (actes), reliés par l'identifiant de la prescription (groupIdentifier, requisition pour un ServiceRequest) ;
     mêmes droits et même masquage de la délivrance que la consultation. Erreurs : OperationOutcome."""
-    record = visible(store, caller, prescription_id, request)
+    record = await visible(store, caller, prescription_id, request)
     bundle = prescription_bundle(record, dispensing_shown=is_dispensing_shown(record, caller))
     return JSONResponse(bundle, media_type=FHIR_JSON)

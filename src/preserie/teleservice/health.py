@@ -14,6 +14,8 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from preserie.teleservice.routes import on_store
+
 HEALTH_PATH = "/v1/health"
 router = APIRouter(tags=["health"])
 
@@ -25,7 +27,8 @@ class HealthPublic(BaseModel):
 
 
 @router.get(HEALTH_PATH, name="health", responses={503: {"description": "Base de données indisponible."}})
-def health(request: Request) -> HealthPublic:
+async def health(request: Request) -> HealthPublic:
     """Le service répond et sa base de données aussi (``SELECT 1``)."""
-    request.app.state.store.ping()
+    store = request.app.state.store
+    await on_store(request, store.ping)
     return HealthPublic(status="ok", mode="stateless" if request.app.state.settings.stateless else "stateful")

@@ -48,12 +48,17 @@ def migrate(engine: Engine, prefix: str = "", revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, application_name: str = "preserie-teleservice") -> Engine:
+    """The store's engine. On PostgreSQL its sessions are named ``application_name`` (pg_stat_activity), and a
+    pooled connection is not pinged before each use: that ``SELECT 1`` was a round trip of every call (decision
+    0007, « Throughput »); a connection the database dropped fails once, the pool is then renewed (store._read)."""
     # hide_parameters: a failed statement's message (logged with the 503 it gives) would name its parameters, a
     # patient's NIR among them.
     if not url.startswith("sqlite"):
-        # Per process: `serve --workers 4` then holds at most 64 of PostgreSQL's 100 connections by default.
-        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True, hide_parameters=True)
+        # Per process (a process runs one call at a time, its journal writer beside it; `slow-database` runs calls in
+        # threads): `serve --workers 4` holds at most 64 of PostgreSQL's 100 connections by default.
+        return create_engine(url, pool_size=8, max_overflow=8, hide_parameters=True,
+                             connect_args={"application_name": application_name[:63]})
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
     # pysqlite's own transaction handling cannot BEGIN IMMEDIATE; take it over (SQLAlchemy's documented recipe).

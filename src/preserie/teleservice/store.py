@@ -16,10 +16,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from preserie.teleservice.catalogue import TeleserviceError
 from preserie.teleservice.journal import JournalWriter
@@ -41,6 +42,7 @@ from preserie.teleservice.schema import make_engine, migrate
 from preserie.teleservice.tables import REGISTERED, REJECTED, statements, tables
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 UNDISPENSED = (ISSUED, CANCELLED)  # statuses of prescriptions without any dispensing: their rows are not read
@@ -54,7 +56,7 @@ class SqlPrescriptionStore:
     """Prescriptions, lines, dispensations, idempotency keys and the journal, in one SQL database."""
 
     def __init__(self, url: str, *, table_prefix: str = "") -> None:
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, application_name=f"preserie-teleservice {table_prefix}".rstrip())
         # Reads without BEGIN and ROLLBACK on PostgreSQL: each statement of READ COMMITTED had its own snapshot anyway.
         postgres = self.engine.dialect.name == "postgresql"
         self.reader = self.engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else self.engine
@@ -78,6 +80,21 @@ class SqlPrescriptionStore:
         except Exception:
             log.exception("journal non écrit à la fermeture : %d entrées perdues", self.journal_writer.pending)
         self.engine.dispose()
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        """``work`` on a reading connection. A connection the database dropped (a restart, an administrator's
+        pg_terminate_backend) is not pinged before use: its failure renews the pool and the read runs once more,
+        as reading twice changes nothing. A write is not run again: it answers 503, and its client retries it with
+        its Idempotency-Key."""
+        try:
+            with self.reader.connect() as conn:
+                return work(conn)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("connexion à la base perdue (%s) : lecture reprise sur une nouvelle", type(error.orig).__name__)
+        with self.reader.connect() as conn:
+            return work(conn)
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -119,8 +136,7 @@ class SqlPrescriptionStore:
         return earlier, True
 
     def _replay(self, caller_id: str, key: str, body_hash: str) -> str | None:
-        with self.reader.connect() as conn:
-            row = conn.execute(self._q["replay"], {"caller_id": caller_id, "key": key}).first()
+        row = self._read(lambda conn: conn.execute(self._q["replay"], {"caller_id": caller_id, "key": key}).first())
         if row is None:
             return None
         if row.request_hash != body_hash:
@@ -129,12 +145,10 @@ class SqlPrescriptionStore:
 
     def ping(self) -> None:
         """One ``SELECT 1`` (the health probe)."""
-        with self.reader.connect() as conn:
-            conn.execute(self._q["one"]).scalar_one()
+        self._read(lambda conn: conn.execute(self._q["one"]).scalar_one())
 
     def get(self, prescription_id: str) -> PrescriptionRecord | None:
-        with self.reader.connect() as conn:
-            found = self._records(conn, [prescription_id])
+        found = self._read(lambda conn: self._records(conn, [prescription_id]))
         return found[0] if found else None
 
     def _records(self, conn: Connection, ids: list[str]) -> list[PrescriptionRecord]:
@@ -264,13 +278,16 @@ class SqlPrescriptionStore:
                            p.c.status == query.status]
         page = (select(p.c.id, func.count().over().label("total")).where(*conditions)
                 .order_by(p.c.created_at.desc(), p.c.id).limit(query.size).offset((query.page - 1) * query.size))
-        with self.reader.connect() as conn:
+
+        def read(conn: Connection) -> tuple[list[PrescriptionRecord], int]:
             rows = conn.execute(page).all()
             if rows or query.page == 1:  # the total comes with the page; a page past the end needs it counted
                 total = rows[0].total if rows else 0
             else:
                 total = conn.execute(select(func.count()).select_from(p).where(*conditions)).scalar_one()
             return self._records(conn, [row.id for row in rows]), int(total)
+
+        return self._read(read)
 
     # The journal (journal.py), through the store that owns its table.
     def journal(self, entry: JournalEntry) -> None:
