@@ -112,19 +112,23 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(chromium: Any, s
 @pytest.mark.parametrize("who", ["cnam", "cpam_33", "vendor_a"])
 def test_on_a_390_pixel_wide_phone_no_table_of_a_pilot_scrolls_sideways(chromium: Any, served: Served,
                                                                         who: str) -> None:
-    """Every table of a pilot's page reads as cards on a phone (class stacked): nothing of it is off the screen."""
+    """Every table of a pilot's page, and the vendor's declaration form, reads as cards on a phone (class
+    stacked): nothing of it is off the screen."""
     parties = served.parties
+    paths = [f"/pilotes/{parties.pilots[name]}" for name in ("a_running", "a_validated")]
+    if who == "vendor_a":
+        paths.append(f"/pilotes/{parties.pilots['a_draft']}/declaration")
     with browsing(chromium, served) as (page, _):
         page.set_viewport_size({"width": 390, "height": 844})
         sign_in(page, served, parties.logins[who])
-        for name in ("a_running", "a_validated"):
-            page.goto(f"{served.url}/pilotes/{parties.pilots[name]}")
+        for path in paths:
+            page.goto(served.url + path)
             tables = page.locator("main table").count()
             wide = page.locator(".table-scroll").evaluate_all(
                 "boxes => boxes.filter(b => b.scrollWidth > b.clientWidth + 1)"
                 ".map(b => (b.querySelector('caption, th') || b).textContent.trim().slice(0, 60))")
-            assert tables >= 3 and wide == [], (name, wide)
-            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            assert tables >= (1 if path.endswith("/declaration") else 3) and wide == [], (path, wide)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
 
 
 def test_free_texts_with_markup_stay_text(chromium: Any, served: Served) -> None:

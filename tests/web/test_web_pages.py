@@ -105,6 +105,17 @@ def test_a_vendor_s_page_shows_the_bilan_its_cards_and_each_doctor_s_weeks(built
     assert "Traces désactivées" not in html
 
 
+def test_the_answers_a_later_one_replaced_are_marked_and_only_they(built: tuple[World, Parties]) -> None:
+    world, parties = built
+    key = parties.pilots["a_running"]
+    html = _as(built, "cnam").get(f"/pilotes/{key}").text
+    answers = bilan.assessment(world.registry, _caller(world, "cnam"), key).assessment.criteria.satisfaction.answers
+    shown = [a for a in answers if a.has_words]
+    replaced = [a for a in shown if not a.counted]
+    assert replaced and len(replaced) < len(shown)
+    assert html.count("(remplacée par une réponse ultérieure)") == len(replaced)
+
+
 def _caller(world: World, who: str):  # type: ignore[no-untyped-def]
     from preserie.services.accounts import authenticate
 
