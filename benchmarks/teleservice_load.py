@@ -372,14 +372,13 @@ def cpu_used(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 # -- one run ------------------------------------------------------------------------------------------------------
 
-def _ms(latencies: list[float], q: float) -> float:
-    """The q-quantile of ``latencies`` in ms (nan for none)."""
-    ordered = sorted(latencies)
+def _ms(ordered: list[float], q: float) -> float:
+    """The q-quantile of sorted latencies in ms (nan for none)."""
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1) if ordered else float("nan")
 
 
 def summary(name: str, phase: Phase, elapsed: float, load: dict[str, Any], cpu: dict[str, Any]) -> dict[str, Any]:
-    ordered = phase.latencies
+    ordered = sorted(phase.latencies)
 
     def ms(q: float) -> float:
         return _ms(ordered, q)
@@ -388,7 +387,7 @@ def summary(name: str, phase: Phase, elapsed: float, load: dict[str, Any], cpu: 
             "throughput": round(len(ordered) / elapsed, 1), "p50_ms": ms(0.50), "p99_ms": ms(0.99),
             "max_ms": ms(1.0), "unexpected": sum(phase.unexpected.values()),
             "unexpected_by_call": {"/".join(map(str, key)): n for key, n in sorted(phase.unexpected.items())},
-            "p99_ms_by_operation": {op: _ms(lat, 0.99) for op, lat in sorted(phase.by_operation.items())},
+            "p99_ms_by_operation": {op: _ms(sorted(lat), 0.99) for op, lat in sorted(phase.by_operation.items())},
             "slow_calls": [{"due_s": round(due - phase.began, 3), "operation": op, "ms": round(lat * 1000, 1)}
                            for due, op, lat in sorted(phase.slow)][:200],
             "counts": {"/".join(map(str, key)): n for key, n in sorted(phase.counts.items())}, "cpu_cores": cpu}
