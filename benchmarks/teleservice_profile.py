@@ -3,11 +3,11 @@
     python benchmarks/teleservice_profile.py [--calls 3000] [--database postgresql+psycopg://…] [--top 25]
 
 One server in this process (its tables under a random prefix, dropped at the end), every thread it starts
-profiled by cProfile (the event loop's, which runs the operations since decision 0007's « Throughput », the journal
-writer's and any worker thread: a profiler of the main thread alone sees none of it); the calls are the benchmark's mix, sent one after another on a keep-alive socket
-from the main thread, which is not profiled. Prints the server's CPU by package (own time), then the functions
-that take most. No py-spy needed. The figures are shares of the server's time, not a throughput: the client
-shares the process.
+profiled by cProfile: the event loop's, which runs the operations (decision 0007, « Throughput »), the journal
+writer's and any worker thread's; a profiler of the main thread alone sees none of it. The calls are the
+benchmark's mix, sent one after another on a keep-alive socket from the main thread, which is not profiled.
+Prints the server's CPU by package (own time), then the functions that take most. No py-spy needed. The
+figures are shares of the server's time, not a throughput: the client shares the process.
 """
 
 from __future__ import annotations
