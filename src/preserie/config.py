@@ -35,6 +35,10 @@ class ServiceSettings:
     # the collector's pace per workstation (a token bucket): batches a second, and at once
     collector_rate: float = 200.0
     collector_burst: float = 400.0
+    # the collector's groups checked at once, each by the engine in a process of its own (adapters/check_process.py;
+    # False: in this one)
+    collector_checks: int = 2
+    collector_check_process: bool = True
     sandbox_url: str | None = None  # SANDBOX_URL_ENV
     sandbox_token: str | None = field(default=None, repr=False)  # SANDBOX_TOKEN_ENV, never printed
 

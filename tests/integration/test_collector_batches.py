@@ -5,6 +5,7 @@ table keeps nothing of the batches read before."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,11 @@ def _file(folder: Path, name: str, lines: list[Any]) -> TraceFile:
     return TraceFile(path, f"traces/{path.name}", "jsonl", False)
 
 
+def _event(event_id: str) -> int:
+    """The index's 63 bits of md5(event_id): its first 16 hex digits, shifted right once."""
+    return int(hashlib.md5(event_id.encode()).hexdigest()[:16], 16) >> 1
+
+
 def _alone(trace_file: TraceFile, practitioner: str) -> Any:
     (checked,) = check_batches([(trace_file, practitioner)], load_reference())
     return checked
@@ -41,19 +47,22 @@ def test_batches_read_in_one_pass_are_each_checked_as_alone(tmp_path: Path) -> N
     together = check_batches(batches, load_reference())
     assert together == [_alone(f, p) for f, p in batches]
     g, m, d, o = together
-    assert (g.records, g.rejected, g.foreign, len(g.events)) == (3, [], [], 3)
+    assert (g.records, g.rejected, g.foreign, g.events) == (3, [], [], 3)
     assert (m.records, m.rejected, m.foreign) == (4, [(3, "ts_not_iso")], [(4, "222")])  # the blank line counts
-    assert len(m.events) == 2 and all(key.startswith("t") and len(key) == 32 for key, _, _ in m.events)
-    assert (d.records, d.rejected, len(d.events)) == (3, [(2, "unreadable")], 2)
-    assert (o.records, o.foreign, len(o.events)) == (1, [], 1)
+    assert [event for _, event, _ in m.key_triples()] == [_event("m1"), _event("m4")]
+    assert (d.records, d.rejected, d.events) == (3, [(2, "unreadable")], 2)
+    assert (o.records, o.foreign, o.events) == (1, [], 1)
 
 
-def test_a_record_sent_again_has_the_same_digests_and_its_key_starts_with_its_second(tmp_path: Path) -> None:
+def test_a_record_sent_again_has_the_same_key_and_its_key_starts_with_its_second(tmp_path: Path) -> None:
     first = _alone(_file(tmp_path, "a", [RECORD]), "111")
     again = _alone(_file(tmp_path, "b", [b"", {k: RECORD[k] for k in reversed(list(RECORD))}]), "111")
-    assert first.events == again.events  # the same fields in another order: the same record
-    key, event, _ = first.events[0]
-    assert key == "t" + format(1736755200, "09x") + event[:22]  # 2025-01-13T08:00:00Z
+    assert first.keys == again.keys  # the same fields in another order: the same record
+    (second, event, content), = first.key_triples()
+    assert (second, event) == (1736755200, _event("e"))  # 2025-01-13T08:00:00Z
+    changed = _alone(_file(tmp_path, "c", [{**RECORD, "network": "4g"}]), "111")
+    (_, same_event, other_content), = changed.key_triples()
+    assert same_event == event and other_content != content and 0 <= content < 2**63
 
 
 def test_the_engine_keeps_nothing_of_the_batches_read_before(tmp_path: Path) -> None:

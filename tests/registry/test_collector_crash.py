@@ -48,6 +48,22 @@ def _start(data: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise AssertionError(f"le serveur n'a pas démarré : {log.read_text(errors='replace')[-2000:]}")
 
 
+def _children(pid: int) -> set[int]:
+    return {int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()}
+
+
+def _ended(pids: set[int], seconds: float) -> set[int]:
+    """Those of `pids` still running after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = {pid for pid in pids if Path(f"/proc/{pid}").exists()
+                 and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
 class Client(threading.Thread):
     """A workstation: batch after batch while `running`, each one sent until it is acknowledged."""
 
@@ -107,8 +123,10 @@ def test_batches_survive_twenty_sigkills_exactly_once(tmp_path: Path) -> None:
     for client in clients:
         client.start()
     rng = random.Random(11)
+    orphans: set[int] = set()
     for _ in range(KILLS):
         time.sleep(rng.uniform(0.05, 0.6))
+        orphans |= _children(server.pid)  # the collector's check processes, once a batch has come
         os.kill(server.pid, signal.SIGKILL)
         server.wait()
         server = _start(data, port, log)
@@ -119,6 +137,7 @@ def test_batches_survive_twenty_sigkills_exactly_once(tmp_path: Path) -> None:
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=10)
     assert [c.failure for c in clients] == [None] * len(clients)
+    assert orphans and _ended(orphans, 10) == set()  # a check process never outlives its server
 
     sent = Counter(json.dumps(r, sort_keys=True) for c in clients for r in c.sent)
     stored: Counter[str] = Counter()

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from preserie.adapters.collector_batch import check_batches
 from preserie.adapters.db import tables as t
-from preserie.adapters.db.collector_repository import SqlCollector
+from preserie.adapters.db.collector_repository import LEGACY_TS, SqlCollector
 from preserie.adapters.trace_files import TraceFile
 from preserie.services import collector_intake
 from preserie.services.collector import workstation_of
@@ -98,8 +98,8 @@ def test_batches_submitted_together_are_each_answered_as_if_alone(world: World, 
     assert not [p.name for p in folder_of.iterdir() if p.name.startswith(".tmp-")]
     pilot_id = world.registry.repo.pilot(key).id
     with world.registry.repo.engine.connect() as conn:
-        keys = list(conn.execute(select(t.collector_events.c.event).where(t.collector_events.c.pilot_id == pilot_id)))
-    assert len(keys) == 7 and all(k.startswith("t") and len(k) == 32 for (k,) in keys)  # ts first (decision 0004)
+        keys = list(conn.execute(select(t.collector_keys.c.ts).where(t.collector_keys.c.pilot_id == pilot_id)))
+    assert len(keys) == 7 and all(second > 1_600_000_000 for (second,) in keys)  # ts first (decision 0004)
 
 
 def test_a_token_revoked_meanwhile_is_refused_in_the_batchs_transaction(world: World, folder: Path) -> None:
@@ -116,10 +116,9 @@ def test_a_token_revoked_meanwhile_is_refused_in_the_batchs_transaction(world: W
     assert len(world.registry.segments.files(key, 1)) == before
 
 
-def test_events_indexed_by_md5_of_event_id_alone_are_still_found(world: World, folder: Path,
-                                                                  tmp_path: Path) -> None:
-    """A database whose index was written before the ts came first in its keys: a batch sent again after the
-    change is still counted duplicated."""
+def test_events_indexed_without_their_second_are_still_found(world: World, folder: Path, tmp_path: Path) -> None:
+    """A database whose index was written before the ts came first in its keys (carried over by migration 0006
+    with the second LEGACY_TS): a batch sent again after the change is still counted duplicated."""
     key, tokens = running_pilot(world, folder)
     ref, token = next(iter(tokens.items()))
     body = lines(_records(folder, ref, "legacy"))
@@ -128,8 +127,45 @@ def test_events_indexed_by_md5_of_event_id_alone_are_still_found(world: World, f
                                _reference())
     pilot_id = world.registry.repo.pilot(key).id
     with world.registry.repo.writing() as conn:
-        SqlCollector.add_events(conn, pilot_id, [(event, content) for _, event, content in checked.events])
+        SqlCollector.add_keys(conn, pilot_id, [n for _, event, content in checked.key_triples()
+                                               for n in (LEGACY_TS, event, content)])
     answer = post(world, key, token, body).json()
     assert (answer["accepted"], answer["duplicated"]) == (0, 5)
     again = post(world, key, token, lines(_records(folder, ref, "legacy", 7))).json()
     assert (again["accepted"], again["duplicated"]) == (2, 5)
+
+
+def test_a_group_whose_check_process_died_is_refused_503_and_its_retry_stored_once(
+        world: World, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two check threads, each with its own check process (here a stand-in): a group whose check process died is
+    refused 503 SERVICE_UNAVAILABLE and leaves no segment (the client retries it); the others are stored, and a
+    later group's batch of the same records is counted duplicated, whichever thread checked it."""
+    key, tokens = running_pilot(world, folder)
+    ref, token = next(iter(tokens.items()))
+    workstation = workstation_of(world.registry, world.settings.secret(), token)
+    lost = threading.Event()
+
+    class StandIn:
+        def __call__(self, found: Any, reference: Any) -> Any:
+            if not lost.is_set():
+                lost.set()
+                raise collector_intake.CheckUnavailable("processus de vérification arrêté")
+            return check_batches(found, reference)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(collector_intake, "CheckProcess", StandIn)
+    before = len(world.registry.segments.files(key, 1))
+    intake = Intake(world.registry, checks=2, check_process=True)
+    try:
+        body = lines(_records(folder, ref, "two-checks"))
+        first = _outcome(intake.submit(workstation, "tc1", key, body))
+        again = _outcome(intake.submit(workstation, "tc1", key, body))
+        copies = [_outcome(intake.submit(workstation, f"tc{n}", key, body)) for n in (2, 3)]
+    finally:
+        intake.close()
+    assert first[0] == 503 and first[1]["code"] == "SERVICE_UNAVAILABLE"
+    assert again[0] == 201 and (again[1]["accepted"], again[1]["duplicated"]) == (5, 0)  # the retry, stored once
+    assert [(s, a["accepted"], a["duplicated"]) for s, a in copies] == [(201, 0, 5), (201, 0, 5)]
+    assert len(world.registry.segments.files(key, 1)) == before + 3

@@ -5,10 +5,12 @@ SQLite and PostgreSQL (in CI)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from registry_databases import database
@@ -116,3 +118,54 @@ def test_going_down_from_the_web_sessions_keeps_the_accounts_tokens(engine: Engi
     assert "revoked_at" not in {c["name"] for c in inspect(engine).get_columns("accounts")}
     migrate(engine)
     assert _differences(engine) == []
+
+
+# The digests the duplicates index kept before 0006 (trace_sql of then): a key of "t", the second in 9 hex digits and
+# 22 of md5(event_id); the content, md5 of the other fields as the engine normalised them.
+OLD_DIGESTS = """
+SELECT 't' || lpad(lower(to_hex(floor(epoch(ts))::BIGINT)), 9, '0') || left(md5(event_id), 22),
+       md5(event_id), md5(to_json(struct_pack({fields})))
+FROM records ORDER BY rowid
+"""
+
+
+def test_the_duplicates_index_is_carried_to_numbers_and_a_batch_sent_again_still_matches(engine: Engine,
+                                                                                       tmp_path: Path) -> None:
+    """0006: every row of the text index becomes the numbers the collector's check now gives the same record (a
+    key of before the ts came first, with the second LEGACY_TS), so that a batch sent again after the upgrade is
+    still found."""
+    from preserie.adapters import trace_sql
+    from preserie.adapters.collector_batch import check_batches
+    from preserie.adapters.db.collector_repository import LEGACY_TS
+    from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
+    from preserie.adapters.trace_files import TraceFile
+    from preserie.data import load_reference
+
+    record = {"event_id": "e1", "ts": "2025-01-13T09:00:00.250+01:00", "practitioner": "111", "situation": "liberal",
+              "workstation": "111-P1", "software_version": "5.2.0", "type": "workstation", "os": "Windows",
+              "os_version": "11", "card_reader": "R", "card_kind": "cps", "network": "fibre"}
+    older = {**record, "event_id": "e0", "network": "4g"}
+    path = tmp_path / "batch.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (record, older)))
+    trace_file = TraceFile(path, "traces/batch.jsonl", "jsonl", False)
+    with DuckdbTraceStore(load_reference()) as store:
+        store.load_traces([trace_file], lambda _: None)
+        (key, _, content), (_, legacy_event, legacy_content) = store.con.execute(
+            OLD_DIGESTS.format(fields=", ".join(trace_sql.TEXT_FIELDS[1:]))).fetchall()
+    migrate(engine, "0005")
+    at = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    old = sa.table("collector_events", sa.column("pilot_id"), sa.column("event"), sa.column("content"))
+    with engine.begin() as conn:
+        pilot = conn.execute(tables.pilots.insert().returning(tables.pilots.c.id), {
+            "key": "a1b2c3d4e5f60718", "ref": "p-1", "vendor": "V", "status": "running", "phase": 1,
+            "declaration": {}, "created_at": at, "updated_at": at}).scalar_one()
+        conn.execute(old.insert(), [{"pilot_id": pilot, "event": key, "content": content},
+                                    {"pilot_id": pilot, "event": legacy_event, "content": legacy_content}])
+    migrate(engine)
+    (checked,) = check_batches([(trace_file, "111")], load_reference())
+    (now, now_event, now_content), (_, older_event, older_content) = checked.key_triples()
+    with engine.connect() as conn:
+        carried = set(conn.execute(select(tables.collector_keys)).all())
+    assert now == 1736755200  # 08:00:00 UTC, the quarter second dropped
+    assert carried == {(pilot, now, now_event, now_content), (pilot, LEGACY_TS, older_event, older_content)}
+    assert "collector_events" not in inspect(engine).get_table_names()

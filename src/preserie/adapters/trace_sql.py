@@ -329,16 +329,38 @@ JOIN first f ON f.event_id = p.event_id
 WHERE p.step = '{Step.CONFLICTS}' ORDER BY p.rid
 """
 
-# The collector's batches (adapters/collector_batch.py), several read in one pass, one file each: every record in
-# reading order, with its step 1 reason, its practitioner, and the digests the collector's duplicates index keeps
-# (decision 0004). The event's key: "t", the second of its ts in 9 hex digits (the index then grows at its end, as
-# records come in time order; a record sent again has the same ts, part of its content), then 22 hex digits of
-# md5(event_id): 32 characters, as md5(event_id) alone, the key before. The content: md5 of the other fields as
-# normalised (what step 2 compares: CREATE_REPEATS). One query: each costs some milliseconds however few its rows.
-BATCH_RECORDS = f"""
-SELECT file_idx, rowid, line, reason, practitioner,
-       't' || lpad(lower(to_hex(greatest(0, least(coalesce(floor(epoch(ts))::BIGINT, 0), 68719476735)))), 9, '0')
-           || left(md5(event_id), 22),
-       md5(event_id), md5(to_json(struct_pack({", ".join(TEXT_FIELDS[1:])})))
-FROM records ORDER BY rowid
+# The collector's batches (adapters/collector_batch.py), several read in one pass, one file each, each with its
+# workstation's practitioner: `owners` maps file_idx to it. Three queries whose results stay small or numeric:
+# nothing of an ordinary record becomes a Python object (fetching eight columns of each took a third of the
+# collector's check). BATCH_FILES: each file's first rowid and records. batch_refused: in reading order, the records
+# step 1 rejects and the valid ones of another practitioner (few). batch_keys: in reading order, the key of every
+# other record with an event_id in the collector's duplicates index (decision 0004): the second of its ts, then 63
+# bits of md5(event_id) and 63 of the md5 of its other fields as normalised (what step 2 compares:
+# CREATE_REPEATS), as integers, so that the index compares numbers, not text. The 63 bits are the digest's first 16
+# hex digits shifted right once (the engine read those faster than md5_number_upper's bytes), which migration 0006
+# also takes from the text digests the index kept before.
+BATCH_FILES = "SELECT file_idx, min(rowid), count(*) FROM records GROUP BY file_idx ORDER BY file_idx"
+
+
+def _owner(owners: dict[int, str]) -> str:
+    return "CASE file_idx " + " ".join(f"WHEN {n} THEN {literal(p)}" for n, p in owners.items()) + " END"
+
+
+def digest63(expression: str) -> str:
+    """63 bits of the md5 of a text: its first 16 hex digits, shifted right once (a BIGINT)."""
+    return f"((('0x' || left(md5({expression}), 16))::UBIGINT >> 1)::BIGINT)"
+
+
+def batch_refused(owners: dict[int, str]) -> str:
+    return f"""
+SELECT file_idx, rowid, line, reason, practitioner FROM records
+WHERE reason IS NOT NULL OR practitioner IS DISTINCT FROM {_owner(owners)} ORDER BY rowid
+"""
+
+
+def batch_keys(owners: dict[int, str]) -> str:
+    return f"""
+SELECT file_idx, epoch_us(ts) // 1000000 AS ts, {digest63("event_id")} AS event,
+       {digest63(f"to_json(struct_pack({', '.join(TEXT_FIELDS[1:])}))")} AS content
+FROM records WHERE reason IS NULL AND practitioner = {_owner(owners)} AND event_id IS NOT NULL ORDER BY rowid
 """

@@ -65,7 +65,9 @@ def _workstation(request: Request) -> collector.Workstation:
 def intake(state: State) -> Intake:
     """The app's intake of batches (made at the first batch: the registry is built at start-up)."""
     if state.intake is None:
-        state.intake = Intake(state.registry)
+        settings = state.settings
+        state.intake = Intake(state.registry, checks=settings.collector_checks,
+                              check_process=settings.collector_check_process)
     made: Intake = state.intake
     return made
 

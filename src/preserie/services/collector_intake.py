@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import logging
-import queue
 import threading
 import uuid
 from collections import deque
@@ -31,7 +31,8 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from preserie.adapters.collector_batch import CheckedBatch, IndexedEvent, check_batches
+from preserie.adapters.check_process import CheckProcess, CheckUnavailable
+from preserie.adapters.collector_batch import KEY_WIDTH, CheckedBatch, check_batches
 from preserie.adapters.db.collector_repository import SqlCollector
 from preserie.adapters.trace_segments import StagedSegment
 from preserie.domain.accounting import describe_rejection
@@ -93,15 +94,22 @@ class Intake:
     """The batches submitted, checked and stored by groups; `submit` gives each one's answer as a future."""
 
     def __init__(self, registry: Registry, *, max_batches: int = MAX_GROUP_BATCHES,
-                 max_bytes: int = MAX_GROUP_BYTES) -> None:
+                 max_bytes: int = MAX_GROUP_BYTES, checks: int = 1, check_process: bool = False) -> None:
+        """`checks`: groups checked at once (one thread each); `check_process`: each thread's engine in a process
+        of its own (the server's, adapters/check_process.py), else in this one."""
         self.registry, self.max_batches, self.max_bytes = registry, max_batches, max_bytes
+        self.checks, self.check_process = checks, check_process
+        self._check_processes: list[CheckProcess] = []
         self.collector = SqlCollector(registry.repo.engine)
         self._waiting: deque[Submission] = deque()
         self._arrived = threading.Condition()
-        self._checked: queue.Queue[list[Prepared] | None] = queue.Queue(maxsize=1)
+        self._tickets = itertools.count()  # each group's place in the order of taking, which is the order of storing
+        self._ready: dict[int, list[Prepared]] = {}  # checked groups by ticket, until the store takes them
+        self._handed = threading.Condition()
+        self._checks_done = 0
         self._threads: list[threading.Thread] = []
         self._closing = False
-        self._legacy: dict[int, bool] = {}  # pilot id: its index holds keys of before the ts came first
+        self._legacy: dict[int, bool] = {}  # pilot id: its index holds events indexed without their ts
 
     def submit(self, workstation: Workstation, key: str, pilot_key: str, body: bytes) -> Future[Answer]:
         submission = Submission(workstation, key, pilot_key, body)
@@ -109,8 +117,10 @@ class Intake:
             if self._closing:
                 raise RegistryError("DATABASE_UNAVAILABLE", "service en cours d'arrêt : réessayer")
             if not self._threads:
-                self._threads = [threading.Thread(target=self._check_loop, name="collector-check", daemon=True),
-                                 threading.Thread(target=self._store_loop, name="collector-store", daemon=True)]
+                self._check_processes = [CheckProcess() for _ in range(self.checks)] if self.check_process else []
+                self._threads = [threading.Thread(target=self._check_loop, args=(n,), name=f"collector-check-{n}",
+                                                  daemon=True) for n in range(self.checks)]
+                self._threads.append(threading.Thread(target=self._store_loop, name="collector-store", daemon=True))
                 for thread in self._threads:
                     thread.start()
             self._waiting.append(submission)
@@ -124,11 +134,13 @@ class Intake:
             self._arrived.notify_all()
         for thread in self._threads:
             thread.join(timeout)
+        for process in self._check_processes:
+            process.close()
 
     # ── the check ─────────────────────────────────────────────────────────────────────────────────────────
-    def _take(self) -> list[Submission] | None:
-        """The next group: what waits, in order of arrival, within the bounds; a second batch of one (workstation,
-        key) waits for the next group. None once closing with nothing left."""
+    def _take(self) -> tuple[int, list[Submission]] | None:
+        """The next group and its ticket: what waits, in order of arrival, within the bounds; a second batch of one
+        (workstation, key) waits for the next group. None once closing with nothing left."""
         with self._arrived:
             while not self._waiting:
                 if self._closing:
@@ -148,23 +160,33 @@ class Intake:
                 pairs.add(submission.pair)
                 size += len(submission.body)
             self._waiting.extendleft(reversed(later))
-            return group
+            return next(self._tickets), group
 
-    def _check_loop(self) -> None:
-        while (group := self._take()) is not None:
+    def _check_loop(self, n: int) -> None:
+        check = self._check_processes[n] if self._check_processes else None
+        while (taken := self._take()) is not None:
+            ticket, group = taken
+            prepared: list[Prepared] = []
             try:
-                prepared = self._prepare(group)
+                prepared = self._prepare(group, check)
+            except CheckUnavailable as error:  # the check's process died: every batch of the group, retried
+                log.warning("lots du collecteur non vérifiés : %s", error)
+                for submission in group:
+                    submission.refuse(RegistryError("SERVICE_UNAVAILABLE", "vérification des lots interrompue"))
             except BaseException as error:  # the engine or the database failed: every batch of the group
                 log.exception("lots du collecteur non vérifiés")
                 for submission in group:
                     submission.refuse(error)
-                continue
-            if prepared:  # handed to the store when it is free: meanwhile, the next group gathers
-                self._checked.put(prepared)
-                self._checked.join()
-        self._checked.put(None)
+            with self._handed:  # handed to the store in its turn (even empty: the next ticket waits for it)
+                self._ready[ticket] = prepared
+                self._handed.notify_all()
+                while len(self._ready) >= self.checks:  # never more checked ahead of the store than checkers
+                    self._handed.wait()
+        with self._handed:
+            self._checks_done += 1
+            self._handed.notify_all()
 
-    def _prepare(self, group: list[Submission]) -> list[Prepared]:
+    def _prepare(self, group: list[Submission], check: CheckProcess | None) -> list[Prepared]:
         """Answer what can be at once (errors, replays); check and stage the others."""
         pilots = {key: self.registry.repo.pilot(key) if len(key) <= 64 else None
                   for key in {s.pilot_key for s in group}}
@@ -190,8 +212,8 @@ class Intake:
                 batch_uuid = uuid.uuid4().hex
                 staged.append((submission, pilot, batch_uuid, self.registry.segments.stage(
                     pilot.key, pilot.phase, submission.body, origin=f"collector.{batch_uuid}")))
-            checked = check_batches([(segment.trace_file, submission.workstation.practitioner)
-                                     for submission, _, _, segment in staged], _reference())
+            checked = (check or check_batches)([(segment.trace_file, submission.workstation.practitioner)
+                             for submission, _, _, segment in staged], _reference())
         except BaseException:
             self.registry.segments.discard([segment for *_, segment in staged])
             raise
@@ -211,8 +233,16 @@ class Intake:
 
     # ── the store ─────────────────────────────────────────────────────────────────────────────────────────
     def _store_loop(self) -> None:
-        while (group := self._checked.get()) is not None:
-            self._checked.task_done()
+        for ticket in itertools.count():
+            with self._handed:
+                while ticket not in self._ready:
+                    if self._checks_done == self.checks:
+                        return  # every check thread is done, and every group they took is stored
+                    self._handed.wait()
+                group = self._ready.pop(ticket)
+                self._handed.notify_all()
+            if not group:
+                continue
             try:
                 self._store(group)
             except BaseException as error:  # the disk or the database failed: nothing of the group is kept
@@ -273,7 +303,7 @@ class Intake:
                 except RegistryError as error:
                     outcomes[id(prepared)] = error
                 continue
-            duplicated = len(prepared.checked.events) - self._index(conn, pilot.id, prepared.checked.events)
+            duplicated = prepared.checked.events - self._index(conn, pilot.id, prepared.checked.keys)
             answer = {"records": prepared.checked.records,
                       "accepted": prepared.checked.records - len(prepared.rejections) - duplicated,
                       "duplicated": duplicated, "rejected": len(prepared.rejections),
@@ -288,15 +318,16 @@ class Intake:
             self.collector.touch(conn, workstation_id, now)
         return outcomes
 
-    def _index(self, conn: Connection, pilot_id: int, events: list[IndexedEvent]) -> int:
-        """Index the batch's events; how many were not indexed yet (by an earlier batch, or earlier in this one)."""
+    def _index(self, conn: Connection, pilot_id: int, keys: list[int]) -> int:
+        """Index the batch's events (CheckedBatch.keys); how many were not indexed yet (by an earlier batch, or
+        earlier in this one)."""
         if pilot_id not in self._legacy:
-            self._legacy[pilot_id] = self.collector.has_legacy_events(conn, pilot_id)
-        pairs = [(key, content) for key, _, content in events]
-        if self._legacy[pilot_id]:  # keys of before the ts came first: those events are found by md5(event_id)
-            old = self.collector.stored_events(conn, pilot_id, (event for _, event, _ in events))
-            pairs = [(key, content) for key, event, content in events if (event, content) not in old]
-        return self.collector.add_events(conn, pilot_id, pairs)
+            self._legacy[pilot_id] = self.collector.has_legacy_keys(conn, pilot_id)
+        if self._legacy[pilot_id]:  # events indexed before the ts was in their key: found by event and content
+            old = self.collector.legacy_keys(conn, pilot_id, keys[1::KEY_WIDTH])
+            keys = [n for at in range(0, len(keys), KEY_WIDTH) if (keys[at + 1], keys[at + 2]) not in old
+                    for n in keys[at:at + KEY_WIDTH]]
+        return self.collector.add_keys(conn, pilot_id, keys)
 
 
 def _replayed(submission: Submission, stored: Any, body_sha256: str) -> bool:

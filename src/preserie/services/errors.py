@@ -48,6 +48,7 @@ ERRORS: dict[str, ErrorKind] = {
     "SANDBOX_UNAVAILABLE": ErrorKind(502, "le bac à sable n'a pas donné l'extrait du registre"),
     "INPUT_UNUSABLE": ErrorKind(422, "données de la présérie inutilisables pour le bilan"),
     "DATABASE_UNAVAILABLE": ErrorKind(503, "base de données indisponible : réessayer plus tard"),
+    "SERVICE_UNAVAILABLE": ErrorKind(503, "service momentanément indisponible : réessayer plus tard"),
     "INTERNAL_ERROR": ErrorKind(500, "erreur interne"),
 }
 

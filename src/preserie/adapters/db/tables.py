@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -147,10 +148,14 @@ collector_batches = Table(
     _required("answer", JSON),  # the 201's body, given again to a retry of the same batch
     UniqueConstraint("workstation_id", "idempotency_key"))
 
-collector_events = Table(
-    "collector_events", metadata, Column("pilot_id", ForeignKey("pilots.id", ondelete="CASCADE"), primary_key=True),
-    # md5 of the event_id, and of the record's other fields as the engine normalised them (any length fits)
-    Column("event", String(32), primary_key=True), Column("content", String(32), primary_key=True))
+# the duplicates index (v0006, decision 0004): a stored event's key as numbers, the second of its ts first (-1: an
+# event indexed before the ts was in its key), then 63 bits of md5(event_id) and of its other fields as normalised
+collector_keys = Table(
+    "collector_keys", metadata, Column("pilot_id", ForeignKey("pilots.id", ondelete="CASCADE"), primary_key=True),
+    Column("ts", BigInteger, primary_key=True, autoincrement=False),
+    Column("event", BigInteger, primary_key=True, autoincrement=False),
+    Column("content", BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False)  # the key is the row: one B-tree, not a table and its index
 # ── the registry extract's uploads (v0003) ──
 registration_uploads = Table(
     "registration_uploads", metadata, Column("id", Integer, primary_key=True), _pilot(),
