@@ -1,6 +1,6 @@
 """The collector's throughput through HTTP, against loading the same records straight into the trace store.
 
-    python benchmarks/collector_load.py [--records 200000] [--clients 8] [--batch 1000] [--seconds 120]
+    python benchmarks/collector_load.py [--records 600000] [--clients 64] [--batch 1000] [--seconds 120]
                                         [--repeat 1] [--workdir DIR] [--plain]
 
 Issue 11's acceptance point: « records per second accepted through HTTP, batches of 1,000 from concurrent
@@ -284,8 +284,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=200_000, help="records simulated (all of them are sent)")
-    parser.add_argument("--clients", type=int, default=8, help="workstations posting at once (one practitioner each)")
+    parser.add_argument("--records", type=int, default=600_000, help="records simulated (all of them are sent)")
+    parser.add_argument("--clients", type=int, default=64,
+                        help="workstations posting at once (one practitioner each; a présérie has tens of doctors)")
     parser.add_argument("--batch", type=int, default=1000, help="records a batch")
     parser.add_argument("--seconds", type=float, default=120, help="no batch is sent after this many seconds")
     parser.add_argument("--repeat", type=int, default=1)

@@ -37,7 +37,7 @@ class ServiceSettings:
     collector_burst: float = 400.0
     # the collector's groups checked at once, each by the engine in a process of its own (adapters/check_process.py;
     # False: in this one)
-    collector_checks: int = 2
+    collector_checks: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))  # one a core (at most 4)
     collector_check_process: bool = True
     sandbox_url: str | None = None  # SANDBOX_URL_ENV
     sandbox_token: str | None = field(default=None, repr=False)  # SANDBOX_TOKEN_ENV, never printed

@@ -22,6 +22,7 @@ import hashlib
 import itertools
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from concurrent.futures import Future, InvalidStateError
@@ -46,6 +47,11 @@ from preserie.services.registry import Registry
 log = logging.getLogger(__name__)
 MAX_GROUP_BATCHES = 64
 MAX_GROUP_BYTES = 32 * 1024 * 1024  # decompressed: the engine's pass over them stays within its memory
+# A check thread finding fewer batches waiting while another group is being checked lingers up to LINGER_SECONDS for
+# GATHER_BATCHES: each pass of the engine costs some 20 ms however small, and passes of one or two batches kept the
+# groups small at the next turn as well.
+GATHER_BATCHES = 8
+LINGER_SECONDS = 0.02
 TRANSACTION_ATTEMPTS = 2  # a unique key written by another process meanwhile: once more, it is then a replay
 
 
@@ -109,6 +115,7 @@ class Intake:
         self._checks_done = 0
         self._threads: list[threading.Thread] = []
         self._closing = False
+        self._checking = 0  # groups being checked
         self._legacy: dict[int, bool] = {}  # pilot id: its index holds events indexed without their ts
 
     def submit(self, workstation: Workstation, key: str, pilot_key: str, body: bytes) -> Future[Answer]:
@@ -142,10 +149,18 @@ class Intake:
         """The next group and its ticket: what waits, in order of arrival, within the bounds; a second batch of one
         (workstation, key) waits for the next group. None once closing with nothing left."""
         with self._arrived:
-            while not self._waiting:
-                if self._closing:
-                    return None
-                self._arrived.wait()
+            lingered = None
+            while True:
+                while not self._waiting:
+                    if self._closing:
+                        return None
+                    self._arrived.wait()
+                lingered = lingered or time.monotonic() + LINGER_SECONDS
+                if (len(self._waiting) >= GATHER_BATCHES or not self._checking or self._closing
+                        or (left := lingered - time.monotonic()) <= 0):
+                    break
+                self._arrived.wait(left)  # another thread may take what waits meanwhile: then wait again
+            self._checking += 1
             group: list[Submission] = []
             pairs: set[tuple[int, str]] = set()
             size, later = 0, deque[Submission]()
@@ -168,7 +183,11 @@ class Intake:
             ticket, group = taken
             prepared: list[Prepared] = []
             try:
-                prepared = self._prepare(group, check)
+                try:
+                    prepared = self._prepare(group, check)
+                finally:
+                    with self._arrived:
+                        self._checking -= 1
             except CheckUnavailable as error:  # the check's process died: every batch of the group, retried
                 log.warning("lots du collecteur non vérifiés : %s", error)
                 for submission in group:
