@@ -23,7 +23,8 @@ workstation sends them (adapters/collector_client.py). Then, --repeat times, in 
       costs above it is HTTP, the tokens, exactly-once and the duplicates index. The parsed runs
       (`trace_runs.prepare`) are the assessment's, not the collector's, and are left out of both.
 Prints both rates and their ratio, and the CPU time each took a record (the server process's, every thread, and
-its check processes'; the direct load's process): on a shared machine the rates follow the load, the CPU a record much less. Writes
+its check processes'; the direct load's process): on a shared machine the rates follow the load, the CPU a record
+much less. Writes
 benchmarks/results/collector_load.json (with the load average before and after) and exits 1 when the goal
 (GOALS) is missed or a batch failed.
 """

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from preserie.adapters.collector_batch import check_batches
 from preserie.adapters.db import tables as t
-from preserie.adapters.db.collector_repository import LEGACY_TS, SqlCollector
+from preserie.adapters.db.collector_repository import LEGACY_TS, SqlCollector, legacy_content
 from preserie.adapters.trace_files import TraceFile
 from preserie.services import collector_intake
 from preserie.services.collector import workstation_of
@@ -69,10 +69,10 @@ def test_batches_submitted_together_are_each_answered_as_if_alone(world: World, 
     passes: list[int] = []
     everyone_waits, real_check = threading.Event(), check_batches
 
-    def spied(found: Any, reference: Any) -> Any:
+    def spied(found: Any, reference: Any, legacy: Any = ()) -> Any:
         everyone_waits.wait(30)  # the first pass holds until every batch is submitted: the others make one group
         passes.append(len(found))
-        return real_check(found, reference)
+        return real_check(found, reference, legacy)
 
     monkeypatch.setattr(collector_intake, "check_batches", spied)
     intake = Intake(world.registry)
@@ -116,23 +116,31 @@ def test_a_token_revoked_meanwhile_is_refused_in_the_batchs_transaction(world: W
     assert len(world.registry.segments.files(key, 1)) == before
 
 
-def test_events_indexed_without_their_second_are_still_found(world: World, folder: Path, tmp_path: Path) -> None:
-    """A database whose index was written before the ts came first in its keys (carried over by migration 0006
-    with the second LEGACY_TS): a batch sent again after the change is still counted duplicated."""
+def test_events_indexed_before_migration_0006_are_still_found(world: World, folder: Path, tmp_path: Path) -> None:
+    """A database whose index was carried over by migration 0006: its contents digested the old way (negative), a
+    key without its second (LEGACY_TS) or with it. A batch sent again after the change is still counted duplicated,
+    and an event of the same id with another content is not."""
     key, tokens = running_pilot(world, folder)
     ref, token = next(iter(tokens.items()))
-    body = lines(_records(folder, ref, "legacy"))
+    records = _records(folder, ref, "legacy")
+    body = lines(records)
     (tmp_path / "batch.jsonl").write_bytes(body)
     (checked,) = check_batches([(TraceFile(tmp_path / "batch.jsonl", "traces/batch.jsonl", "jsonl", False), ref)],
-                               _reference())
+                               _reference(), legacy=[0])
+    assert len(checked.legacy_contents) == checked.events == 5
+    pairs = zip(checked.key_triples(), checked.legacy_contents, strict=True)
+    carried = [n for at, ((second, event, _), old) in enumerate(pairs)
+               for n in (LEGACY_TS if at % 2 else second, event, legacy_content(old))]  # with and without a second
     pilot_id = world.registry.repo.pilot(key).id
     with world.registry.repo.writing() as conn:
-        SqlCollector.add_keys(conn, pilot_id, [n for _, event, content in checked.key_triples()
-                                               for n in (LEGACY_TS, event, content)])
+        SqlCollector.add_keys(conn, pilot_id, carried)
+        conn.execute(t.collector_legacy_pilots.insert().values(pilot_id=pilot_id))
     answer = post(world, key, token, body).json()
     assert (answer["accepted"], answer["duplicated"]) == (0, 5)
     again = post(world, key, token, lines(_records(folder, ref, "legacy", 7))).json()
     assert (again["accepted"], again["duplicated"]) == (2, 5)
+    changed = post(world, key, token, lines([{**r, "network": "satellite"} for r in records])).json()
+    assert (changed["accepted"], changed["duplicated"]) == (5, 0)  # conflicts, not duplicates
 
 
 def test_a_group_whose_check_process_died_is_refused_503_and_its_retry_stored_once(
@@ -146,11 +154,11 @@ def test_a_group_whose_check_process_died_is_refused_503_and_its_retry_stored_on
     lost = threading.Event()
 
     class StandIn:
-        def __call__(self, found: Any, reference: Any) -> Any:
+        def __call__(self, found: Any, reference: Any, legacy: Any = ()) -> Any:
             if not lost.is_set():
                 lost.set()
                 raise collector_intake.CheckUnavailable("processus de vérification arrêté")
-            return check_batches(found, reference)
+            return check_batches(found, reference, legacy)
 
         def close(self) -> None:
             pass

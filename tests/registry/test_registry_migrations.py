@@ -136,7 +136,7 @@ def test_the_duplicates_index_is_carried_to_numbers_and_a_batch_sent_again_still
     still found."""
     from preserie.adapters import trace_sql
     from preserie.adapters.collector_batch import check_batches
-    from preserie.adapters.db.collector_repository import LEGACY_TS
+    from preserie.adapters.db.collector_repository import LEGACY_TS, legacy_content
     from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
     from preserie.adapters.trace_files import TraceFile
     from preserie.data import load_reference
@@ -150,7 +150,7 @@ def test_the_duplicates_index_is_carried_to_numbers_and_a_batch_sent_again_still
     trace_file = TraceFile(path, "traces/batch.jsonl", "jsonl", False)
     with DuckdbTraceStore(load_reference()) as store:
         store.load_traces([trace_file], lambda _: None)
-        (key, _, content), (_, legacy_event, legacy_content) = store.con.execute(
+        (key, _, content), (_, legacy_event, legacy_digest) = store.con.execute(
             OLD_DIGESTS.format(fields=", ".join(trace_sql.TEXT_FIELDS[1:]))).fetchall()
     migrate(engine, "0005")
     at = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
@@ -160,12 +160,16 @@ def test_the_duplicates_index_is_carried_to_numbers_and_a_batch_sent_again_still
             "key": "a1b2c3d4e5f60718", "ref": "p-1", "vendor": "V", "status": "running", "phase": 1,
             "declaration": {}, "created_at": at, "updated_at": at}).scalar_one()
         conn.execute(old.insert(), [{"pilot_id": pilot, "event": key, "content": content},
-                                    {"pilot_id": pilot, "event": legacy_event, "content": legacy_content}])
+                                    {"pilot_id": pilot, "event": legacy_event, "content": legacy_digest}])
     migrate(engine)
-    (checked,) = check_batches([(trace_file, "111")], load_reference())
-    (now, now_event, now_content), (_, older_event, older_content) = checked.key_triples()
+    (checked,) = check_batches([(trace_file, "111")], load_reference(), legacy=[0])
+    (now, now_event, _), (_, older_event, _) = checked.key_triples()
+    now_old, older_old = checked.legacy_contents
     with engine.connect() as conn:
         carried = set(conn.execute(select(tables.collector_keys)).all())
+        legacy = conn.execute(select(tables.collector_legacy_pilots.c.pilot_id)).scalars().all()
     assert now == 1736755200  # 08:00:00 UTC, the quarter second dropped
-    assert carried == {(pilot, now, now_event, now_content), (pilot, LEGACY_TS, older_event, older_content)}
+    assert carried == {(pilot, now, now_event, legacy_content(now_old)),
+                       (pilot, LEGACY_TS, older_event, legacy_content(older_old))}
+    assert now_old == int(content[:16], 16) >> 1 and legacy == [pilot]
     assert "collector_events" not in inspect(engine).get_table_names()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -48,11 +48,11 @@ def _serve(conn: Connection) -> None:
     engine_threads(reference, ENGINE_THREADS)
     while True:
         try:
-            batches = conn.recv()
+            batches, legacy = conn.recv()
         except (EOFError, OSError):  # the server is gone, or stopping
             return
         try:
-            answer: tuple[bool, Any] = (True, check_batches(batches, reference))
+            answer: tuple[bool, Any] = (True, check_batches(batches, reference, legacy))
         except Exception as error:  # an engine error: the server refuses the group, as it would in process
             answer = (False, f"{type(error).__name__}: {error}")
         try:
@@ -69,14 +69,15 @@ class CheckProcess:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
 
-    def __call__(self, batches: Sequence[tuple[TraceFile, str]], reference: Reference) -> list[CheckedBatch]:
+    def __call__(self, batches: Sequence[tuple[TraceFile, str]], reference: Reference,
+                 legacy: Collection[int] = ()) -> list[CheckedBatch]:
         """The engine's check of `batches`, as `check_batches` gives it (the process reads the packaged
         reference, the one `reference` is)."""
         with self._lock:
             for attempt in range(ATTEMPTS):
                 conn = self._started()
                 try:
-                    conn.send(list(batches))
+                    conn.send((list(batches), list(legacy)))
                     ok, result = conn.recv()
                     break
                 except (EOFError, OSError) as error:  # it died before, or while, checking: the check reads only

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
@@ -34,6 +34,8 @@ class CheckedBatch:
     # trace_sql.batch_keys): KEY_WIDTH integers an event, one after the other, as the index's statement takes them.
     keys: list[int]
     issues: list[FileIssue]  # the batch as a whole (not JSON Lines at all…)
+    # asked for a pilot whose index holds rows of before migration 0006: each event's content as digested then
+    legacy_contents: list[int] = field(default_factory=list)
 
     @property
     def events(self) -> int:
@@ -64,9 +66,11 @@ def engine_threads(reference: Reference, threads: int) -> None:
     _store(reference).con.execute(f"SET threads = {int(threads)}")
 
 
-def check_batches(batches: Sequence[tuple[TraceFile, str]], reference: Reference) -> list[CheckedBatch]:
+def check_batches(batches: Sequence[tuple[TraceFile, str]], reference: Reference,
+                  legacy: Collection[int] = ()) -> list[CheckedBatch]:
     """Read each (JSON Lines file, its workstation's practitioner) as the engine reads a pilot folder's trace files,
-    all in one pass, in the order given."""
+    all in one pass, in the order given; `legacy`: the positions of the batches whose events' contents are wanted as
+    the index digested them before migration 0006 too (`legacy_contents`)."""
     if not batches:
         return []
     store = _store(reference)
@@ -75,7 +79,7 @@ def check_batches(batches: Sequence[tuple[TraceFile, str]], reference: Reference
         store.load_traces([trace_file for trace_file, _ in batches], lambda _: None)
         files = {file_idx: (first, count) for file_idx, first, count in store.con.execute(sql.BATCH_FILES).fetchall()}
         refused = store.con.execute(sql.batch_refused(owners)).fetchall()
-        keys = store.con.execute(sql.batch_keys(owners)).fetchnumpy()
+        keys = store.con.execute(sql.batch_keys(owners, frozenset(legacy))).fetchnumpy()
         issues = list(store.file_issues)
     finally:
         store.clear()
@@ -83,14 +87,17 @@ def check_batches(batches: Sequence[tuple[TraceFile, str]], reference: Reference
     # each file's keys: a slice of the columns (they come in reading order, so file by file)
     bounds = numpy.searchsorted(keys["file_idx"], numpy.arange(len(batches) + 1), side="left")
     flat = numpy.column_stack([keys["ts"], keys["event"], keys["content"]]).astype(numpy.int64)
+    old = keys["legacy"]
     return [_checked(trace_file, practitioner, files.get(file_idx, (0, 0)), by_file.get(file_idx, []),
                      flat[bounds[file_idx]:bounds[file_idx + 1]].ravel().tolist(),
-                     [issue for issue in issues if issue.file == trace_file.name])
+                     [issue for issue in issues if issue.file == trace_file.name],
+                     old[bounds[file_idx]:bounds[file_idx + 1]].astype(numpy.int64).tolist()
+                     if file_idx in legacy else [])
             for file_idx, (trace_file, practitioner) in enumerate(batches)]
 
 
 def _checked(trace_file: TraceFile, practitioner: str, file: tuple[int, int], refused_rows: list[tuple[Any, ...]],
-             keys: list[int], issues: list[FileIssue]) -> CheckedBatch:
+             keys: list[int], issues: list[FileIssue], legacy_contents: list[int]) -> CheckedBatch:
     """One file's rows of batch_refused as the collector needs them (in reading order: a record's rank in its file
     is its rowid less the file's first)."""
     first, count = file
@@ -100,4 +107,5 @@ def _checked(trace_file: TraceFile, practitioner: str, file: tuple[int, int], re
     located = [(line if line is not None else lines[ordinal], reason, named)
                for ordinal, line, reason, named in refused]
     return CheckedBatch(count, [(line, reason) for line, reason, _ in located if reason is not None],
-                        [(line, named) for line, reason, named in located if reason is None], keys, issues)
+                        [(line, named) for line, reason, named in located if reason is None], keys, issues,
+                        legacy_contents)

@@ -336,10 +336,17 @@ WHERE p.step = '{Step.CONFLICTS}' ORDER BY p.rid
 # step 1 rejects and the valid ones of another practitioner (few). batch_keys: in reading order, the key of every
 # other record with an event_id in the collector's duplicates index (decision 0004): the second of its ts, then 63
 # bits of md5(event_id) and 63 of the md5 of its other fields as normalised (what step 2 compares:
-# CREATE_REPEATS), as integers, so that the index compares numbers, not text. The 63 bits are the digest's first 16
-# hex digits shifted right once (the engine read those faster than md5_number_upper's bytes), which migration 0006
-# also takes from the text digests the index kept before.
+# CREATE_REPEATS), as integers, so that the index compares numbers, not text. 63 bits of a digest: its first 16 hex
+# digits shifted right once (the engine reads those faster than md5_number_upper's bytes).
 BATCH_FILES = "SELECT file_idx, min(rowid), count(*) FROM records GROUP BY file_idx ORDER BY file_idx"
+
+# A record's content as the index digests it: its fields but the event_id, as a JSON array of texts (the ts in
+# microseconds since 1970): one text for one content, and 40 % of the cost of the object below, whose timestamp the
+# engine formats. LEGACY_CONTENT is what the index digested before migration 0006: it is still computed for a pilot
+# whose index holds rows of then (decision 0004).
+CONTENT = "to_json([" + ", ".join("epoch_us(ts)::VARCHAR" if f == "ts" else f"{f}::VARCHAR" for f in TEXT_FIELDS[1:]) \
+    + "])"
+LEGACY_CONTENT = f"to_json(struct_pack({', '.join(TEXT_FIELDS[1:])}))"
 
 
 def _owner(owners: dict[int, str]) -> str:
@@ -358,9 +365,12 @@ WHERE reason IS NOT NULL OR practitioner IS DISTINCT FROM {_owner(owners)} ORDER
 """
 
 
-def batch_keys(owners: dict[int, str]) -> str:
+def batch_keys(owners: dict[int, str], legacy: frozenset[int] = frozenset()) -> str:
+    """`legacy`: the files whose records' LEGACY_CONTENT digest is wanted too (column `legacy`)."""
+    wanted = ", ".join(str(int(n)) for n in sorted(legacy))
+    old = f"CASE WHEN file_idx IN ({wanted}) THEN {digest63(LEGACY_CONTENT)} END" if legacy else "NULL::BIGINT"
     return f"""
-SELECT file_idx, epoch_us(ts) // 1000000 AS ts, {digest63("event_id")} AS event,
-       {digest63(f"to_json(struct_pack({', '.join(TEXT_FIELDS[1:])}))")} AS content
+SELECT file_idx, epoch_us(ts) // 1000000 AS ts, {digest63("event_id")} AS event, {digest63(CONTENT)} AS content,
+       {old} AS legacy
 FROM records WHERE reason IS NULL AND practitioner = {_owner(owners)} AND event_id IS NOT NULL ORDER BY rowid
 """

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from preserie.adapters.check_process import CheckProcess, CheckUnavailable
 from preserie.adapters.collector_batch import KEY_WIDTH, CheckedBatch, check_batches
-from preserie.adapters.db.collector_repository import SqlCollector
+from preserie.adapters.db.collector_repository import LEGACY_TS, SqlCollector, legacy_content
 from preserie.adapters.trace_segments import StagedSegment
 from preserie.domain.accounting import describe_rejection
 from preserie.domain.lifecycle import Status
@@ -116,7 +116,7 @@ class Intake:
         self._threads: list[threading.Thread] = []
         self._closing = False
         self._checking = 0  # groups being checked
-        self._legacy: dict[int, bool] = {}  # pilot id: its index holds events indexed without their ts
+        self._legacy: dict[int, bool] = {}  # pilot id: its index holds rows of before migration 0006
 
     def submit(self, workstation: Workstation, key: str, pilot_key: str, body: bytes) -> Future[Answer]:
         submission = Submission(workstation, key, pilot_key, body)
@@ -231,8 +231,9 @@ class Intake:
                 batch_uuid = uuid.uuid4().hex
                 staged.append((submission, pilot, batch_uuid, self.registry.segments.stage(
                     pilot.key, pilot.phase, submission.body, origin=f"collector.{batch_uuid}")))
+            legacy = [n for n, (_, pilot, _, _) in enumerate(staged) if self._is_legacy(pilot.id)]
             checked = (check or check_batches)([(segment.trace_file, submission.workstation.practitioner)
-                             for submission, _, _, segment in staged], _reference())
+                                                for submission, _, _, segment in staged], _reference(), legacy)
         except BaseException:
             self.registry.segments.discard([segment for *_, segment in staged])
             raise
@@ -322,7 +323,7 @@ class Intake:
                 except RegistryError as error:
                     outcomes[id(prepared)] = error
                 continue
-            duplicated = prepared.checked.events - self._index(conn, pilot.id, prepared.checked.keys)
+            duplicated = prepared.checked.events - self._index(conn, pilot.id, prepared.checked)
             answer = {"records": prepared.checked.records,
                       "accepted": prepared.checked.records - len(prepared.rejections) - duplicated,
                       "duplicated": duplicated, "rejected": len(prepared.rejections),
@@ -337,14 +338,23 @@ class Intake:
             self.collector.touch(conn, workstation_id, now)
         return outcomes
 
-    def _index(self, conn: Connection, pilot_id: int, keys: list[int]) -> int:
+    def _is_legacy(self, pilot_id: int) -> bool:
+        """Whether the pilot's index holds rows of before migration 0006 (asked once per pilot and process: no
+        such row is written since)."""
+        if pilot_id not in self._legacy:
+            with self.registry.repo.engine.connect() as conn:
+                self._legacy[pilot_id] = self.collector.has_legacy_keys(conn, pilot_id)
+        return self._legacy[pilot_id]
+
+    def _index(self, conn: Connection, pilot_id: int, checked: CheckedBatch) -> int:
         """Index the batch's events (CheckedBatch.keys); how many were not indexed yet (by an earlier batch, or
         earlier in this one)."""
-        if pilot_id not in self._legacy:
-            self._legacy[pilot_id] = self.collector.has_legacy_keys(conn, pilot_id)
-        if self._legacy[pilot_id]:  # events indexed before the ts was in their key: found by event and content
-            old = self.collector.legacy_keys(conn, pilot_id, keys[1::KEY_WIDTH])
-            keys = [n for at in range(0, len(keys), KEY_WIDTH) if (keys[at + 1], keys[at + 2]) not in old
+        keys = checked.keys
+        if checked.legacy_contents:  # rows of before 0006: an event found among them, its old content the same
+            old = self.collector.legacy_keys(conn, pilot_id, keys)
+            keys = [n for at, content in zip(range(0, len(keys), KEY_WIDTH), checked.legacy_contents, strict=True)
+                    if not {(keys[at], keys[at + 1], legacy_content(content)),
+                            (LEGACY_TS, keys[at + 1], legacy_content(content))} & old
                     for n in keys[at:at + KEY_WIDTH]]
         return self.collector.add_keys(conn, pilot_id, keys)
 

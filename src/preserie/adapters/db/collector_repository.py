@@ -21,6 +21,11 @@ KEY_CHUNK = 1000  # events a statement of the index: 3,000 bound numbers, below 
 LEGACY_TS = -1  # the index's second of an event indexed before the ts was in its key (migration v0006)
 
 
+def legacy_content(digest: int) -> int:
+    """How migration 0006 keeps a content digested the old way: negative, so that no new one can be equal."""
+    return -1 - digest
+
+
 def _row(row: Any) -> dict[str, Any]:
     return {k: _utc(v) for k, v in row._mapping.items()}
 
@@ -105,19 +110,22 @@ class SqlCollector:
 
     @staticmethod
     def has_legacy_keys(conn: Connection, pilot_id: int) -> bool:
-        """Whether the pilot's index holds events indexed before the ts was part of their key (LEGACY_TS)."""
-        k = t.collector_keys
-        return conn.execute(select(k.c.event).where(k.c.pilot_id == pilot_id, k.c.ts == LEGACY_TS)
-                            .limit(1)).first() is not None
+        """Whether the pilot's index holds rows carried over from before migration 0006."""
+        p = t.collector_legacy_pilots
+        return conn.execute(select(p.c.pilot_id).where(p.c.pilot_id == pilot_id)).first() is not None
 
     @staticmethod
-    def legacy_keys(conn: Connection, pilot_id: int, events: Iterable[int]) -> set[tuple[int, int]]:
-        """The (event, content) pairs indexed without their ts among these events."""
-        k, wanted, found = t.collector_keys, sorted(set(events)), set()
-        for start in range(0, len(wanted), CHUNK):
-            query = select(k.c.event, k.c.content).where(k.c.pilot_id == pilot_id, k.c.ts == LEGACY_TS,
-                                                         k.c.event.in_(wanted[start:start + CHUNK]))
-            found |= {(event, content) for event, content in conn.execute(query)}
+    def legacy_keys(conn: Connection, pilot_id: int, keys: Sequence[int]) -> set[tuple[int, int, int]]:
+        """The rows carried over from before migration 0006 (second, event, content: negative, LEGACY_TS for the
+        second of a key that had none) that may be those of these events (KEY_WIDTH integers an event): those of
+        their seconds, or of none, with their event digests."""
+        k, found = t.collector_keys, set()
+        for start in range(0, len(keys), KEY_WIDTH * CHUNK // 2):
+            chunk = keys[start:start + KEY_WIDTH * CHUNK // 2]
+            seconds, events = sorted({*chunk[0::KEY_WIDTH], LEGACY_TS}), sorted(set(chunk[1::KEY_WIDTH]))
+            query = select(k.c.ts, k.c.event, k.c.content).where(
+                k.c.pilot_id == pilot_id, k.c.ts.in_(seconds), k.c.event.in_(events), k.c.content < 0)
+            found |= {(ts, event, content) for ts, event, content in conn.execute(query)}
         return found
 
     @staticmethod

@@ -156,6 +156,11 @@ collector_keys = Table(
     Column("event", BigInteger, primary_key=True, autoincrement=False),
     Column("content", BigInteger, primary_key=True, autoincrement=False),
     sqlite_with_rowid=False)  # the key is the row: one B-tree, not a table and its index
+# the pilots whose index holds rows carried over from before v0006 (their content digested the old way, as a negative
+# number; the second -1 for a key of before the ts was in it): looked up in both ways
+collector_legacy_pilots = Table(
+    "collector_legacy_pilots", metadata,
+    Column("pilot_id", ForeignKey("pilots.id", ondelete="CASCADE"), primary_key=True, autoincrement=False))
 # ── the registry extract's uploads (v0003) ──
 registration_uploads = Table(
     "registration_uploads", metadata, Column("id", Integer, primary_key=True), _pilot(),

@@ -1,8 +1,10 @@
 """The collector's duplicates index as numbers (issue 11, decision 0004): `collector_keys` (pilot, the second of
-the event's ts, 63 bits of md5(event_id), 63 bits of the md5 of its other fields) in place of `collector_events`
+the event's ts, 63 bits of md5(event_id), 63 bits of the md5 of its content) in place of `collector_events`
 (pilot, 32 characters of key, 32 of content digest). Every row is carried over, so that a batch sent again after the
-upgrade is still counted duplicated: the new numbers are read off the old digests (the second from the key's 9 hex
-digits after its "t"; a key of before the ts came first, md5(event_id) alone, gets the second -1, LEGACY_TS).
+upgrade is still counted duplicated: the numbers are read off the old digests (the second from the key's 9 hex
+digits after its "t"; a key of before the ts came first, md5(event_id) alone, gets the second -1, LEGACY_TS), and
+as the content was digested another way then (trace_sql.LEGACY_CONTENT), its number is kept negative
+(`legacy_content`), and the pilot is listed in `collector_legacy_pilots`, whose batches are checked both ways.
 Going down keeps no row: 63 bits do not give back 88 or 128, and the index only counts an answer's `duplicated`
 (the assessment reads the segments)."""
 
@@ -27,9 +29,10 @@ def _number(hex_digest: str) -> int:
 
 
 def _key(event: str, content: str) -> tuple[int, int, int]:
+    old = -1 - _number(content)  # collector_repository.legacy_content
     if event.startswith("t"):  # "t", 9 hex digits of the second, 22 of md5(event_id)
-        return int(event[1:10], 16), _number(event[10:]), _number(content)
-    return LEGACY_TS, _number(event), _number(content)
+        return int(event[1:10], 16), _number(event[10:]), old
+    return LEGACY_TS, _number(event), old
 
 
 def upgrade() -> None:
@@ -43,6 +46,12 @@ def upgrade() -> None:
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('pilot_id', 'ts', 'event', 'content', name=op.f('pk_collector_keys')),
         sqlite_with_rowid=False)
+    legacy = op.create_table(
+        'collector_legacy_pilots',
+        sa.Column('pilot_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.ForeignKeyConstraint(['pilot_id'], ['pilots.id'], name=op.f('fk_collector_legacy_pilots_pilot_id'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('pilot_id', name=op.f('pk_collector_legacy_pilots')))
     conn = op.get_bind()
     old = sa.table('collector_events', sa.column('pilot_id'), sa.column('event'), sa.column('content'))
     after: tuple[int, str, str] | None = None
@@ -59,6 +68,7 @@ def upgrade() -> None:
         conn.execute(insert.on_conflict_do_nothing(),  # two digests cut to the same 63 bits: one key
                      [{"pilot_id": p, "ts": ts, "event": e, "content": c} for p, ts, e, c in sorted(carried)])
         after = (rows[-1][0], rows[-1][1], rows[-1][2])
+    op.execute(sa.insert(legacy).from_select(['pilot_id'], sa.select(old.c.pilot_id).distinct()))
     op.drop_table('collector_events')
 
 
@@ -71,4 +81,5 @@ def downgrade() -> None:
         sa.ForeignKeyConstraint(['pilot_id'], ['pilots.id'], name=op.f('fk_collector_events_pilot_id'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('pilot_id', 'event', 'content', name=op.f('pk_collector_events')))
+    op.drop_table('collector_legacy_pilots')
     op.drop_table('collector_keys')
