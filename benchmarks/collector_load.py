@@ -32,6 +32,7 @@ benchmarks/results/collector_load.json (with the load average before and after) 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gzip
 import json
@@ -160,8 +161,10 @@ def cpu_seconds(pid: int) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:  # ended meanwhile
         return 0.0
-    children = {int(child) for task in Path(f"/proc/{pid}/task").glob("*")
-                for child in (task / "children").read_text().split()} if Path(f"/proc/{pid}").exists() else set()
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):  # a thread ended meanwhile
+            children.update(int(child) for child in (task / "children").read_text().split())
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + sum(map(cpu_seconds, children))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_collector_batches import RECORD, _file
 
+from preserie.adapters import check_process
 from preserie.adapters.check_process import CheckProcess, CheckUnavailable
 from preserie.adapters.collector_batch import check_batches
 from preserie.adapters.trace_files import TraceFile
@@ -100,6 +101,36 @@ def test_a_group_is_checked_again_once_and_refused_when_two_processes_died_check
     caller.join(10)
     assert [type(error) for error in refused] == [CheckUnavailable]
     assert checker(batches, load_reference()) == check_batches(batches, load_reference())  # a third one
+
+
+def test_closing_does_not_wait_for_a_check_that_hangs_and_starts_no_other(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stopped process holds its check: the server's shutdown kills it after STOP_SECONDS instead of waiting."""
+    monkeypatch.setattr(check_process, "STOP_SECONDS", 0.5)
+    checker = CheckProcess()
+    batches = _batches(tmp_path)[:1]
+    checker(batches, load_reference())
+    pid = checker.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    refused: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            checker(batches, load_reference())
+        except BaseException as error:
+            refused.append(error)
+
+    caller = threading.Thread(target=check)
+    caller.start()
+    time.sleep(0.3)
+    began = time.monotonic()
+    checker.close()
+    caller.join(10)
+    assert time.monotonic() - began < 5 and not caller.is_alive()
+    assert [type(error) for error in refused] == [CheckUnavailable] and _gone(pid)
+    with pytest.raises(CheckUnavailable):
+        checker(batches, load_reference())  # closed: no other process
 
 
 def test_closing_ends_the_process(tmp_path: Path) -> None:

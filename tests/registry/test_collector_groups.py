@@ -1,7 +1,8 @@
 """The collector's group commit (services/collector_intake.py, decision 0004): the batches submitted together are
 checked in one pass of the engine, flushed together and recorded in one transaction, and each gets the answer it
-would have got alone; a token revoked meanwhile is refused in the transaction; the duplicates index of before
-(md5(event_id) first) still finds its events. SQLite and PostgreSQL (in CI)."""
+would have got alone; a token revoked meanwhile is refused in the transaction; the rows of the duplicates index
+carried over by migration 0006 still find their events; a group whose check process died is refused 503. SQLite and
+PostgreSQL (in CI)."""
 
 from __future__ import annotations
 

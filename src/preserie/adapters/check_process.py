@@ -68,6 +68,7 @@ class CheckProcess:
         self._lock = threading.Lock()
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self._closed = False
 
     def __call__(self, batches: Sequence[tuple[TraceFile, str]], reference: Reference,
                  legacy: Collection[int] = ()) -> list[CheckedBatch]:
@@ -95,6 +96,8 @@ class CheckProcess:
         if self._process is not None and self._process.is_alive() and self._conn is not None:
             return self._conn
         self._stop()
+        if self._closed:
+            raise CheckUnavailable("service en cours d'arrêt")
         context = multiprocessing.get_context("spawn")
         mine, theirs = context.Pipe()
         process = context.Process(target=_serve, args=(theirs,), name="preserie-collector-check", daemon=True)
@@ -115,8 +118,17 @@ class CheckProcess:
                 process.join(STOP_SECONDS)
 
     def close(self) -> None:
-        with self._lock:
-            self._stop()
+        """End the process, and start no other. A check still in flight after STOP_SECONDS (a process that hangs)
+        is not waited for: its process is killed, and its caller gets CheckUnavailable."""
+        self._closed = True
+        if self._lock.acquire(timeout=STOP_SECONDS):
+            try:
+                self._stop()
+            finally:
+                self._lock.release()
+        elif (process := self._process) is not None:
+            log.warning("vérification des lots en cours à l'arrêt : processus arrêté de force")
+            process.kill()
 
     @property
     def pid(self) -> int | None:

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from preserie.adapters.check_process import CheckProcess, CheckUnavailable
-from preserie.adapters.collector_batch import KEY_WIDTH, CheckedBatch, check_batches
+from preserie.adapters.collector_batch import CheckedBatch, check_batches
 from preserie.adapters.db.collector_repository import LEGACY_TS, SqlCollector, legacy_content
 from preserie.adapters.trace_segments import StagedSegment
 from preserie.domain.accounting import describe_rejection
@@ -183,11 +183,7 @@ class Intake:
             ticket, group = taken
             prepared: list[Prepared] = []
             try:
-                try:
-                    prepared = self._prepare(group, check)
-                finally:
-                    with self._arrived:
-                        self._checking -= 1
+                prepared = self._prepare(group, check)
             except CheckUnavailable as error:  # the check's process died: every batch of the group, retried
                 log.warning("lots du collecteur non vérifiés : %s", error)
                 for submission in group:
@@ -196,6 +192,9 @@ class Intake:
                 log.exception("lots du collecteur non vérifiés")
                 for submission in group:
                     submission.refuse(error)
+            finally:
+                with self._arrived:
+                    self._checking -= 1
             with self._handed:  # handed to the store in its turn (even empty: the next ticket waits for it)
                 self._ready[ticket] = prepared
                 self._handed.notify_all()
@@ -350,12 +349,13 @@ class Intake:
         """Index the batch's events (CheckedBatch.keys); how many were not indexed yet (by an earlier batch, or
         earlier in this one)."""
         keys = checked.keys
-        if checked.legacy_contents:  # rows of before 0006: an event found among them, its old content the same
+        if checked.legacy_contents:  # rows of before 0006: an event of its second (or of none), its old content
             old = self.collector.legacy_keys(conn, pilot_id, keys)
-            keys = [n for at, content in zip(range(0, len(keys), KEY_WIDTH), checked.legacy_contents, strict=True)
-                    if not {(keys[at], keys[at + 1], legacy_content(content)),
-                            (LEGACY_TS, keys[at + 1], legacy_content(content))} & old
-                    for n in keys[at:at + KEY_WIDTH]]
+            new = [(second, event, content) for (second, event, content), before
+                   in zip(checked.key_triples(), checked.legacy_contents, strict=True)
+                   if (second, event, legacy_content(before)) not in old
+                   and (LEGACY_TS, event, legacy_content(before)) not in old]
+            keys = [n for key in new for n in key]
         return self.collector.add_keys(conn, pilot_id, keys)
 
 

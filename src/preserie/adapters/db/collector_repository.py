@@ -119,9 +119,9 @@ class SqlCollector:
         """The rows carried over from before migration 0006 (second, event, content: negative, LEGACY_TS for the
         second of a key that had none) that may be those of these events (KEY_WIDTH integers an event): those of
         their seconds, or of none, with their event digests."""
-        k, found = t.collector_keys, set()
-        for start in range(0, len(keys), KEY_WIDTH * CHUNK // 2):
-            chunk = keys[start:start + KEY_WIDTH * CHUNK // 2]
+        k, found, step = t.collector_keys, set(), KEY_WIDTH * (CHUNK // 2)  # seconds and events: CHUNK bound at most
+        for start in range(0, len(keys), step):
+            chunk = keys[start:start + step]
             seconds, events = sorted({*chunk[0::KEY_WIDTH], LEGACY_TS}), sorted(set(chunk[1::KEY_WIDTH]))
             query = select(k.c.ts, k.c.event, k.c.content).where(
                 k.c.pilot_id == pilot_id, k.c.ts.in_(seconds), k.c.event.in_(events), k.c.content < 0)
@@ -141,8 +141,8 @@ class SqlCollector:
             statement = text("INSERT INTO collector_keys (pilot_id, ts, event, content) SELECT :pilot, * FROM "
                              "unnest(CAST(:ts AS BIGINT[]), CAST(:events AS BIGINT[]), CAST(:contents AS BIGINT[])) "
                              "ON CONFLICT DO NOTHING")
-            done = conn.execute(statement, {"pilot": pilot_id, "ts": list(keys[0::3]), "events": list(keys[1::3]),
-                                            "contents": list(keys[2::3])})
+            seconds, events, contents = (list(keys[n::KEY_WIDTH]) for n in range(KEY_WIDTH))
+            done = conn.execute(statement, {"pilot": pilot_id, "ts": seconds, "events": events, "contents": contents})
             return int(done.rowcount)
         inserted, step = 0, KEY_WIDTH * KEY_CHUNK
         for start in range(0, len(keys), step):
