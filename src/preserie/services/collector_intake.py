@@ -1,15 +1,17 @@
 """The collector's intake: the batches posted together are stored together (group commit, decision 0004).
 
-Two threads take the batches in turn, so that the engine's check of a group overlaps the disk waits of the one
-before it:
-  - the check: the batches waiting (at most MAX_GROUP_BATCHES, MAX_GROUP_BYTES), replays answered at once, each
-    other one written to its segment's temporary file, then all read in one pass of the engine (step 1, the
-    folder's own reader); a batch another's lines are blanked out of is written again;
-  - the store: the group's segments flushed to disk together and named, then one transaction records every
-    batch of the group (the pilot's status, the tokens and the keys checked again inside it), and only after its
-    commit is each batch answered.
+Check threads (`checks`, one a core in the server) and one store thread, so that the checks of groups overlap each
+other and the disk waits of the group before:
+  - a check: the batches waiting (at most MAX_GROUP_BATCHES, MAX_GROUP_BYTES; lingering a little for more while
+    another group is being checked), replays answered at once, each other one written to its segment's temporary
+    file, then all read in one pass of the engine (step 1, the folder's own reader; in a check process of its own in
+    the server, adapters/check_process.py); a batch another's lines are blanked out of is written again;
+  - the store, group after group in the order they were taken (their tickets): the group's segments flushed to
+    disk together and named, then one transaction records every batch of the group (the pilot's status, the tokens
+    and the keys checked again inside it, its events indexed), and only after its commit is each batch answered.
 A group never holds two batches of one (workstation, key): the second waits for the next group, where it is a
-replay. A batch refused inside the transaction (pilot closed, token revoked, key stored meanwhile) loses its
+replay (two groups checked at once may each hold one: the later one's transaction finds the earlier's row).
+A batch refused inside the transaction (pilot closed, token revoked, key stored meanwhile) loses its
 segment; a crash between the segments and the commit leaves segments without rows, which the start-up repair
 moves aside (services/collector.py).
 """
