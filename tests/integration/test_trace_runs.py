@@ -108,3 +108,60 @@ def test_prepare_compacts_the_new_segments_merges_and_lists_what_to_read(tmp_pat
     second = trace_runs.prepare(folder, store.files("p", 1), reference)
     assert [len(r.members) for r in second if isinstance(r, ParsedRun)] == [len(first[0].members), 1]
     assert trace_runs.prepare(folder, store.files("p", 1), reference) == second  # nothing new: nothing made
+
+
+def test_runs_are_merged_by_tiers_so_a_record_is_written_again_a_few_times_only(tmp_path: Path) -> None:
+    """Segments arriving one by one, each prepared as the service does: the first segment's records are rewritten
+    about once a tier (merging every run at once, every FANOUT batches, rewrote them some 20 times here), the
+    runs stay few, and the bilan is the segments' own."""
+    store = SegmentStore(tmp_path / "store")
+    folder, reference = store.folder("p", 1), load_reference()
+    raw = (CASES / "nominal" / "traces" / "2025-01.jsonl").read_bytes().splitlines(keepends=True)
+    holding_first: set[Path] = set()
+    most_runs = 0
+    for line in raw:
+        store.append("p", 1, line)
+        items = trace_runs.prepare(folder, store.files("p", 1), reference)
+        found = [item for item in items if isinstance(item, ParsedRun)]
+        assert found and len(found) == len(items)  # every segment read through a run
+        holding_first.add(found[0].path)
+        most_runs = max(most_runs, len(found))
+        assert list(map(trace_runs.tier, found)) == sorted(map(trace_runs.tier, found), reverse=True)
+    tiers = len(raw).bit_length() // 3 + 1
+    assert len(holding_first) <= tiers + 1  # made once, then merged once a tier
+    assert most_runs <= tiers * (trace_runs.FANOUT - 1) + 1
+    assert _assess("nominal", store, with_runs=True) == _assess("nominal", store, with_runs=False)
+
+
+def test_a_big_run_is_left_alone_while_the_small_ones_after_it_merge(tmp_path: Path) -> None:
+    store = SegmentStore(tmp_path / "store")
+    _segments("nominal", store, lines_per_segment=100)  # one big segment of 100 records, one of 55
+    folder, reference = store.folder("p", 1), load_reference()
+    big = trace_runs.compact(folder, store.files("p", 1), reference)
+    assert big is not None and big.records == 155
+    for line in (CASES / "multi_activity" / "traces" / "2025-01.jsonl").read_bytes().splitlines(keepends=True)[:9]:
+        store.append("p", 1, line)
+        trace_runs.compact(folder, store.files("p", 1), reference)
+    segments = store.files("p", 1)
+    merged = trace_runs.merge(folder, segments, reference)
+    assert merged is not None and merged.records == 9 and merged.members == tuple(segments[-9:])
+    assert [r.path for r in trace_runs.runs(folder, segments)] == [big.path, merged.path]
+
+
+def test_runs_replaced_are_removed_once_replaced_long_enough(tmp_path: Path) -> None:
+    store = SegmentStore(tmp_path / "store")
+    _segments("duplicates_conflicts_two_formats", store, lines_per_segment=3)
+    folder, reference = store.folder("p", 1), load_reference()
+    segments = store.files("p", 1)
+    expected = _assess("duplicates_conflicts_two_formats", store, with_runs=False)
+    for cut in (5, 10, len(segments)):
+        trace_runs.compact(folder, segments[:cut], reference)
+    merged = trace_runs.merge(folder, segments, reference, at_most=1)
+    assert merged is not None
+    parsed = folder / trace_runs.RUNS
+    assert len(list(parsed.glob("run-*.parquet"))) == 4
+    assert trace_runs.prune(folder, [merged]) == []  # replaced just now: a bilan may still be reading them
+    removed = trace_runs.prune(folder, [merged], grace=0)
+    assert len(removed) == 3 and not any(path.exists() or path.with_suffix(".json").exists() for path in removed)
+    assert sorted(parsed.glob("run-*.parquet")) == [merged.path]
+    assert _assess("duplicates_conflicts_two_formats", store, with_runs=True) == expected

@@ -5,9 +5,16 @@ A run covers a contiguous stretch of a phase's segments, in reading order. It is
 `records` rows (step 1 applied: each row with its reason, if rejected, and its place in its file) and a sidecar
 (JSON) naming its members and the file problems met reading them; the sidecar is written last, so a run without
 one was never finished and is ignored. Both live under `_parsed/` beside the segments, a folder Spark skips.
-Runs are made as segments come (`compact`) and merged when they grow many (`merge`), each a new file: nothing
-a reader may be reading is ever changed. A run whose members are not exactly a stretch of today's segments is
-not used: the segments themselves are the truth, the runs only a faster way to read them.
+Runs are made as segments come (`compact`) and merged by size tiers (`merge`), each a new file: nothing a reader
+may be reading is ever changed. A run whose members are not exactly a stretch of today's segments is not used:
+the segments themselves are the truth, the runs only a faster way to read them.
+
+Merging by tiers: a run's tier is the base-8 logarithm of the records it holds. Once the newest runs of the newest
+one's tier (or smaller) are FANOUT, they become one run, of the next tier, and the larger runs before them are
+left as they are. A record is thus written again about once a tier (some 5 times from 1,000 to 10 M records),
+where merging every run at once wrote the whole phase again every few batches (4.1 s a merge at 10 M records,
+measured by `benchmarks/collected_assess.py`'s pilot). Runs another run has replaced are removed once they have
+been replaced for GRACE_SECONDS (a bilan that listed them before may still be reading them).
 """
 
 from __future__ import annotations
@@ -16,8 +23,12 @@ import itertools
 import json
 import os
 import secrets
+import time
 from collections.abc import Sequence
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from preserie.adapters.duckdb_trace_store import DuckdbTraceStore
 from preserie.adapters.trace_files import TraceFile
@@ -26,7 +37,9 @@ from preserie.domain.inputs import FileIssue, ParsedRun
 from preserie.domain.reference import Reference
 
 RUNS = "_parsed"
-MAX_RUNS = 8  # beyond, `merge` makes one of them
+FANOUT = 8  # runs of one tier merged into one once they are this many
+MAX_RUNS = 64  # beyond (runs of ever larger batches), `merge` makes one of them all
+GRACE_SECONDS = 3600  # a replaced run is removed once replaced this long
 
 
 def _quiet(_: str) -> None:
@@ -49,7 +62,9 @@ def runs(folder: Path, segments: Sequence[TraceFile]) -> list[ParsedRun]:
             issues = tuple(FileIssue(**issue) for issue in meta["issues"])
         except (OSError, ValueError, KeyError, TypeError):
             continue  # unfinished, damaged, or about segments no longer there: read the segments instead
-        found.append(ParsedRun(sidecar.with_suffix(".parquet"), members, issues))
+        records = meta.get("records")
+        found.append(ParsedRun(sidecar.with_suffix(".parquet"), members, issues,
+                               records if isinstance(records, int) else None))
     return _chosen(found, [s.name for s in segments])
 
 
@@ -83,14 +98,29 @@ def reading_list(folder: Path, segments: Sequence[TraceFile],
 
 
 def prepare(folder: Path, segments: Sequence[TraceFile], reference: Reference) -> list[TraceFile | ParsedRun]:
-    """What an assessment reads: the newest segments compacted into a run, the runs merged when they are many,
-    and the reading list; the sidecars read once."""
+    """What an assessment reads: the newest segments compacted into a run, the runs merged by tiers, the runs
+    replaced long enough removed, and the reading list; the sidecars read once."""
+    order = [s.name for s in segments]
     found = runs(folder, segments)
     made = compact(folder, segments, reference, found)
     if made is not None:
-        found = _chosen([*found, made], [s.name for s in segments])
-    merged = merge(folder, segments, reference, found=found)
-    return reading_list(folder, segments, found if merged is None else [merged])
+        found = _chosen([*found, made], order)
+    while (merged := merge(folder, segments, reference, found=found)) is not None:
+        found = _chosen([*found, merged], order)
+    prune(folder, found)
+    return reading_list(folder, segments, found)
+
+
+def tier(run: ParsedRun) -> int:
+    """The run's size tier: the base-8 logarithm of the records it holds, rounded down (for a run written before
+    its sidecar counted them, its Parquet file's own count)."""
+    records = run.records
+    if records is None:
+        try:
+            records = pq.read_metadata(run.path).num_rows
+        except (OSError, pa.ArrowException):
+            records = 0
+    return int(records).bit_length() // 3
 
 
 def compact(folder: Path, segments: Sequence[TraceFile], reference: Reference,
@@ -112,23 +142,56 @@ def compact(folder: Path, segments: Sequence[TraceFile], reference: Reference,
 
 
 def merge(folder: Path, segments: Sequence[TraceFile], reference: Reference, *, at_most: int = MAX_RUNS,
-          found: Sequence[ParsedRun] | None = None) -> ParsedRun | None:
-    """When a phase has more than ``at_most`` runs, make one run of them all (Parquet to Parquet, nothing
-    parsed): the new run, or None."""
+          fanout: int = FANOUT, found: Sequence[ParsedRun] | None = None) -> ParsedRun | None:
+    """Make one run (Parquet to Parquet, nothing parsed) of the newest runs of the newest one's tier or smaller
+    once they are ``fanout``, or of every run once they are more than ``at_most``: the new run, or None."""
     chosen = list(runs(folder, segments) if found is None else found)
-    if len(chosen) <= at_most:
-        return None
+    if len(chosen) > at_most:
+        merged = chosen
+    else:
+        top, newest = (tier(chosen[-1]) if chosen else 0), 0
+        for run in reversed(chosen):
+            if tier(run) > top:
+                break
+            newest += 1
+        if newest < max(fanout, 2):
+            return None
+        merged = chosen[-newest:]
     order = {s.name: i for i, s in enumerate(segments)}
-    if any(order[b.members[0].name] != order[a.members[-1].name] + 1 for a, b in itertools.pairwise(chosen)):
+    if any(order[b.members[0].name] != order[a.members[-1].name] + 1 for a, b in itertools.pairwise(merged)):
         return None  # a gap between runs (segments not compacted yet): merged once they are
     parts, offset = [], 0
-    for run in chosen:
+    for run in merged:
         parts.append(f"SELECT rel_idx + {offset} AS rel_idx, * EXCLUDE (rel_idx) "
                      f"FROM read_parquet({literal(str(run.path))}{NOT_HIVE})")
         offset += len(run.members)
-    members = [m for run in chosen for m in run.members]
+    members = [m for run in merged for m in run.members]
     with DuckdbTraceStore(reference) as store:
-        return _publish(folder, store, members, [i for run in chosen for i in run.issues], " UNION ALL ".join(parts))
+        return _publish(folder, store, members, [i for run in merged for i in run.issues], " UNION ALL ".join(parts))
+
+
+def prune(folder: Path, found: Sequence[ParsedRun], *, grace: float = GRACE_SECONDS) -> list[Path]:
+    """Remove the runs whose members the runs in use (``found``) all cover, once the newest of those that cover
+    them has stood for ``grace`` seconds: the removed runs' files (sidecar first: a run without one is not
+    read)."""
+    covering = {m.name: run for run in found for m in run.members}
+    in_use = {run.path for run in found}
+    removed = []
+    for sidecar in sorted((folder / RUNS).glob("run-*.json")) if (folder / RUNS).is_dir() else []:
+        if sidecar.with_suffix(".parquet") in in_use:
+            continue
+        try:
+            members = json.loads(sidecar.read_text(encoding="utf-8"))["members"]
+            by = {covering[name].path for name in members}
+            replaced_at = max(_sidecar(path).stat().st_mtime for path in by)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # unfinished, damaged, or not covered by the runs in use: left alone
+        if time.time() - replaced_at < grace:
+            continue
+        sidecar.unlink(missing_ok=True)
+        sidecar.with_suffix(".parquet").unlink(missing_ok=True)
+        removed.append(sidecar.with_suffix(".parquet"))
+    return removed
 
 
 def _publish(folder: Path, store: DuckdbTraceStore, members: Sequence[TraceFile], issues: Sequence[FileIssue],
@@ -140,9 +203,11 @@ def _publish(folder: Path, store: DuckdbTraceStore, members: Sequence[TraceFile]
     path = directory / f"{stem}.parquet"
     temporary = directory / f".tmp-{secrets.token_hex(6)}.parquet"
     store.con.execute(f"COPY ({query}) TO {literal(str(temporary))} (FORMAT parquet, COMPRESSION zstd)")
+    counted = store.con.execute(f"SELECT count(*) FROM read_parquet({literal(str(temporary))})").fetchone()
+    records = int(counted[0]) if counted else 0
     os.replace(temporary, path)
-    meta = {"members": [m.name for m in members], "issues": [i.__dict__ for i in issues]}
+    meta = {"members": [m.name for m in members], "issues": [i.__dict__ for i in issues], "records": records}
     sidecar_tmp = directory / f".tmp-{secrets.token_hex(6)}.json"
     sidecar_tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     os.replace(sidecar_tmp, _sidecar(path))
-    return ParsedRun(path, tuple(members), tuple(issues))
+    return ParsedRun(path, tuple(members), tuple(issues), records)
