@@ -5,6 +5,8 @@ moment and at any moment from the latest record on; an earlier moment, or a summ
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -196,3 +198,110 @@ def test_bilans_at_once_make_one_summary(tmp_path: Path, monkeypatch: pytest.Mon
     with ThreadPoolExecutor(4) as pool:
         summaries = list(pool.map(lambda _: trace_summary.prepare(folder, runs, None, reference), range(4)))
     assert len(made) == 1 and len(set(summaries)) == 1
+
+
+# -- summaries made from earlier ones (a batch at a time) ------------------------------------------------------------
+
+def _batches(case: str, cuts: list[int]) -> list[tuple[str, bytes | Path]]:
+    """The case's trace files as batches, in reading order: its JSON Lines cut at ``cuts`` (line numbers), any
+    other file whole."""
+    from preserie.adapters.trace_files import FORMATS, discover
+
+    batches: list[tuple[str, bytes | Path]] = []
+    for trace_file in discover(CASES / case)[0]:
+        suffix = next(s for s in FORMATS if trace_file.name.endswith(s))
+        if suffix != ".jsonl":
+            batches.append((trace_file.path.name.removesuffix(suffix), trace_file.path))
+            continue
+        raw = trace_file.path.read_bytes().splitlines(keepends=True)
+        edges = sorted({0, len(raw), *(c % max(len(raw), 1) for c in cuts)})
+        batches += [("", b"".join(raw[a:b])) for a, b in itertools.pairwise(edges) if b > a]
+    return batches
+
+
+def _append(store: SegmentStore, batch: tuple[str, bytes | Path]) -> None:
+    origin, content = batch
+    if isinstance(content, Path):
+        store.append_file("p", 1, content, origin=origin)
+    else:
+        store.append("p", 1, content)
+
+
+@pytest.fixture
+def extended(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """For each summary made, whether it was made from an earlier one (True) or in full (False)."""
+    made: list[bool] = []
+    build, extend = trace_summary._build, trace_summary._extend
+
+    def built(*args: Any) -> dict[str, Any]:
+        made.append(False)
+        return build(*args)
+
+    def extension(*args: Any) -> dict[str, Any] | None:
+        meta = extend(*args)
+        if meta is not None:
+            made.append(True)
+        return meta
+
+    monkeypatch.setattr(trace_summary, "_build", built)
+    monkeypatch.setattr(trace_summary, "_extend", extension)
+    yield made
+
+
+def test_a_collected_phase_is_summarised_from_the_earlier_summary_batch_after_batch(
+        tmp_path: Path, extended: list[bool]) -> None:
+    store = SegmentStore(tmp_path / "store")
+    for batch in _batches("nominal", list(range(0, 155, 20))):
+        _append(store, batch)
+        assert _bilan("nominal", store) == _bilan("nominal", store, summarised=False)
+    assert extended == [False] + [True] * (len(extended) - 1) and len(extended) == 8  # one in full, then extended
+
+
+def test_a_new_conflict_makes_the_summary_in_full(tmp_path: Path, extended: list[bool]) -> None:
+    store = SegmentStore(tmp_path / "store")
+    raw = (CASES / "nominal" / "traces" / "2025-01.jsonl").read_bytes().splitlines(keepends=True)
+    store.append("p", 1, b"".join(raw[:100]))
+    _bilan("nominal", store)
+    record = json.loads(raw[50])
+    record["network"] = "satellite" if record.get("network") != "satellite" else "fiber"  # same event_id, other content
+    store.append("p", 1, b"".join(raw[100:]) + json.dumps(record).encode() + b"\n")
+    bilan = _bilan("nominal", store)
+    assert bilan == _bilan("nominal", store, summarised=False)
+    assert bilan["data_quality"]["conflicts"] == 1 and extended == [False, False]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_summaries_made_batch_after_batch_give_the_bilan_of_the_segments(
+        tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    """Any case cut into any batches, some records sent again later (the same, or another practitioner's under the
+    same event_id), with or without the extract, ids as bits or as lists, any declaration: after each batch the
+    bilan read from the summary (made from the earlier one wherever it can be) is the segments' own."""
+    case = data.draw(st.sampled_from(["nominal", "multi_activity", "unknown_practitioner_and_out_of_scope",
+                                      "mixed_audience", "rejected_records", "duplicates_conflicts_two_formats",
+                                      "health_center_pilot", "operations_error_classes", "no_registrations_file"]))
+    batches = _batches(case, data.draw(st.lists(st.integers(0, 400), max_size=5)))
+    lines = [line for _, content in batches if isinstance(content, bytes) for line in content.splitlines()]
+    for n in range(data.draw(st.integers(0, 4))):  # a record sent again in a later batch, perhaps changed
+        record = json.loads(data.draw(st.sampled_from(lines))) if lines else None
+        if not isinstance(record, dict):
+            continue
+        if data.draw(st.booleans()):  # another practitioner's (a known one or not)
+            record["practitioner"] = data.draw(st.sampled_from(["330000001", *{json.loads(line).get("practitioner")
+                                                                               for line in lines[:40]}]))
+        if data.draw(st.booleans()):  # a new event (its prescription id, if any, now in two records)
+            record["event_id"] = f"again-{n}"
+        batches.insert(data.draw(st.integers(1, len(batches))), ("", json.dumps(record).encode() + b"\n"))
+    declared = FolderPilotSource(CASES / case).declaration().model_dump(by_alias=True, mode="json",
+                                                                         exclude_none=True)
+    for practitioner in declared["practitioners"]:
+        practitioner["equipped"] = data.draw(st.booleans())
+    registrations = data.draw(st.booleans())
+    store = SegmentStore(tmp_path_factory.mktemp("store"))
+    with pytest.MonkeyPatch.context() as patch:
+        if data.draw(st.booleans()):
+            patch.setattr(summary_sql, "MASK_GROUPS", 0)  # ids' groups as lists
+        for batch in batches:
+            _append(store, batch)
+            options = {"declared": declared, "with_registrations": registrations}
+            assert _bilan(case, store, **options) == _bilan(case, store, summarised=False, **options)

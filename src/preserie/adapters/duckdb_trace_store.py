@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +70,10 @@ class DuckdbTraceStore:
 
     # -- reading (trace_loader) --------------------------------------------------------------------------
 
-    def load_traces(self, trace_files: Sequence[TraceFile | ParsedRun], progress: Callable[[str], None]) -> None:
+    def load_traces(self, trace_files: Sequence[TraceFile | ParsedRun], progress: Callable[[str], None], *,
+                    where: Mapping[Path, str] | None = None) -> None:
         """Read the trace files, in name order (see `DuckdbTraceLoader.load_traces`)."""
-        self._loader.load_traces(trace_files, progress)
+        self._loader.load_traces(trace_files, progress, where=where)
 
     @property
     def files(self) -> dict[int, TraceFile]:

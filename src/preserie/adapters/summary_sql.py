@@ -19,6 +19,18 @@ SELECT (row_number() OVER (ORDER BY practitioner, situation))::INTEGER AS grp, p
 FROM (SELECT DISTINCT practitioner, situation FROM records WHERE reason IS NULL)
 """
 
+# A summary made from an earlier one (`trace_summary._extend`): the earlier groups keep their numbers, the new
+# ones (a practitioner or situation first seen among the records read) are numbered after them.
+GROUPS_AFTER_EARLIER = """
+CREATE TABLE phase_groups AS
+SELECT grp, practitioner, situation FROM earlier.phase_groups
+UNION ALL
+SELECT ((SELECT coalesce(max(grp), 0) FROM earlier.phase_groups)
+        + row_number() OVER (ORDER BY practitioner, situation))::INTEGER, practitioner, situation
+FROM (SELECT DISTINCT practitioner, situation FROM records WHERE reason IS NULL
+      EXCEPT SELECT practitioner, situation FROM earlier.phase_groups)
+"""
+
 # The records that pass steps 1 to 3, by group; in use (step 8) whenever their group is equipped, unless they are
 # digital prescriptions out of scope (step 7).
 KEPT_BY_GROUP = """
@@ -50,19 +62,67 @@ def group_set(grp: str, *, mask: bool) -> str:
     return f"bit_or(1::UBIGINT << ({grp})::UBIGINT)" if mask else f"list_sort(list_distinct(list({grp})))"
 
 
-def funnel_by_groups(*, mask: bool) -> str:
-    """C2 with the registry's extract (facts_sql.REGISTRATION_FUNNEL) per kind of id: the set of groups whose
-    records in use would make the id created, and what the extract says of it. A bilan counts an id as created
-    when one of those groups is equipped."""
+def _group_set_where(condition: str, *, mask: bool) -> str:
+    """The set of groups of the rows for which ``condition`` holds (none: NULL as bits, [] as a list)."""
+    if mask:
+        return f"bit_or(1::UBIGINT << grp::UBIGINT) FILTER (WHERE {condition})"
+    return f"coalesce(list_sort(list_distinct(list(grp) FILTER (WHERE {condition}))), []::INTEGER[])"
+
+
+def union_of_sets(column: str, *, mask: bool) -> str:
+    """The union of the sets of groups in ``column``, as an aggregate."""
+    if mask:
+        return f"bit_or({column})"
+    return f"coalesce(list_sort(list_distinct(flatten(list({column}) FILTER (WHERE {column} IS NOT NULL)))), " \
+           "[]::INTEGER[])"
+
+
+_PRESCRIBED = f"type = {PRESCRIPTION} AND digital"
+_CREATED_OK = f"type = {CALL} AND operation = 'create' AND outcome = {OK}"
+
+
+def trace_ids(source: str, *, mask: bool) -> str:
+    """Per prescription id of the records in ``source`` (kept records with their group and `is_used`): the groups
+    of its e-prescriptions in use, whether a kept e-prescription has it, and the groups of its successful create
+    calls in use. All C2 needs of the records (the funnels below): kept in the summary, so that a summary made
+    from an earlier one merges the new records' ids into it (`merged_trace_ids`). A call without an id is left
+    out: it matches no e-prescription (step 1 rejects an e-prescription without one)."""
+    return f"""
+SELECT prescription_id, {_group_set_where(f"is_used AND {_PRESCRIBED}", mask=mask)} AS groups,
+       bool_or({_PRESCRIBED}) AS prescribed, {_group_set_where(f"is_used AND {_CREATED_OK}", mask=mask)} AS call_groups
+FROM {source} WHERE prescription_id IS NOT NULL AND (({_PRESCRIBED}) OR (is_used AND {_CREATED_OK}))
+GROUP BY prescription_id
+"""
+
+
+def merged_trace_ids(earlier: str, new: str, *, mask: bool) -> str:
+    """An earlier summary's ids (``earlier``) with the new records' (``new``, `trace_ids` rows): the ids the new
+    records name merged, the others as they were. Kept records stay kept and in use as more records come (steps 2
+    and 3 keep a record's first occurrence; step 7 is the record's own), so a union is exact."""
+    return f"""
+SELECT * FROM {earlier} WHERE prescription_id NOT IN (SELECT prescription_id FROM {new})
+UNION ALL BY NAME
+SELECT prescription_id, {union_of_sets("groups", mask=mask)} AS groups, bool_or(prescribed) AS prescribed,
+       {union_of_sets("call_groups", mask=mask)} AS call_groups
+FROM (SELECT * FROM {earlier} WHERE prescription_id IN (SELECT prescription_id FROM {new})
+      UNION ALL BY NAME SELECT * FROM {new})
+GROUP BY prescription_id
+"""
+
+
+def funnel_from_ids(*, mask: bool) -> str:
+    """C2 with the registry's extract (facts_sql.REGISTRATION_FUNNEL) per kind of id, from `trace_ids` and
+    `registrations`: the set of groups whose records in use would make the id created, and what the extract says
+    of it. A bilan counts an id as created when one of those groups is equipped."""
+    none = "NULL::UBIGINT" if mask else "NULL::INTEGER[]"
     return f"""
 WITH ids AS (
-    SELECT prescription_id, CASE WHEN is_used THEN grp END AS grp, true AS kept, false AS registered,
-           false AS rejected FROM kept
-    WHERE type = {PRESCRIPTION} AND digital
+    SELECT prescription_id, groups, true AS kept, false AS registered, false AS rejected FROM trace_ids
+    WHERE prescribed
     UNION ALL
-    SELECT prescription_id, NULL, false, status = 'registered', status = 'rejected' FROM registrations
+    SELECT prescription_id, {none}, false, status = 'registered', status = 'rejected' FROM registrations
 ), merged AS (
-    SELECT {group_set("grp", mask=mask)} AS groups, bool_or(kept) AS kept, bool_or(registered) AS registered,
+    SELECT {union_of_sets("groups", mask=mask)} AS groups, bool_or(kept) AS kept, bool_or(registered) AS registered,
            bool_or(rejected) AS rejected, bool_or(NOT kept) AS listed
     FROM ids GROUP BY prescription_id
 )
@@ -70,21 +130,21 @@ SELECT groups, kept, registered, rejected, listed, count(*) AS n FROM merged GRO
 """
 
 
-def registered_from_traces_by_groups(*, mask: bool) -> str:
-    """C2 without the extract (facts_sql.REGISTERED_FROM_TRACES) per kind of id: the groups of its e-prescriptions
-    in use and those of its successful create calls in use."""
+def registered_from_ids(*, mask: bool) -> str:
+    """C2 without the extract (facts_sql.REGISTERED_FROM_TRACES) per kind of id, from `trace_ids`: the groups of
+    its e-prescriptions in use and those of its successful create calls in use."""
     none = "0::UBIGINT" if mask else "[]::INTEGER[]"
+    created = "groups IS NOT NULL" if mask else "len(groups) > 0"
     return f"""
-WITH created AS (
-    SELECT prescription_id, {group_set("grp", mask=mask)} AS groups FROM used
-    WHERE type = {PRESCRIPTION} AND digital GROUP BY prescription_id
-), calls AS (
-    SELECT prescription_id, {group_set("grp", mask=mask)} AS call_groups FROM used
-    WHERE type = {CALL} AND operation = 'create' AND outcome = {OK} GROUP BY prescription_id
-)
-SELECT c.groups, coalesce(k.call_groups, {none}) AS call_groups, count(*) AS n
-FROM created c LEFT JOIN calls k ON k.prescription_id = c.prescription_id GROUP BY ALL
+SELECT groups, coalesce(call_groups, {none}) AS call_groups, count(*) AS n FROM trace_ids WHERE {created}
+GROUP BY ALL
 """
+
+
+# The hashes of the event_ids that occur more than once among the valid records (steps 2 and 3): a summary made
+# from an earlier one reads again every earlier record with one of these, or with a new record's, so that its steps 2
+# and 3 over the records it reads are the phase's.
+REPEATED_HASHES = "SELECT DISTINCT hash(event_id) AS h FROM repeats"
 
 
 # -- reading a summary back (its tables attached as `summary`, the declaration in `users`) -------------------------

@@ -8,9 +8,10 @@ count and its bad ones are rejected with their line number. The SQL is in `trace
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -74,30 +75,33 @@ class DuckdbTraceLoader:
         self.con.execute(f"INSERT INTO records {statement}")
 
     def load_traces(self, trace_files: Sequence[TraceFile | ParsedRun],
-                    progress: Callable[[str], None] = _quiet) -> None:
+                    progress: Callable[[str], None] = _quiet, *, where: Mapping[Path, str] | None = None) -> None:
         """Read trace files in the order given, name order (SPEC §5: files in that order, records in file order),
         telling `progress` which files it reads. Consecutive files the engine can read alike (JSON Lines; CSV with
         one header; Parquet with one schema) are read in one pass, which spreads many small files over both cores
         (240 JSON Lines files of 1.2 MB: 1.5 s for the whole assessment, 5.5 s one by one); a group the engine
         refuses is read again file by file, so that a damaged file takes the careful path alone. A `ParsedRun`
-        (files read before, `trace_runs`) is read back as the rows it holds, without parsing anything again."""
+        (files read before, `trace_runs`) is read back as the rows it holds, without parsing anything again; of
+        those, only the rows for which ``where`` (by the run's path) gives a condition that holds, if it gives one
+        (a summary made from an earlier one, `trace_summary`): each member keeps its number all the same."""
         total = sum(len(item.members) if isinstance(item, ParsedRun) else 1 for item in trace_files)
         for is_run, items in itertools.groupby(trace_files, key=lambda item: isinstance(item, ParsedRun)):
             if is_run:
                 for run in items:
                     assert isinstance(run, ParsedRun)
-                    self._load_run(run, progress, total)
+                    self._load_run(run, progress, total, (where or {}).get(run.path))
             else:
                 self._load_files([f for f in items if isinstance(f, TraceFile)], progress, total)
 
-    def _load_run(self, run: ParsedRun, progress: Callable[[str], None], total: int) -> None:
+    def _load_run(self, run: ParsedRun, progress: Callable[[str], None], total: int, where: str | None) -> None:
         base = len(self.files)
         for member in run.members:
             self._register(member)
         progress(f"lecture des traces : {run.members[0].name} … {run.members[-1].name} ({len(self.files)}/{total})")
         # the run's rows in their order, each member's number shifted to where its files now stand
         self.con.execute(f"INSERT INTO records SELECT {base} + rel_idx AS file_idx, * EXCLUDE (rel_idx) "
-                         f"FROM read_parquet({sql.literal(str(run.path))}{sql.NOT_HIVE})")
+                         f"FROM read_parquet({sql.literal(str(run.path))}{sql.NOT_HIVE})"
+                         + ("" if where is None else f" WHERE {where}"))
         self.issues.extend(run.issues)
 
     def _load_files(self, trace_files: list[TraceFile], progress: Callable[[str], None], total: int) -> None:

@@ -68,8 +68,9 @@ def _engine_digest() -> str:
     return digest.hexdigest()
 
 
-def _digest(items: Sequence[TraceFile | ParsedRun], registrations: Path | None, reference: Reference) -> str:
-    """What a summary is made of, hashed: the engine, the reference data, the extract as it stands, the segments."""
+def _base(registrations: Path | None, reference: Reference) -> str:
+    """What a summary is made of but its segments, hashed: the engine, the reference data, the extract as it
+    stands. A summary with the same may be made from another over fewer segments (`_extended`)."""
     extract: list[object] | None = None
     if registrations is not None:
         try:
@@ -77,8 +78,17 @@ def _digest(items: Sequence[TraceFile | ParsedRun], registrations: Path | None, 
             extract = [registrations.name, stat.st_mtime_ns, stat.st_size, stat.st_ino, registrations.is_file()]
         except OSError:
             extract = [registrations.name, "unreadable"]
-    text = json.dumps([_engine_digest(), repr(reference), extract, [m.name for m in trace_members(items)]])
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return hashlib.sha256(json.dumps([_engine_digest(), repr(reference), extract]).encode()).hexdigest()[:32]
+
+
+def _names_digest(names: Sequence[str]) -> str:
+    return hashlib.sha256(json.dumps(list(names)).encode()).hexdigest()[:32]
+
+
+def _digest(items: Sequence[TraceFile | ParsedRun], registrations: Path | None, reference: Reference) -> str:
+    """What a summary is made of, hashed: the engine, the reference data, the extract as it stands, the segments."""
+    names = [m.name for m in trace_members(items)]
+    return hashlib.sha256(f"{_base(registrations, reference)}:{_names_digest(names)}".encode()).hexdigest()[:32]
 
 
 def _sidecar(path: Path) -> Path:
@@ -96,7 +106,8 @@ def prepare(folder: Path, items: Sequence[TraceFile | ParsedRun], registrations:
         with _one_at_a_time(path.parent / LOCK_FILE):  # two bilans at once (threads, processes) make it once
             meta = _finished(path)
             if meta is None:
-                meta = _build(path, items, registrations, reference)
+                meta = _extended(path, items, registrations, reference) or _build(path, items, registrations,
+                                                                                   reference)
                 _prune(path.parent)
     latest = dt.datetime.fromisoformat(meta["latest"]) if meta["latest"] else None
     return TraceSummary(path, tuple(items), latest, registrations)
@@ -145,36 +156,176 @@ def _build(path: Path, items: Sequence[TraceFile | ParsedRun], registrations: Pa
         con.execute(sql.USED)
         counts = dict(con.execute(summary_sql.REPEAT_COUNTS).fetchall())
         counts[Step.REJECTED] = con.execute(summary_sql.REJECTED_COUNT).fetchone()[0]  # type: ignore[index]
-        rejections = store.rejection_rows()
+        _register_rejections(con, store.rejection_rows())
         conflicts = list(store._conflicts())
-        con.register("rejection_rows", pa.table({
-            "file": pa.array([r[0] for r in rejections], pa.string()),
-            "line": pa.array([r[1] for r in rejections], pa.int64()),
-            "reason": pa.array([r[2] for r in rejections], pa.string())}))
         con.register("conflict_rows", pa.Table.from_pylist(conflicts, schema=pa.schema([
             ("event_id", pa.string()), ("file", pa.string()), ("line", pa.int64()), ("kept_file", pa.string()),
             ("kept_line", pa.int64())])))
         groups = con.execute("SELECT count(*) FROM phase_groups").fetchone()[0]  # type: ignore[index]
         mask = groups <= summary_sql.MASK_GROUPS
-        funnel = summary_sql.funnel_by_groups(mask=mask) if registrations is not None \
-            else summary_sql.registered_from_traces_by_groups(mask=mask)
-        tables = {**store.fact_queries(), "funnel": funnel, "phase_groups": summary_sql.GROUP_COUNTS,
+        con.execute(f"CREATE TEMP TABLE trace_ids AS {summary_sql.trace_ids('kept', mask=mask)}")
+        tables = {**store.fact_queries(), "funnel": _funnel(registrations, mask),
+                  "phase_groups": summary_sql.GROUP_COUNTS, "trace_ids": "SELECT * FROM trace_ids",
+                  "repeated_hashes": summary_sql.REPEATED_HASHES,
                   "rejections": "SELECT row_number() OVER () AS ordinal, * FROM rejection_rows",
                   "conflicts": "SELECT row_number() OVER () AS ordinal, * FROM conflict_rows"}
-        temporary = path.parent / f".tmp-{secrets.token_hex(6)}.duckdb"
-        path.parent.mkdir(exist_ok=True)
+        _write(path, con, tables)
+    counted = {str(k): v for k, v in counts.items()}
+    return _finish(path, _meta(items, registrations, reference, latest, mask, counted, trace_issues,
+                               registration_issues))
+
+
+def _extended(path: Path, items: Sequence[TraceFile | ParsedRun], registrations: Path | None,
+              reference: Reference) -> dict[str, Any] | None:
+    """The summary made from the newest earlier one over a first stretch of the same segments (the same engine,
+    reference data and extract), reading only what the new segments' records can change; None when there is none,
+    or when the new records reach beyond that (`_extend`): the caller makes it in full."""
+    if not all(isinstance(item, ParsedRun) for item in items):
+        return None  # the service compacts new segments first; anything else is made in full
+    names = [m.name for m in trace_members(items)]
+    base = _base(registrations, reference)
+    earlier = []
+    for sidecar in path.parent.glob(f"{PREFIX}*.json"):
         try:
-            con.execute(f"ATTACH {sql.literal(str(temporary))} AS summary")
-            for name, query in tables.items():
-                con.execute(f"CREATE TABLE summary.{name} AS {query}")
-            con.execute("DETACH summary")
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
-            Path(f"{temporary}.wal").unlink(missing_ok=True)
-    meta = {"latest": latest.isoformat() if latest else None, "registrations": registrations is not None, "mask": mask,
-            "counts": {str(k): v for k, v in counts.items()}, "trace_issues": [i.as_dict() for i in trace_issues],
-            "registration_issues": [i.as_dict() for i in registration_issues]}
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            earlier.append((sidecar.stat().st_mtime_ns, sidecar, meta))
+        except (OSError, ValueError):
+            continue
+    for _, sidecar, meta in sorted(earlier, key=lambda found: found[0], reverse=True):
+        count = meta.get("members")
+        if meta.get("base") != base or not isinstance(count, int) or not 0 < count < len(names) \
+                or meta.get("members_digest") != _names_digest(names[:count]):
+            continue
+        try:
+            return _extend(path, sidecar.with_suffix(".duckdb"), meta, [item for item in items
+                                                                          if isinstance(item, ParsedRun)],
+                           registrations, reference)
+        except (OSError, duckdb.IOException):
+            return None  # the earlier summary gone meanwhile
+    return None
+
+
+def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[ParsedRun], registrations: Path | None,
+            reference: Reference) -> dict[str, Any] | None:
+    """Make the summary of ``runs`` from the ``earlier`` one (``meta``), which covers their first members.
+
+    Why it is exact. The new members come last in reading order, so steps 2 and 3 keep every earlier record as it
+    was (a record's first occurrence is kept) and only new records can be repeats; step 7 is each record's own;
+    every fact of `facts_sql` is per practitioner. So only the groups of the practitioners the new valid records
+    name (P) can change, and a group's facts are a function of its own kept records. What is read: the new
+    members whole; of the earlier ones, the valid records of P, and those whose event_id's hash is a new record's
+    or repeats among the earlier ones, so that steps 2 and 3 over what is read are the phase's for every record of
+    P. The other groups' rows are taken from the earlier summary; the ids (C2) are merged; the counts, rejections
+    and file problems added. None when a new record is a conflict (step 3: its kept record's line is read in
+    full) or the groups pass the bits of the earlier summary's sets."""
+    old, mask = int(meta["members"]), bool(meta["mask"])
+    new_names = {m.name for m in trace_members(runs)[old:]}
+    new_valid, where, position = [], {}, 0
+    for run in runs:
+        first = old - position  # the rel_idx of the run's first new member
+        position += len(run.members)
+        rows = f"read_parquet({sql.literal(str(run.path))}{sql.NOT_HIVE})"
+        if first < len(run.members):
+            new_valid.append(f"SELECT practitioner, event_id FROM {rows} WHERE rel_idx >= {first} AND reason IS NULL")
+        where[run.path] = (f"rel_idx >= {first} OR (reason IS NULL AND (practitioner IN (SELECT practitioner FROM "
+                           "new_practitioners) OR hash(event_id) IN (SELECT h FROM wanted_hashes)))")
+    with DuckdbTraceStore(reference) as store:
+        con = store.con
+        con.execute(f"ATTACH {sql.literal(str(earlier))} AS earlier (READ_ONLY)")
+        con.execute(f"CREATE TEMP TABLE new_valid AS {' UNION ALL '.join(new_valid)}")
+        con.execute("CREATE TEMP TABLE new_practitioners AS SELECT DISTINCT practitioner FROM new_valid")
+        con.execute("CREATE TEMP TABLE wanted_hashes AS SELECT hash(event_id) AS h FROM new_valid "
+                    "UNION SELECT h FROM earlier.repeated_hashes")
+        store.load_traces(runs, _quiet, where=where)
+        store.load_registrations(registrations)
+        first_new = con.execute(f"SELECT coalesce(min(rowid), (SELECT count(*) FROM records)) FROM records "
+                                f"WHERE file_idx >= {old}").fetchone()[0]  # type: ignore[index]
+        latest = store.latest_kept_ts()  # steps 2 and 3 over what was read
+        new_conflicts = con.execute(f"SELECT count(*) FROM repeats WHERE rid >= {first_new} "
+                                    f"AND step = '{Step.CONFLICTS}'").fetchone()[0]  # type: ignore[index]
+        if new_conflicts:
+            return None
+        con.execute(summary_sql.GROUPS_AFTER_EARLIER)
+        groups = con.execute("SELECT count(*) FROM phase_groups").fetchone()[0]  # type: ignore[index]
+        if mask and groups > summary_sql.MASK_GROUPS:
+            return None
+        con.execute(summary_sql.KEPT_BY_GROUP)
+        con.execute(sql.USED)
+        con.execute("CREATE TEMP TABLE touched AS SELECT grp FROM phase_groups "
+                    "WHERE practitioner IN (SELECT practitioner FROM new_practitioners)")
+        counts = {step: int(n) for step, n in meta["counts"].items()}
+        for step, n in con.execute(f"SELECT step, count(*) FROM repeats WHERE rid >= {first_new} "
+                                   "GROUP BY step").fetchall():
+            counts[str(step)] = counts.get(str(step), 0) + n
+        counts[str(Step.REJECTED)] = counts.get(str(Step.REJECTED), 0) + con.execute(  # only new ones are read
+            summary_sql.REJECTED_COUNT).fetchone()[0]  # type: ignore[index]
+        _register_rejections(con, store.rejection_rows())
+        new_ids = summary_sql.trace_ids(f"(SELECT * FROM kept WHERE rid >= {first_new})", mask=mask)
+        con.execute(f"CREATE TEMP TABLE new_ids AS {new_ids}")
+        con.execute(f"CREATE TEMP TABLE trace_ids AS "
+                    f"{summary_sql.merged_trace_ids('earlier.trace_ids', 'new_ids', mask=mask)}")
+        theirs = "grp IN (SELECT grp FROM touched)"
+        tables = {kind: f"SELECT * FROM earlier.{kind} WHERE NOT {theirs} UNION ALL BY NAME "
+                        f"SELECT * FROM ({query}) WHERE {theirs}"
+                  for kind, query in store.fact_queries().items()}
+        tables.update({
+            "funnel": _funnel(registrations, mask),
+            "phase_groups": f"SELECT * FROM (SELECT * FROM earlier.phase_groups WHERE NOT {theirs} UNION ALL BY NAME "
+                            f"SELECT * FROM ({summary_sql.GROUP_COUNTS}) WHERE {theirs}) ORDER BY grp",
+            "trace_ids": "SELECT * FROM trace_ids",
+            "repeated_hashes": f"SELECT h FROM earlier.repeated_hashes UNION {summary_sql.REPEATED_HASHES}",
+            "rejections": "SELECT * FROM earlier.rejections UNION ALL SELECT (SELECT count(*) FROM earlier.rejections) "
+                          "+ row_number() OVER () AS ordinal, * FROM rejection_rows",
+            "conflicts": "SELECT * FROM earlier.conflicts"})
+        _write(path, con, tables)
+        trace_issues = [FileIssue.from_dict(i) for i in meta["trace_issues"]]
+        trace_issues += [i for i in store.file_issues if i.file in new_names]
+    before = dt.datetime.fromisoformat(meta["latest"]) if meta["latest"] else None
+    latest = max((t for t in (before, latest) if t is not None), default=None)
+    registration_issues = [FileIssue.from_dict(i) for i in meta["registration_issues"]]
+    return _finish(path, _meta(runs, registrations, reference, latest, mask, counts, trace_issues,
+                               registration_issues))
+
+
+def _funnel(registrations: Path | None, mask: bool) -> str:
+    return summary_sql.funnel_from_ids(mask=mask) if registrations is not None \
+        else summary_sql.registered_from_ids(mask=mask)
+
+
+def _register_rejections(con: duckdb.DuckDBPyConnection, rejections: list[tuple[str, int, str]]) -> None:
+    con.register("rejection_rows", pa.table({
+        "file": pa.array([r[0] for r in rejections], pa.string()),
+        "line": pa.array([r[1] for r in rejections], pa.int64()),
+        "reason": pa.array([r[2] for r in rejections], pa.string())}))
+
+
+def _write(path: Path, con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> None:
+    """The summary's tables written to a hidden temporary file, renamed to ``path`` once complete."""
+    temporary = path.parent / f".tmp-{secrets.token_hex(6)}.duckdb"
+    path.parent.mkdir(exist_ok=True)
+    try:
+        con.execute(f"ATTACH {sql.literal(str(temporary))} AS summary")
+        for name, query in tables.items():
+            con.execute(f"CREATE TABLE summary.{name} AS {query}")
+        con.execute("DETACH summary")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+        Path(f"{temporary}.wal").unlink(missing_ok=True)
+
+
+def _meta(items: Sequence[TraceFile | ParsedRun], registrations: Path | None, reference: Reference,
+          latest: dt.datetime | None, mask: bool, counts: dict[str, int], trace_issues: Sequence[FileIssue],
+          registration_issues: Sequence[FileIssue]) -> dict[str, Any]:
+    names = [m.name for m in trace_members(items)]
+    return {"latest": latest.isoformat() if latest else None, "registrations": registrations is not None,
+            "mask": mask, "counts": counts, "trace_issues": [i.as_dict() for i in trace_issues],
+            "registration_issues": [i.as_dict() for i in registration_issues],
+            "base": _base(registrations, reference), "members": len(names), "members_digest": _names_digest(names)}
+
+
+def _finish(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """The sidecar written, last: the summary is finished."""
     sidecar = path.parent / f".tmp-{secrets.token_hex(6)}.json"
     sidecar.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     os.replace(sidecar, _sidecar(path))
