@@ -65,9 +65,9 @@ def _alone(folder: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     """The assessment with each trace file read by a load of its own, so never with another."""
     load = DuckdbTraceLoader.load_traces
 
-    def one_by_one(loader: DuckdbTraceLoader, files: list[trace_files.TraceFile], *args: Any) -> None:
+    def one_by_one(loader: DuckdbTraceLoader, files: list[trace_files.TraceFile], *args: Any, **kwargs: Any) -> None:
         for trace_file in files:
-            load(loader, [trace_file], *args)
+            load(loader, [trace_file], *args, **kwargs)
 
     with monkeypatch.context() as patched:
         patched.setattr(DuckdbTraceLoader, "load_traces", one_by_one)
