@@ -84,8 +84,9 @@ _CREATED_OK = f"type = {CALL} AND operation = 'create' AND outcome = {OK}"
 def trace_ids(source: str, *, mask: bool) -> str:
     """Per prescription id of the records in ``source`` (kept records with their group and `is_used`): the groups
     of its e-prescriptions in use, whether a kept e-prescription has it, and the groups of its successful create
-    calls in use. All C2 needs of the records (the funnels below): kept in the summary, so that a summary made
-    from an earlier one merges the new records' ids into it (`merged_trace_ids`). A call without an id is left
+    calls in use. All C2 needs of the records (the funnels below): kept in the summary with the extract's side
+    (`ids_with_extract`), so that a summary made from an earlier one merges the new records' ids into it
+    (`merged_ids`). A call without an id is left
     out: it matches no e-prescription (step 1 rejects an e-prescription without one)."""
     return f"""
 SELECT prescription_id, {_group_set_where(f"is_used AND {_PRESCRIBED}", mask=mask)} AS groups,
@@ -95,49 +96,56 @@ GROUP BY prescription_id
 """
 
 
-def merged_trace_ids(earlier: str, new: str, *, mask: bool) -> str:
-    """An earlier summary's ids (``earlier``) with the new records' (``new``, `trace_ids` rows): the ids the new
-    records name merged, the others as they were. Kept records stay kept and in use as more records come (steps 2
-    and 3 keep a record's first occurrence; step 7 is the record's own), so a union is exact."""
+def ids_with_extract(trace: str) -> str:
+    """The ids of the records (``trace``, `trace_ids` rows) joined with the registry's extract, per id: also whether
+    the extract lists it, as registered, as rejected (empty without an extract). Every id of either side is there,
+    so an id a new record names that is not there is not in the extract."""
+    return f"""
+SELECT coalesce(t.prescription_id, e.prescription_id) AS prescription_id, t.groups,
+       coalesce(t.prescribed, false) AS prescribed, t.call_groups, coalesce(e.registered, false) AS registered,
+       coalesce(e.rejected, false) AS rejected, e.prescription_id IS NOT NULL AS listed
+FROM {trace} t FULL OUTER JOIN (
+    SELECT prescription_id, bool_or(status = 'registered') AS registered, bool_or(status = 'rejected') AS rejected
+    FROM registrations GROUP BY prescription_id) e ON e.prescription_id = t.prescription_id
+"""
+
+
+def merged_ids(earlier: str, new: str, *, mask: bool) -> str:
+    """An earlier summary's ids (``earlier``, `ids_with_extract` rows) with the new records' (``new``, `trace_ids`
+    rows): the ids the new records name merged, the others as they were; an id new to the phase is in no extract
+    (the extract has not changed, and its ids are all in ``earlier``). Kept records stay kept and in use as more
+    records come (steps 2 and 3 keep a record's first occurrence; step 7 is the record's own), so a union is
+    exact."""
     return f"""
 SELECT * FROM {earlier} WHERE prescription_id NOT IN (SELECT prescription_id FROM {new})
 UNION ALL BY NAME
 SELECT prescription_id, {union_of_sets("groups", mask=mask)} AS groups, bool_or(prescribed) AS prescribed,
-       {union_of_sets("call_groups", mask=mask)} AS call_groups
+       {union_of_sets("call_groups", mask=mask)} AS call_groups, bool_or(registered) AS registered,
+       bool_or(rejected) AS rejected, bool_or(listed) AS listed
 FROM (SELECT * FROM {earlier} WHERE prescription_id IN (SELECT prescription_id FROM {new})
-      UNION ALL BY NAME SELECT * FROM {new})
+      UNION ALL BY NAME
+      SELECT *, false AS registered, false AS rejected, false AS listed FROM {new})
 GROUP BY prescription_id
 """
 
 
-def funnel_from_ids(*, mask: bool) -> str:
-    """C2 with the registry's extract (facts_sql.REGISTRATION_FUNNEL) per kind of id, from `trace_ids` and
-    `registrations`: the set of groups whose records in use would make the id created, and what the extract says
-    of it. A bilan counts an id as created when one of those groups is equipped."""
-    none = "NULL::UBIGINT" if mask else "NULL::INTEGER[]"
-    return f"""
-WITH ids AS (
-    SELECT prescription_id, groups, true AS kept, false AS registered, false AS rejected FROM trace_ids
-    WHERE prescribed
-    UNION ALL
-    SELECT prescription_id, {none}, false, status = 'registered', status = 'rejected' FROM registrations
-), merged AS (
-    SELECT {union_of_sets("groups", mask=mask)} AS groups, bool_or(kept) AS kept, bool_or(registered) AS registered,
-           bool_or(rejected) AS rejected, bool_or(NOT kept) AS listed
-    FROM ids GROUP BY prescription_id
-)
-SELECT groups, kept, registered, rejected, listed, count(*) AS n FROM merged GROUP BY ALL
+def funnel_from_ids() -> str:
+    """C2 with the registry's extract (facts_sql.REGISTRATION_FUNNEL) per kind of id, from `ids`: the set of
+    groups whose records in use would make the id created, and what the extract says of it. A bilan counts an id as
+    created when one of those groups is equipped."""
+    return """
+SELECT groups, prescribed AS kept, registered, rejected, listed, count(*) AS n FROM ids WHERE prescribed OR listed
+GROUP BY ALL
 """
 
 
 def registered_from_ids(*, mask: bool) -> str:
-    """C2 without the extract (facts_sql.REGISTERED_FROM_TRACES) per kind of id, from `trace_ids`: the groups of
-    its e-prescriptions in use and those of its successful create calls in use."""
+    """C2 without the extract (facts_sql.REGISTERED_FROM_TRACES) per kind of id, from `ids`: the groups of its
+    e-prescriptions in use and those of its successful create calls in use."""
     none = "0::UBIGINT" if mask else "[]::INTEGER[]"
     created = "groups IS NOT NULL" if mask else "len(groups) > 0"
     return f"""
-SELECT groups, coalesce(call_groups, {none}) AS call_groups, count(*) AS n FROM trace_ids WHERE {created}
-GROUP BY ALL
+SELECT groups, coalesce(call_groups, {none}) AS call_groups, count(*) AS n FROM ids WHERE {created} GROUP BY ALL
 """
 
 

@@ -164,8 +164,9 @@ def _build(path: Path, items: Sequence[TraceFile | ParsedRun], registrations: Pa
         groups = con.execute("SELECT count(*) FROM phase_groups").fetchone()[0]  # type: ignore[index]
         mask = groups <= summary_sql.MASK_GROUPS
         con.execute(f"CREATE TEMP TABLE trace_ids AS {summary_sql.trace_ids('kept', mask=mask)}")
+        con.execute(f"CREATE TEMP TABLE ids AS {summary_sql.ids_with_extract('trace_ids')}")
         tables = {**store.fact_queries(), "funnel": _funnel(registrations, mask),
-                  "phase_groups": summary_sql.GROUP_COUNTS, "trace_ids": "SELECT * FROM trace_ids",
+                  "phase_groups": summary_sql.GROUP_COUNTS, "ids": "SELECT * FROM ids",
                   "repeated_hashes": summary_sql.REPEATED_HASHES,
                   "rejections": "SELECT row_number() OVER () AS ordinal, * FROM rejection_rows",
                   "conflicts": "SELECT row_number() OVER () AS ordinal, * FROM conflict_rows"}
@@ -215,9 +216,10 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
     name (P) can change, and a group's facts are a function of its own kept records. What is read: the new
     members whole; of the earlier ones, the valid records of P, and those whose event_id's hash is a new record's
     or repeats among the earlier ones, so that steps 2 and 3 over what is read are the phase's for every record of
-    P. The other groups' rows are taken from the earlier summary; the ids (C2) are merged; the counts, rejections
-    and file problems added. None when a new record is a conflict (step 3: its kept record's line is read in
-    full) or the groups pass the bits of the earlier summary's sets."""
+    P. The other groups' rows are taken from the earlier summary; the ids (C2, with the extract's side: the extract
+    is not read again) are merged; the counts, rejections and file problems added. None when a new record is a
+    conflict (step 3: its kept record's line is read in full) or the groups pass the bits of the earlier summary's
+    sets."""
     old, mask = int(meta["members"]), bool(meta["mask"])
     new_names = {m.name for m in trace_members(runs)[old:]}
     new_valid, where, position = [], {}, 0
@@ -237,7 +239,6 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
         con.execute("CREATE TEMP TABLE wanted_hashes AS SELECT hash(event_id) AS h FROM new_valid "
                     "UNION SELECT h FROM earlier.repeated_hashes")
         store.load_traces(runs, _quiet, where=where)
-        store.load_registrations(registrations)
         first_new = con.execute(f"SELECT coalesce(min(rowid), (SELECT count(*) FROM records)) FROM records "
                                 f"WHERE file_idx >= {old}").fetchone()[0]  # type: ignore[index]
         latest = store.latest_kept_ts()  # steps 2 and 3 over what was read
@@ -262,8 +263,7 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
         _register_rejections(con, store.rejection_rows())
         new_ids = summary_sql.trace_ids(f"(SELECT * FROM kept WHERE rid >= {first_new})", mask=mask)
         con.execute(f"CREATE TEMP TABLE new_ids AS {new_ids}")
-        con.execute(f"CREATE TEMP TABLE trace_ids AS "
-                    f"{summary_sql.merged_trace_ids('earlier.trace_ids', 'new_ids', mask=mask)}")
+        con.execute(f"CREATE TEMP TABLE ids AS {summary_sql.merged_ids('earlier.ids', 'new_ids', mask=mask)}")
         theirs = "grp IN (SELECT grp FROM touched)"
         tables = {kind: f"SELECT * FROM earlier.{kind} WHERE NOT {theirs} UNION ALL BY NAME "
                         f"SELECT * FROM ({query}) WHERE {theirs}"
@@ -272,7 +272,7 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
             "funnel": _funnel(registrations, mask),
             "phase_groups": f"SELECT * FROM (SELECT * FROM earlier.phase_groups WHERE NOT {theirs} UNION ALL BY NAME "
                             f"SELECT * FROM ({summary_sql.GROUP_COUNTS}) WHERE {theirs}) ORDER BY grp",
-            "trace_ids": "SELECT * FROM trace_ids",
+            "ids": "SELECT * FROM ids",
             "repeated_hashes": f"SELECT h FROM earlier.repeated_hashes UNION {summary_sql.REPEATED_HASHES}",
             "rejections": "SELECT * FROM earlier.rejections UNION ALL SELECT (SELECT count(*) FROM earlier.rejections) "
                           "+ row_number() OVER () AS ordinal, * FROM rejection_rows",
@@ -288,8 +288,7 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
 
 
 def _funnel(registrations: Path | None, mask: bool) -> str:
-    return summary_sql.funnel_from_ids(mask=mask) if registrations is not None \
-        else summary_sql.registered_from_ids(mask=mask)
+    return summary_sql.funnel_from_ids() if registrations is not None else summary_sql.registered_from_ids(mask=mask)
 
 
 def _register_rejections(con: duckdb.DuckDBPyConnection, rejections: list[tuple[str, int, str]]) -> None:
