@@ -201,8 +201,8 @@ def _extended(path: Path, items: Sequence[TraceFile | ParsedRun], registrations:
             return _extend(path, sidecar.with_suffix(".duckdb"), meta, [item for item in items
                                                                           if isinstance(item, ParsedRun)],
                            registrations, reference)
-        except (OSError, duckdb.IOException):
-            return None  # the earlier summary gone meanwhile
+        except (OSError, duckdb.Error):
+            return None  # the earlier summary gone or damaged meanwhile: made in full
     return None
 
 
