@@ -305,3 +305,15 @@ def test_summaries_made_batch_after_batch_give_the_bilan_of_the_segments(
             _append(store, batch)
             options = {"declared": declared, "with_registrations": registrations}
             assert _bilan(case, store, **options) == _bilan(case, store, summarised=False, **options)
+
+
+def test_a_damaged_earlier_summary_makes_the_next_one_in_full(tmp_path: Path, extended: list[bool]) -> None:
+    store = SegmentStore(tmp_path / "store")
+    raw = (CASES / "nominal" / "traces" / "2025-01.jsonl").read_bytes().splitlines(keepends=True)
+    store.append("p", 1, b"".join(raw[:100]))
+    _bilan("nominal", store)
+    (earlier,) = (store.folder("p", 1) / trace_runs.RUNS).glob("summary-*.duckdb")
+    earlier.write_bytes(b"not a database")
+    store.append("p", 1, b"".join(raw[100:]))
+    assert _bilan("nominal", store) == _bilan("nominal", store, summarised=False)
+    assert extended == [False, False]
