@@ -100,14 +100,12 @@ def test_a_summary_gives_the_bilan_of_its_segments_at_every_moment(tmp_path: Pat
     assert opened  # the default moment always reads the summary
 
 
-@pytest.mark.parametrize("sets", ["NARROW_GROUPS", "MASK_GROUPS"])
 @pytest.mark.parametrize("case", ["nominal", "duplicates_conflicts_two_formats", "no_registrations_file",
                                   "unknown_practitioner_and_out_of_scope"])
-def test_ids_in_groups_as_wide_bits_or_lists_give_the_same_bilan(tmp_path: Path, case: str, sets: str,
-                                                                  monkeypatch: pytest.MonkeyPatch,
-                                                                  opened: list[TraceSummary]) -> None:
-    """Beyond 63 groups, an id's groups are the bits of a 128-bit integer; beyond 127, a list."""
-    monkeypatch.setattr(summary_sql, sets, 0)
+def test_ids_in_groups_as_lists_give_the_same_bilan(tmp_path: Path, case: str, monkeypatch: pytest.MonkeyPatch,
+                                                     opened: list[TraceSummary]) -> None:
+    """Beyond 63 groups, an id's groups are a list, not the bits of an integer."""
+    monkeypatch.setattr(summary_sql, "MASK_GROUPS", 0)
     store = _store(tmp_path, case)
     for registrations in (True, False):
         assert _bilan(case, store, with_registrations=registrations) == _bilan(
@@ -301,11 +299,8 @@ def test_summaries_made_batch_after_batch_give_the_bilan_of_the_segments(
     registrations = data.draw(st.booleans())
     store = SegmentStore(tmp_path_factory.mktemp("store"))
     with pytest.MonkeyPatch.context() as patch:
-        sets = data.draw(st.sampled_from(["64 bits", "128 bits", "lists", "growing"]))  # how ids keep their groups
-        if sets in ("128 bits", "growing"):
-            patch.setattr(summary_sql, "NARROW_GROUPS", 0 if sets == "128 bits" else 1)
-        if sets in ("lists", "growing"):
-            patch.setattr(summary_sql, "MASK_GROUPS", 0 if sets == "lists" else 2)  # growing: from bits to lists
+        if data.draw(st.booleans()):
+            patch.setattr(summary_sql, "MASK_GROUPS", 0)  # ids' groups as lists
         for batch in batches:
             _append(store, batch)
             options = {"declared": declared, "with_registrations": registrations}

@@ -53,29 +53,23 @@ FROM phase_groups g LEFT JOIN kept k ON k.grp = g.grp GROUP BY ALL ORDER BY g.gr
 REPEAT_COUNTS = "SELECT step, count(*) FROM repeats GROUP BY step"
 REJECTED_COUNT = "SELECT count(*) FROM records WHERE reason IS NOT NULL"
 
-# A set of groups: the bits of an unsigned integer while the groups are few enough, 64 bits up to 63 groups
-# (NARROW_GROUPS), 128 up to 127 (MASK_GROUPS; the bits or-ed together at a third of the cost of gathering lists,
-# 1 M records; at 10 M, 64 to 127 groups as lists made a summary from the earlier one in 6.9 s, as bits in 2.3 s),
-# else a sorted list. `mask` below is the bits' SQL type, or None for lists.
-NARROW_GROUPS = 63
-MASK_GROUPS = 127
+# A set of groups: the bits of an unsigned 64-bit integer while the groups are at most 63 (the bits or-ed together
+# at a third of the cost of gathering lists, 1 M records), else a sorted list.
+MASK_GROUPS = 63
 
 
-def mask_for(groups: int) -> str | None:
-    """How a phase of ``groups`` groups keeps its sets of groups: the bits' SQL type, or None (lists)."""
-    if groups > MASK_GROUPS:
-        return None
-    return "UBIGINT" if groups <= NARROW_GROUPS else "UHUGEINT"
+def group_set(grp: str, *, mask: bool) -> str:
+    return f"bit_or(1::UBIGINT << ({grp})::UBIGINT)" if mask else f"list_sort(list_distinct(list({grp})))"
 
 
-def _group_set_where(condition: str, *, mask: str | None) -> str:
+def _group_set_where(condition: str, *, mask: bool) -> str:
     """The set of groups of the rows for which ``condition`` holds (none: NULL as bits, [] as a list)."""
     if mask:
-        return f"bit_or(1::{mask} << grp::{mask}) FILTER (WHERE {condition})"
+        return f"bit_or(1::UBIGINT << grp::UBIGINT) FILTER (WHERE {condition})"
     return f"coalesce(list_sort(list_distinct(list(grp) FILTER (WHERE {condition}))), []::INTEGER[])"
 
 
-def union_of_sets(column: str, *, mask: str | None) -> str:
+def union_of_sets(column: str, *, mask: bool) -> str:
     """The union of the sets of groups in ``column``, as an aggregate."""
     if mask:
         return f"bit_or({column})"
@@ -87,7 +81,7 @@ _PRESCRIBED = f"type = {PRESCRIPTION} AND digital"
 _CREATED_OK = f"type = {CALL} AND operation = 'create' AND outcome = {OK}"
 
 
-def trace_ids(source: str, *, mask: str | None) -> str:
+def trace_ids(source: str, *, mask: bool) -> str:
     """Per prescription id of the records in ``source`` (kept records with their group and `is_used`): the groups
     of its e-prescriptions in use, whether a kept e-prescription has it, and the groups of its successful create
     calls in use. All C2 needs of the records (the funnels below): kept in the summary with the extract's side
@@ -116,7 +110,7 @@ FROM {trace} t FULL OUTER JOIN (
 """
 
 
-def merged_ids(earlier: str, new: str, *, mask: str | None) -> str:
+def merged_ids(earlier: str, new: str, *, mask: bool) -> str:
     """An earlier summary's ids (``earlier``, `ids_with_extract` rows) with the new records' (``new``, `trace_ids`
     rows): the ids the new records name merged, the others as they were; an id new to the phase is in no extract
     (the extract has not changed, and its ids are all in ``earlier``). Kept records stay kept and in use as more
@@ -145,10 +139,10 @@ GROUP BY ALL
 """
 
 
-def registered_from_ids(*, mask: str | None) -> str:
+def registered_from_ids(*, mask: bool) -> str:
     """C2 without the extract (facts_sql.REGISTERED_FROM_TRACES) per kind of id, from `ids`: the groups of its
     e-prescriptions in use and those of its successful create calls in use."""
-    none = f"0::{mask}" if mask else "[]::INTEGER[]"
+    none = "0::UBIGINT" if mask else "[]::INTEGER[]"
     created = "groups IS NOT NULL" if mask else "len(groups) > 0"
     return f"""
 SELECT groups, coalesce(call_groups, {none}) AS call_groups, count(*) AS n FROM ids WHERE {created} GROUP BY ALL
@@ -181,14 +175,14 @@ SELECT coalesce(sum(g.kept) FILTER (WHERE u.situation IS NULL), 0)::BIGINT AS "{
 FROM summary.phase_groups g LEFT JOIN users u ON u.practitioner = g.practitioner
 """
 
-def _meets(groups: str, *, mask: str | None) -> str:
+def _meets(groups: str, *, mask: bool) -> str:
     """Whether the set of groups `groups` holds an equipped one."""
     if mask:
-        return f"({groups} & (SELECT coalesce(bit_or(1::{mask} << grp::{mask}), 0::{mask}) FROM equipped)) <> 0"
+        return f"({groups} & (SELECT coalesce(bit_or(1::UBIGINT << grp::UBIGINT), 0::UBIGINT) FROM equipped)) <> 0"
     return f"list_has_any({groups}, (SELECT coalesce(list(grp), []::INTEGER[]) FROM equipped))"
 
 
-def funnel(*, mask: str | None) -> str:
+def funnel(*, mask: bool) -> str:
     return f"""
 SELECT coalesce(sum(n) FILTER (WHERE created), 0)::BIGINT,
        coalesce(sum(n) FILTER (WHERE created AND registered), 0)::BIGINT,
@@ -199,7 +193,7 @@ FROM (SELECT *, {_meets("groups", mask=mask)} AS created FROM summary.funnel)
 """
 
 
-def registered_from_traces(*, mask: str | None) -> str:
+def registered_from_traces(*, mask: bool) -> str:
     return f"""
 SELECT coalesce(sum(n) FILTER (WHERE created), 0)::BIGINT,
        coalesce(sum(n) FILTER (WHERE created AND {_meets("call_groups", mask=mask)}), 0)::BIGINT

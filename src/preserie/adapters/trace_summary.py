@@ -162,7 +162,7 @@ def _build(path: Path, items: Sequence[TraceFile | ParsedRun], registrations: Pa
             ("event_id", pa.string()), ("file", pa.string()), ("line", pa.int64()), ("kept_file", pa.string()),
             ("kept_line", pa.int64())])))
         groups = con.execute("SELECT count(*) FROM phase_groups").fetchone()[0]  # type: ignore[index]
-        mask = summary_sql.mask_for(groups)
+        mask = groups <= summary_sql.MASK_GROUPS
         con.execute(f"CREATE TEMP TABLE trace_ids AS {summary_sql.trace_ids('kept', mask=mask)}")
         con.execute(f"CREATE TEMP TABLE ids AS {summary_sql.ids_with_extract('trace_ids')}")
         tables = {**store.fact_queries(), "funnel": _funnel(registrations, mask),
@@ -218,9 +218,9 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
     or repeats among the earlier ones, so that steps 2 and 3 over what is read are the phase's for every record of
     P. The other groups' rows are taken from the earlier summary; the ids (C2, with the extract's side: the extract
     is not read again) are merged; the counts, rejections and file problems added. None when a new record is a
-    conflict (step 3: its kept record's line is read in full) or the groups outgrow the bits of the earlier
-    summary's sets."""
-    old, mask = int(meta["members"]), meta["mask"]
+    conflict (step 3: its kept record's line is read in full) or the groups pass the bits of the earlier summary's
+    sets."""
+    old, mask = int(meta["members"]), bool(meta["mask"])
     new_names = {m.name for m in trace_members(runs)[old:]}
     new_valid, where, position = [], {}, 0
     for run in runs:
@@ -248,8 +248,8 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
             return None
         con.execute(summary_sql.GROUPS_AFTER_EARLIER)
         groups = con.execute("SELECT count(*) FROM phase_groups").fetchone()[0]  # type: ignore[index]
-        if summary_sql.mask_for(groups) != mask:
-            return None  # the groups outgrew the earlier sets' bits
+        if mask and groups > summary_sql.MASK_GROUPS:
+            return None
         con.execute(summary_sql.KEPT_BY_GROUP)
         con.execute(sql.USED)
         con.execute("CREATE TEMP TABLE touched AS SELECT grp FROM phase_groups "
@@ -287,7 +287,7 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
                                registration_issues))
 
 
-def _funnel(registrations: Path | None, mask: str | None) -> str:
+def _funnel(registrations: Path | None, mask: bool) -> str:
     return summary_sql.funnel_from_ids() if registrations is not None else summary_sql.registered_from_ids(mask=mask)
 
 
@@ -314,7 +314,7 @@ def _write(path: Path, con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -
 
 
 def _meta(items: Sequence[TraceFile | ParsedRun], registrations: Path | None, reference: Reference,
-          latest: dt.datetime | None, mask: str | None, counts: dict[str, int], trace_issues: Sequence[FileIssue],
+          latest: dt.datetime | None, mask: bool, counts: dict[str, int], trace_issues: Sequence[FileIssue],
           registration_issues: Sequence[FileIssue]) -> dict[str, Any]:
     names = [m.name for m in trace_members(items)]
     return {"latest": latest.isoformat() if latest else None, "registrations": registrations is not None,
@@ -407,7 +407,7 @@ class SummaryTraceStore:
         rows = {kind: self.con.execute(facts_sql.chosen(kind, f"summary.{kind}", summary_sql.IN_EQUIPPED,
                                                         count_out_of_scope=count_out_of_scope)).fetchall()
                 for kind in FACTS}
-        mask = self._meta["mask"]
+        mask = bool(self._meta["mask"])
         funnel = summary_sql.funnel(mask=mask) if with_extract else summary_sql.registered_from_traces(mask=mask)
         rows["funnel"] = self.con.execute(funnel).fetchall()
         return trace_facts(rows, [c.name for c in self.reference.error_classes], has_registrations=with_extract)
