@@ -299,8 +299,9 @@ def test_summaries_made_batch_after_batch_give_the_bilan_of_the_segments(
     registrations = data.draw(st.booleans())
     store = SegmentStore(tmp_path_factory.mktemp("store"))
     with pytest.MonkeyPatch.context() as patch:
-        if data.draw(st.booleans()):
-            patch.setattr(summary_sql, "MASK_GROUPS", 0)  # ids' groups as lists
+        sets = data.draw(st.sampled_from(["bits", "lists", "growing"]))  # how ids keep their groups
+        if sets != "bits":  # growing: as bits up to 2 groups, then as lists
+            patch.setattr(summary_sql, "MASK_GROUPS", 0 if sets == "lists" else 2)
         for batch in batches:
             _append(store, batch)
             options = {"declared": declared, "with_registrations": registrations}
