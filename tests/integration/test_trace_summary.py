@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,10 +41,11 @@ class SummarySource(FolderPilotSource):
     summary, or through its segments (``summarised`` false: the truth)."""
 
     def __init__(self, folder: Path, store: SegmentStore, *, summarised: bool = True,
-                 declared: dict[str, Any] | None = None, with_registrations: bool = True) -> None:
+                 declared: dict[str, Any] | None = None, with_registrations: bool = True,
+                 extract: Path | None = None) -> None:
         super().__init__(folder)
         self.store, self.summarised, self.declared = store, summarised, declared
-        self.with_registrations = with_registrations
+        self.with_registrations, self.extract = with_registrations, extract
 
     def declaration(self) -> PilotDeclaration:
         if self.declared is None:
@@ -51,7 +53,9 @@ class SummarySource(FolderPilotSource):
         return PilotDeclaration.model_validate(self.declared)
 
     def registrations_file(self) -> Path | None:
-        return super().registrations_file() if self.with_registrations else None
+        if not self.with_registrations:
+            return None
+        return self.extract or super().registrations_file()
 
     def trace_files(self) -> tuple[Sequence[TraceFile | ParsedRun | TraceSummary], Sequence[FileIssue]]:
         segments = self.store.files("p", 1)
@@ -227,15 +231,30 @@ def _append(store: SegmentStore, batch: tuple[str, bytes | Path]) -> None:
         store.append("p", 1, content)
 
 
+HEADER = "prescription_id,practitioner,registered_at,status,reject_code"
+
+
+def _write_extract(path: Path, rows: list[str]) -> None:
+    """The extract written anew, as an upload does (another file put in its place)."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
 @pytest.fixture
-def extended(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
-    """For each summary made, whether it was made from an earlier one (True) or in full (False)."""
-    made: list[bool] = []
-    build, extend = trace_summary._build, trace_summary._extend
+def extended(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool | str]]:
+    """For each summary made, whether it was made from an earlier one (True; "extract": with another extract) or in
+    full (False)."""
+    made: list[bool | str] = []
+    build, extend, reextract = trace_summary._build, trace_summary._extend, trace_summary._reextract
 
     def built(*args: Any) -> dict[str, Any]:
         made.append(False)
         return build(*args)
+
+    def extracted(*args: Any) -> dict[str, Any]:
+        made.append("extract")
+        return reextract(*args)
 
     def extension(*args: Any) -> dict[str, Any] | None:
         meta = extend(*args)
@@ -245,11 +264,12 @@ def extended(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
 
     monkeypatch.setattr(trace_summary, "_build", built)
     monkeypatch.setattr(trace_summary, "_extend", extension)
+    monkeypatch.setattr(trace_summary, "_reextract", extracted)
     yield made
 
 
 def test_a_collected_phase_is_summarised_from_the_earlier_summary_batch_after_batch(
-        tmp_path: Path, extended: list[bool]) -> None:
+        tmp_path: Path, extended: list[bool | str]) -> None:
     store = SegmentStore(tmp_path / "store")
     for batch in _batches("nominal", list(range(0, 155, 20))):
         _append(store, batch)
@@ -257,7 +277,7 @@ def test_a_collected_phase_is_summarised_from_the_earlier_summary_batch_after_ba
     assert extended == [False] + [True] * (len(extended) - 1) and len(extended) == 8  # one in full, then extended
 
 
-def test_a_new_conflict_makes_the_summary_in_full(tmp_path: Path, extended: list[bool]) -> None:
+def test_a_new_conflict_makes_the_summary_in_full(tmp_path: Path, extended: list[bool | str]) -> None:
     store = SegmentStore(tmp_path / "store")
     raw = (CASES / "nominal" / "traces" / "2025-01.jsonl").read_bytes().splitlines(keepends=True)
     store.append("p", 1, b"".join(raw[:100]))
@@ -298,17 +318,30 @@ def test_summaries_made_batch_after_batch_give_the_bilan_of_the_segments(
         practitioner["equipped"] = data.draw(st.booleans())
     registrations = data.draw(st.booleans())
     store = SegmentStore(tmp_path_factory.mktemp("store"))
+    extract = store.root.parent / "registrations.csv"
+    original = CASES / case / "registrations.csv"
+    _write_extract(extract, original.read_text(encoding="utf-8").splitlines() if original.is_file() else [HEADER])
+    uploads = set(data.draw(st.lists(st.integers(0, len(batches) - 1), max_size=2)))  # a new extract after these
     with pytest.MonkeyPatch.context() as patch:
         sets = data.draw(st.sampled_from(["bits", "lists", "growing"]))  # how ids keep their groups
         if sets != "bits":  # growing: as bits up to 2 groups, then as lists
             patch.setattr(summary_sql, "MASK_GROUPS", 0 if sets == "lists" else 2)
-        for batch in batches:
+        options = {"declared": declared, "with_registrations": registrations, "extract": extract}
+        for n, batch in enumerate(batches):
             _append(store, batch)
-            options = {"declared": declared, "with_registrations": registrations}
             assert _bilan(case, store, **options) == _bilan(case, store, summarised=False, **options)
+            if n in uploads:  # the Cnam uploads another extract: rows dropped, verdicts changed, ids added
+                rows = extract.read_text(encoding="utf-8").splitlines()
+                kept = [row for row in rows[1:] if data.draw(st.booleans())]
+                kept = [row.replace("registered", "rejected") if data.draw(st.booleans()) else row for row in kept]
+                ids = [json.loads(line).get("prescription_id") for line in lines if b"prescription_id" in line]
+                kept += [f"{pid},,,registered," for pid in data.draw(st.lists(st.sampled_from(ids), max_size=3))
+                         if pid] if ids else []
+                _write_extract(extract, [rows[0], *kept])
+                assert _bilan(case, store, **options) == _bilan(case, store, summarised=False, **options)
 
 
-def test_a_damaged_earlier_summary_makes_the_next_one_in_full(tmp_path: Path, extended: list[bool]) -> None:
+def test_a_damaged_earlier_summary_makes_the_next_one_in_full(tmp_path: Path, extended: list[bool | str]) -> None:
     store = SegmentStore(tmp_path / "store")
     raw = (CASES / "nominal" / "traces" / "2025-01.jsonl").read_bytes().splitlines(keepends=True)
     store.append("p", 1, b"".join(raw[:100]))
@@ -318,3 +351,15 @@ def test_a_damaged_earlier_summary_makes_the_next_one_in_full(tmp_path: Path, ex
     store.append("p", 1, b"".join(raw[100:]))
     assert _bilan("nominal", store) == _bilan("nominal", store, summarised=False)
     assert extended == [False, False]
+
+
+def test_another_extract_makes_only_c2_again(tmp_path: Path, extended: list[bool | str]) -> None:
+    store = _store(tmp_path, "nominal")
+    extract = tmp_path / "registrations.csv"
+    rows = (CASES / "nominal" / "registrations.csv").read_text(encoding="utf-8").splitlines()
+    _write_extract(extract, rows)
+    first = _bilan("nominal", store, extract=extract)
+    _write_extract(extract, rows[:30])  # an upload: half the ids gone
+    second = _bilan("nominal", store, extract=extract)
+    assert second == _bilan("nominal", store, extract=extract, summarised=False) and second != first
+    assert extended == [False, "extract"]

@@ -95,12 +95,14 @@ GROUP BY prescription_id
 
 def ids_with_extract(trace: str) -> str:
     """The ids of the records (``trace``, `trace_ids` rows) joined with the registry's extract, per id: also whether
-    the extract lists it, as registered, as rejected (empty without an extract). Every id of either side is there,
-    so an id a new record names that is not there is not in the extract."""
+    the extract lists it, as registered, as rejected (empty without an extract), and whether the records name it
+    (`traced`: the records' side, joined again with another extract). Every id of either side is there, so an id a
+    new record names that is not there is not in the extract."""
     return f"""
 SELECT coalesce(t.prescription_id, e.prescription_id) AS prescription_id, t.groups,
        coalesce(t.prescribed, false) AS prescribed, t.call_groups, coalesce(e.registered, false) AS registered,
-       coalesce(e.rejected, false) AS rejected, e.prescription_id IS NOT NULL AS listed
+       coalesce(e.rejected, false) AS rejected, e.prescription_id IS NOT NULL AS listed,
+       t.prescription_id IS NOT NULL AS traced
 FROM {trace} t FULL OUTER JOIN (
     SELECT prescription_id, bool_or(status = 'registered') AS registered, bool_or(status = 'rejected') AS rejected
     FROM registrations GROUP BY prescription_id) e ON e.prescription_id = t.prescription_id
@@ -118,7 +120,7 @@ SELECT * FROM {earlier} WHERE prescription_id NOT IN (SELECT prescription_id FRO
 UNION ALL BY NAME
 SELECT prescription_id, {union_of_sets("groups", mask=mask)} AS groups, bool_or(prescribed) AS prescribed,
        {union_of_sets("call_groups", mask=mask)} AS call_groups, bool_or(registered) AS registered,
-       bool_or(rejected) AS rejected, bool_or(listed) AS listed
+       bool_or(rejected) AS rejected, bool_or(listed) AS listed, true AS traced
 FROM (SELECT * FROM {earlier} WHERE prescription_id IN (SELECT prescription_id FROM {new})
       UNION ALL BY NAME
       SELECT *, false AS registered, false AS rejected, false AS listed FROM {new})

@@ -68,6 +68,11 @@ def _engine_digest() -> str:
     return digest.hexdigest()
 
 
+def _engine(reference: Reference) -> str:
+    """The engine and the reference data, hashed: a summary made by the same may be made from another."""
+    return hashlib.sha256(json.dumps([_engine_digest(), repr(reference)]).encode()).hexdigest()[:32]
+
+
 def _base(registrations: Path | None, reference: Reference) -> str:
     """What a summary is made of but its segments, hashed: the engine, the reference data, the extract as it
     stands. A summary with the same may be made from another over fewer segments (`_extended`)."""
@@ -78,7 +83,7 @@ def _base(registrations: Path | None, reference: Reference) -> str:
             extract = [registrations.name, stat.st_mtime_ns, stat.st_size, stat.st_ino, registrations.is_file()]
         except OSError:
             extract = [registrations.name, "unreadable"]
-    return hashlib.sha256(json.dumps([_engine_digest(), repr(reference), extract]).encode()).hexdigest()[:32]
+    return hashlib.sha256(json.dumps([_engine(reference), extract]).encode()).hexdigest()[:32]
 
 
 def _names_digest(names: Sequence[str]) -> str:
@@ -178,13 +183,14 @@ def _build(path: Path, items: Sequence[TraceFile | ParsedRun], registrations: Pa
 
 def _extended(path: Path, items: Sequence[TraceFile | ParsedRun], registrations: Path | None,
               reference: Reference) -> dict[str, Any] | None:
-    """The summary made from the newest earlier one over a first stretch of the same segments (the same engine,
-    reference data and extract), reading only what the new segments' records can change; None when there is none,
-    or when the new records reach beyond that (`_extend`): the caller makes it in full."""
+    """The summary made from the newest earlier one that it can be made from: over a first stretch of the same
+    segments with the same engine, reference data and extract (`_extend`: reading only what the new segments'
+    records can change), or over the same segments with another extract (`_reextract`: C2 alone made again). None
+    when there is none, or when the new records reach beyond what `_extend` can add: the caller makes it in full."""
     if not all(isinstance(item, ParsedRun) for item in items):
         return None  # the service compacts new segments first; anything else is made in full
     names = [m.name for m in trace_members(items)]
-    base = _base(registrations, reference)
+    base, engine, all_names = _base(registrations, reference), _engine(reference), _names_digest(names)
     earlier = []
     for sidecar in path.parent.glob(f"{PREFIX}*.json"):
         try:
@@ -192,15 +198,16 @@ def _extended(path: Path, items: Sequence[TraceFile | ParsedRun], registrations:
             earlier.append((sidecar.stat().st_mtime_ns, sidecar, meta))
         except (OSError, ValueError):
             continue
+    runs = [item for item in items if isinstance(item, ParsedRun)]
     for _, sidecar, meta in sorted(earlier, key=lambda found: found[0], reverse=True):
         count = meta.get("members")
-        if meta.get("base") != base or not isinstance(count, int) or not 0 < count < len(names) \
-                or meta.get("members_digest") != _names_digest(names[:count]):
-            continue
         try:
-            return _extend(path, sidecar.with_suffix(".duckdb"), meta, [item for item in items
-                                                                          if isinstance(item, ParsedRun)],
-                           registrations, reference)
+            if meta.get("engine") == engine and meta.get("base") != base and count == len(names) \
+                    and meta.get("members_digest") == all_names:
+                return _reextract(path, sidecar.with_suffix(".duckdb"), meta, runs, registrations, reference)
+            if meta.get("base") == base and isinstance(count, int) and 0 < count < len(names) \
+                    and meta.get("members_digest") == _names_digest(names[:count]):
+                return _extend(path, sidecar.with_suffix(".duckdb"), meta, runs, registrations, reference)
         except (OSError, duckdb.Error):
             return None  # the earlier summary gone or damaged meanwhile: made in full
     return None
@@ -287,6 +294,29 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
                                registration_issues))
 
 
+def _reextract(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[ParsedRun],
+               registrations: Path | None, reference: Reference) -> dict[str, Any]:
+    """Make the summary of the same records as the ``earlier`` one (``meta``) with another registry extract: the
+    extract is all C2 takes apart from the records, so the records' side of the ids is joined with the new
+    extract and the funnel grouped again; every other table is the earlier one's."""
+    mask = bool(meta["mask"])
+    with DuckdbTraceStore(reference) as store:
+        con = store.con
+        con.execute(f"ATTACH {sql.literal(str(earlier))} AS earlier (READ_ONLY)")
+        registration_issues = store.load_registrations(registrations)
+        con.execute("CREATE TEMP TABLE trace_ids AS SELECT prescription_id, groups, prescribed, call_groups "
+                    "FROM earlier.ids WHERE traced")
+        con.execute(f"CREATE TEMP TABLE ids AS {summary_sql.ids_with_extract('trace_ids')}")
+        tables = {name: f"SELECT * FROM earlier.{name}"
+                  for name in (*FACTS, "phase_groups", "repeated_hashes", "rejections", "conflicts")}
+        tables.update({"ids": "SELECT * FROM ids", "funnel": _funnel(registrations, mask)})
+        _write(path, con, tables)
+    latest = dt.datetime.fromisoformat(meta["latest"]) if meta["latest"] else None
+    trace_issues = [FileIssue.from_dict(i) for i in meta["trace_issues"]]
+    return _finish(path, _meta(runs, registrations, reference, latest, mask, meta["counts"], trace_issues,
+                               registration_issues))
+
+
 def _funnel(registrations: Path | None, mask: bool) -> str:
     return summary_sql.funnel_from_ids() if registrations is not None else summary_sql.registered_from_ids(mask=mask)
 
@@ -320,7 +350,8 @@ def _meta(items: Sequence[TraceFile | ParsedRun], registrations: Path | None, re
     return {"latest": latest.isoformat() if latest else None, "registrations": registrations is not None,
             "mask": mask, "counts": counts, "trace_issues": [i.as_dict() for i in trace_issues],
             "registration_issues": [i.as_dict() for i in registration_issues],
-            "base": _base(registrations, reference), "members": len(names), "members_digest": _names_digest(names)}
+            "engine": _engine(reference), "base": _base(registrations, reference), "members": len(names),
+            "members_digest": _names_digest(names)}
 
 
 def _finish(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
