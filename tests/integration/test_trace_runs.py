@@ -160,8 +160,9 @@ def test_runs_replaced_are_removed_once_replaced_long_enough(tmp_path: Path) -> 
     assert merged is not None
     parsed = folder / trace_runs.RUNS
     assert len(list(parsed.glob("run-*.parquet"))) == 4
-    assert trace_runs.prune(folder, [merged]) == []  # replaced just now: a bilan may still be reading them
-    removed = trace_runs.prune(folder, [merged], grace=0)
+    every = trace_runs._finished(folder, segments)
+    assert trace_runs.prune([merged], every) == []  # replaced just now: a bilan may still be reading them
+    removed = trace_runs.prune([merged], every, grace=0)
     assert len(removed) == 3 and not any(path.exists() or path.with_suffix(".json").exists() for path in removed)
     assert sorted(parsed.glob("run-*.parquet")) == [merged.path]
     assert _assess("duplicates_conflicts_two_formats", store, with_runs=True) == expected

@@ -52,6 +52,12 @@ def _sidecar(path: Path) -> Path:
 
 def runs(folder: Path, segments: Sequence[TraceFile]) -> list[ParsedRun]:
     """The finished runs of a phase's folder that still match its segments, in reading order, not overlapping."""
+    return _chosen(_finished(folder, segments), [s.name for s in segments])
+
+
+def _finished(folder: Path, segments: Sequence[TraceFile]) -> list[ParsedRun]:
+    """Every finished run of the folder whose members are all among ``segments``, used or replaced, each with the
+    records it holds (for a run written before its sidecar counted them, its Parquet file's own count)."""
     directory = folder / RUNS
     by_name = {s.name: s for s in segments}
     found = []
@@ -60,12 +66,13 @@ def runs(folder: Path, segments: Sequence[TraceFile]) -> list[ParsedRun]:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
             members = tuple(by_name[name] for name in meta["members"])
             issues = tuple(FileIssue(**issue) for issue in meta["issues"])
-        except (OSError, ValueError, KeyError, TypeError):
+            records = meta.get("records")
+            if not isinstance(records, int):
+                records = pq.read_metadata(sidecar.with_suffix(".parquet")).num_rows
+        except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             continue  # unfinished, damaged, or about segments no longer there: read the segments instead
-        records = meta.get("records")
-        found.append(ParsedRun(sidecar.with_suffix(".parquet"), members, issues,
-                               records if isinstance(records, int) else None))
-    return _chosen(found, [s.name for s in segments])
+        found.append(ParsedRun(sidecar.with_suffix(".parquet"), members, issues, records))
+    return found
 
 
 def _chosen(candidates: list[ParsedRun], order: list[str]) -> list[ParsedRun]:
@@ -101,26 +108,22 @@ def prepare(folder: Path, segments: Sequence[TraceFile], reference: Reference) -
     """What an assessment reads: the newest segments compacted into a run, the runs merged by tiers, the runs
     replaced long enough removed, and the reading list; the sidecars read once."""
     order = [s.name for s in segments]
-    found = runs(folder, segments)
+    every = _finished(folder, segments)
+    found = _chosen(every, order)
     made = compact(folder, segments, reference, found)
     if made is not None:
+        every.append(made)
         found = _chosen([*found, made], order)
     while (merged := merge(folder, segments, reference, found=found)) is not None:
+        every.append(merged)
         found = _chosen([*found, merged], order)
-    prune(folder, found)
+    prune(found, every)
     return reading_list(folder, segments, found)
 
 
 def tier(run: ParsedRun) -> int:
-    """The run's size tier: the base-8 logarithm of the records it holds, rounded down (for a run written before
-    its sidecar counted them, its Parquet file's own count)."""
-    records = run.records
-    if records is None:
-        try:
-            records = pq.read_metadata(run.path).num_rows
-        except (OSError, pa.ArrowException):
-            records = 0
-    return int(records).bit_length() // 3
+    """The run's size tier: the base-8 logarithm of the records it holds, rounded down."""
+    return (run.records or 0).bit_length() // 3
 
 
 def compact(folder: Path, segments: Sequence[TraceFile], reference: Reference,
@@ -149,11 +152,8 @@ def merge(folder: Path, segments: Sequence[TraceFile], reference: Reference, *, 
     if len(chosen) > at_most:
         merged = chosen
     else:
-        top, newest = (tier(chosen[-1]) if chosen else 0), 0
-        for run in reversed(chosen):
-            if tier(run) > top:
-                break
-            newest += 1
+        tiers = [tier(run) for run in chosen]
+        newest = next((n for n, t in enumerate(reversed(tiers)) if t > tiers[-1]), len(tiers))
         if newest < max(fanout, 2):
             return None
         merged = chosen[-newest:]
@@ -170,27 +170,25 @@ def merge(folder: Path, segments: Sequence[TraceFile], reference: Reference, *, 
         return _publish(folder, store, members, [i for run in merged for i in run.issues], " UNION ALL ".join(parts))
 
 
-def prune(folder: Path, found: Sequence[ParsedRun], *, grace: float = GRACE_SECONDS) -> list[Path]:
-    """Remove the runs whose members the runs in use (``found``) all cover, once the newest of those that cover
-    them has stood for ``grace`` seconds: the removed runs' files (sidecar first: a run without one is not
-    read)."""
+def prune(found: Sequence[ParsedRun], every: Sequence[ParsedRun], *, grace: float = GRACE_SECONDS) -> list[Path]:
+    """Remove the runs of ``every`` (the folder's finished runs, `_finished`) whose members the runs in use
+    (``found``) all cover, once the newest of those that cover them has stood for ``grace`` seconds: the removed
+    runs' files (sidecar first: a run without one is not read)."""
     covering = {m.name: run for run in found for m in run.members}
     in_use = {run.path for run in found}
     removed = []
-    for sidecar in sorted((folder / RUNS).glob("run-*.json")) if (folder / RUNS).is_dir() else []:
-        if sidecar.with_suffix(".parquet") in in_use:
+    for run in every:
+        if run.path in in_use or any(m.name not in covering for m in run.members):
             continue
         try:
-            members = json.loads(sidecar.read_text(encoding="utf-8"))["members"]
-            by = {covering[name].path for name in members}
-            replaced_at = max(_sidecar(path).stat().st_mtime for path in by)
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # unfinished, damaged, or not covered by the runs in use: left alone
+            replaced_at = max(_sidecar(covering[m.name].path).stat().st_mtime for m in run.members)
+        except OSError:
+            continue
         if time.time() - replaced_at < grace:
             continue
-        sidecar.unlink(missing_ok=True)
-        sidecar.with_suffix(".parquet").unlink(missing_ok=True)
-        removed.append(sidecar.with_suffix(".parquet"))
+        _sidecar(run.path).unlink(missing_ok=True)
+        run.path.unlink(missing_ok=True)
+        removed.append(run.path)
     return removed
 
 
@@ -202,8 +200,8 @@ def _publish(folder: Path, store: DuckdbTraceStore, members: Sequence[TraceFile]
     stem = f"run-{members[0].path.name.split('-', 1)[0]}-{members[-1].path.name.split('-', 1)[0]}-{len(members)}"
     path = directory / f"{stem}.parquet"
     temporary = directory / f".tmp-{secrets.token_hex(6)}.parquet"
-    store.con.execute(f"COPY ({query}) TO {literal(str(temporary))} (FORMAT parquet, COMPRESSION zstd)")
-    counted = store.con.execute(f"SELECT count(*) FROM read_parquet({literal(str(temporary))})").fetchone()
+    counted = store.con.execute(f"COPY ({query}) TO {literal(str(temporary))} (FORMAT parquet, COMPRESSION zstd)"
+                                ).fetchone()  # the engine answers a copy with the rows it wrote
     records = int(counted[0]) if counted else 0
     os.replace(temporary, path)
     meta = {"members": [m.name for m in members], "issues": [i.__dict__ for i in issues], "records": records}

@@ -26,8 +26,7 @@ class ParsedRun:
     """Trace files already read once by the engine (SPEC §5 step 1 applied), kept as the rows it made of them: a
     contiguous run of a pilot's files in reading order, read back without parsing their JSON again. Each member
     keeps its name and its lines (rejections and conflicts still point into it); `issues` are the file problems
-    met when the members were read; `records`, the rows it holds (None for a run written before they were
-    counted)."""
+    met when the members were read; `records`, the rows it holds (None: not counted)."""
 
     path: Path
     members: tuple[TraceFile, ...]
