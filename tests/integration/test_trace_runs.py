@@ -5,7 +5,8 @@ names and lines in every rejection, conflict and file problem; a run that no lon
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -40,16 +41,36 @@ class RunsSource(FolderPilotSource):
         return trace_runs.reading_list(self.store.folder("p", 1), segments), ()
 
 
-def _segments(case: str, store: SegmentStore, lines_per_segment: int = 5) -> None:
-    """The case's trace files cut into small segments, as a collector would store them (other formats verbatim)."""
+Batch = tuple[str, bytes | Path]  # (origin, lines to append) or (origin, a file of another format, whole)
+
+
+def _batches(case: str, cuts: Callable[[int], Iterable[int]]) -> list[Batch]:
+    """The case's trace files as batches, in reading order: each JSON Lines file cut where ``cuts`` (of its number
+    of lines) says, any other file whole."""
+    batches: list[Batch] = []
     for trace_file in discover(CASES / case)[0]:
         suffix = next(s for s in FORMATS if trace_file.name.endswith(s))
         if suffix != ".jsonl":
-            store.append_file("p", 1, trace_file.path, origin=trace_file.path.name.removesuffix(suffix))
+            batches.append((trace_file.path.name.removesuffix(suffix), trace_file.path))
             continue
         raw = trace_file.path.read_bytes().splitlines(keepends=True)
-        for start in range(0, len(raw), lines_per_segment):
-            store.append("p", 1, b"".join(raw[start:start + lines_per_segment]))
+        edges = sorted({0, len(raw), *cuts(len(raw))})
+        batches += [("", b"".join(raw[a:b])) for a, b in itertools.pairwise(edges) if b > a]
+    return batches
+
+
+def _append(store: SegmentStore, batch: Batch) -> None:
+    origin, content = batch
+    if isinstance(content, Path):
+        store.append_file("p", 1, content, origin=origin)
+    else:
+        store.append("p", 1, content)
+
+
+def _segments(case: str, store: SegmentStore, lines_per_segment: int = 5) -> None:
+    """The case's trace files cut into small segments, as a collector would store them (other formats verbatim)."""
+    for batch in _batches(case, lambda lines: range(0, lines, lines_per_segment)):
+        _append(store, batch)
 
 
 def _assess(case: str, store: SegmentStore, *, with_runs: bool) -> dict[str, object]:

@@ -5,7 +5,6 @@ moment and at any moment from the latest record on; an earlier moment, or a summ
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_trace_runs import CASES, _segments
+from test_trace_runs import CASES, _append, _batches, _segments
 
 from preserie.adapters import summary_sql, trace_runs, trace_summary
 from preserie.adapters.folder_source import FolderPilotSource
@@ -206,31 +205,6 @@ def test_bilans_at_once_make_one_summary(tmp_path: Path, monkeypatch: pytest.Mon
 
 # -- summaries made from earlier ones (a batch at a time) ------------------------------------------------------------
 
-def _batches(case: str, cuts: list[int]) -> list[tuple[str, bytes | Path]]:
-    """The case's trace files as batches, in reading order: its JSON Lines cut at ``cuts`` (line numbers), any
-    other file whole."""
-    from preserie.adapters.trace_files import FORMATS, discover
-
-    batches: list[tuple[str, bytes | Path]] = []
-    for trace_file in discover(CASES / case)[0]:
-        suffix = next(s for s in FORMATS if trace_file.name.endswith(s))
-        if suffix != ".jsonl":
-            batches.append((trace_file.path.name.removesuffix(suffix), trace_file.path))
-            continue
-        raw = trace_file.path.read_bytes().splitlines(keepends=True)
-        edges = sorted({0, len(raw), *(c % max(len(raw), 1) for c in cuts)})
-        batches += [("", b"".join(raw[a:b])) for a, b in itertools.pairwise(edges) if b > a]
-    return batches
-
-
-def _append(store: SegmentStore, batch: tuple[str, bytes | Path]) -> None:
-    origin, content = batch
-    if isinstance(content, Path):
-        store.append_file("p", 1, content, origin=origin)
-    else:
-        store.append("p", 1, content)
-
-
 HEADER = "prescription_id,practitioner,registered_at,status,reject_code"
 
 
@@ -271,7 +245,7 @@ def extended(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool | str]]:
 def test_a_collected_phase_is_summarised_from_the_earlier_summary_batch_after_batch(
         tmp_path: Path, extended: list[bool | str]) -> None:
     store = SegmentStore(tmp_path / "store")
-    for batch in _batches("nominal", list(range(0, 155, 20))):
+    for batch in _batches("nominal", lambda lines: range(0, lines, 20)):
         _append(store, batch)
         assert _bilan("nominal", store) == _bilan("nominal", store, summarised=False)
     assert extended == [False] + [True] * (len(extended) - 1) and len(extended) == 8  # one in full, then extended
@@ -294,13 +268,15 @@ def test_a_new_conflict_makes_the_summary_in_full(tmp_path: Path, extended: list
 @given(data=st.data())
 def test_summaries_made_batch_after_batch_give_the_bilan_of_the_segments(
         tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
-    """Any case cut into any batches, some records sent again later (the same, or another practitioner's under the
-    same event_id), with or without the extract, ids as bits or as lists, any declaration: after each batch the
-    bilan read from the summary (made from the earlier one wherever it can be) is the segments' own."""
+    """Any case cut into any batches, some records sent again later (the same, another practitioner's, or as a new
+    event), with or without the extract, new extracts uploaded between batches, ids as bits, as lists or growing
+    from one to the other, any declaration: after each batch and upload the bilan read from the summary (made from
+    the earlier one wherever it can be) is the segments' own."""
     case = data.draw(st.sampled_from(["nominal", "multi_activity", "unknown_practitioner_and_out_of_scope",
                                       "mixed_audience", "rejected_records", "duplicates_conflicts_two_formats",
                                       "health_center_pilot", "operations_error_classes", "no_registrations_file"]))
-    batches = _batches(case, data.draw(st.lists(st.integers(0, 400), max_size=5)))
+    cuts = data.draw(st.lists(st.integers(0, 400), max_size=5))
+    batches = _batches(case, lambda lines: (c % max(lines, 1) for c in cuts))
     lines = [line for _, content in batches if isinstance(content, bytes) for line in content.splitlines()]
     for n in range(data.draw(st.integers(0, 4))):  # a record sent again in a later batch, perhaps changed
         record = json.loads(data.draw(st.sampled_from(lines))) if lines else None

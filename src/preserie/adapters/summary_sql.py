@@ -83,8 +83,8 @@ def trace_ids(source: str, *, mask: bool) -> str:
     of its e-prescriptions in use, whether a kept e-prescription has it, and the groups of its successful create
     calls in use. All C2 needs of the records (the funnels below): kept in the summary with the extract's side
     (`ids_with_extract`), so that a summary made from an earlier one merges the new records' ids into it
-    (`merged_ids`). A call without an id is left
-    out: it matches no e-prescription (step 1 rejects an e-prescription without one)."""
+    (`merged_ids`). A call without an id is left out: it matches no e-prescription (step 1 rejects an
+    e-prescription without one)."""
     return f"""
 SELECT prescription_id, {_group_set_where(f"is_used AND {_PRESCRIBED}", mask=mask)} AS groups,
        bool_or({_PRESCRIBED}) AS prescribed, {_group_set_where(f"is_used AND {_CREATED_OK}", mask=mask)} AS call_groups

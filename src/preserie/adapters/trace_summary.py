@@ -114,8 +114,7 @@ def prepare(folder: Path, items: Sequence[TraceFile | ParsedRun], registrations:
                 meta = _extended(path, items, registrations, reference) or _build(path, items, registrations,
                                                                                    reference)
                 _prune(path.parent)
-    latest = dt.datetime.fromisoformat(meta["latest"]) if meta["latest"] else None
-    return TraceSummary(path, tuple(items), latest, registrations)
+    return TraceSummary(path, tuple(items), _latest(meta), registrations)
 
 
 def _finished(path: Path) -> dict[str, Any] | None:
@@ -229,19 +228,11 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
     sets."""
     old, mask = int(meta["members"]), bool(meta["mask"])
     new_names = {m.name for m in trace_members(runs)[old:]}
-    new_valid, where, position = [], {}, 0
-    for run in runs:
-        first = old - position  # the rel_idx of the run's first new member
-        position += len(run.members)
-        rows = f"read_parquet({sql.literal(str(run.path))}{sql.NOT_HIVE})"
-        if first < len(run.members):
-            new_valid.append(f"SELECT practitioner, event_id FROM {rows} WHERE rel_idx >= {first} AND reason IS NULL")
-        where[run.path] = (f"rel_idx >= {first} OR (reason IS NULL AND (practitioner IN (SELECT practitioner FROM "
-                           "new_practitioners) OR hash(event_id) IN (SELECT h FROM wanted_hashes)))")
+    new_valid, where = _reading_plan(runs, old)
     with DuckdbTraceStore(reference) as store:
         con = store.con
         con.execute(f"ATTACH {sql.literal(str(earlier))} AS earlier (READ_ONLY)")
-        con.execute(f"CREATE TEMP TABLE new_valid AS {' UNION ALL '.join(new_valid)}")
+        con.execute(f"CREATE TEMP TABLE new_valid AS {new_valid}")
         con.execute("CREATE TEMP TABLE new_practitioners AS SELECT DISTINCT practitioner FROM new_valid")
         con.execute("CREATE TEMP TABLE wanted_hashes AS SELECT hash(event_id) AS h FROM new_valid "
                     "UNION SELECT h FROM earlier.repeated_hashes")
@@ -285,13 +276,27 @@ def _extend(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[Pars
                           "+ row_number() OVER () AS ordinal, * FROM rejection_rows",
             "conflicts": "SELECT * FROM earlier.conflicts"})
         _write(path, con, tables)
-        trace_issues = [FileIssue.from_dict(i) for i in meta["trace_issues"]]
-        trace_issues += [i for i in store.file_issues if i.file in new_names]
-    before = dt.datetime.fromisoformat(meta["latest"]) if meta["latest"] else None
-    latest = max((t for t in (before, latest) if t is not None), default=None)
-    registration_issues = [FileIssue.from_dict(i) for i in meta["registration_issues"]]
+        trace_issues = [*_issues(meta, "trace_issues"), *(i for i in store.file_issues if i.file in new_names)]
+    latest = max((t for t in (_latest(meta), latest) if t is not None), default=None)
     return _finish(path, _meta(runs, registrations, reference, latest, mask, counts, trace_issues,
-                               registration_issues))
+                               _issues(meta, "registration_issues")))
+
+
+def _reading_plan(runs: Sequence[ParsedRun], old: int) -> tuple[str, dict[Path, str]]:
+    """What `_extend` reads of ``runs``, whose first ``old`` members the earlier summary covers: a query of the new
+    members' valid records (practitioner, event_id), and per run the condition on its rows (`load_traces`'s
+    ``where``): a new member's rows, else a valid record of a practitioner the new ones name (`new_practitioners`)
+    or with an event_id hash to read again (`wanted_hashes`)."""
+    new_valid, where, position = [], {}, 0
+    for run in runs:
+        first = old - position  # the rel_idx of the run's first new member
+        position += len(run.members)
+        if first < len(run.members):
+            new_valid.append(f"SELECT practitioner, event_id FROM read_parquet({sql.literal(str(run.path))}"
+                             f"{sql.NOT_HIVE}) WHERE rel_idx >= {first} AND reason IS NULL")
+        where[run.path] = (f"rel_idx >= {first} OR (reason IS NULL AND (practitioner IN (SELECT practitioner FROM "
+                           "new_practitioners) OR hash(event_id) IN (SELECT h FROM wanted_hashes)))")
+    return " UNION ALL ".join(new_valid), where
 
 
 def _reextract(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[ParsedRun],
@@ -311,10 +316,8 @@ def _reextract(path: Path, earlier: Path, meta: dict[str, Any], runs: Sequence[P
                   for name in (*FACTS, "phase_groups", "repeated_hashes", "rejections", "conflicts")}
         tables.update({"ids": "SELECT * FROM ids", "funnel": _funnel(registrations, mask)})
         _write(path, con, tables)
-    latest = dt.datetime.fromisoformat(meta["latest"]) if meta["latest"] else None
-    trace_issues = [FileIssue.from_dict(i) for i in meta["trace_issues"]]
-    return _finish(path, _meta(runs, registrations, reference, latest, mask, meta["counts"], trace_issues,
-                               registration_issues))
+    return _finish(path, _meta(runs, registrations, reference, _latest(meta), mask, meta["counts"],
+                               _issues(meta, "trace_issues"), registration_issues))
 
 
 def _funnel(registrations: Path | None, mask: bool) -> str:
@@ -352,6 +355,16 @@ def _meta(items: Sequence[TraceFile | ParsedRun], registrations: Path | None, re
             "registration_issues": [i.as_dict() for i in registration_issues],
             "engine": _engine(reference), "base": _base(registrations, reference), "members": len(names),
             "members_digest": _names_digest(names)}
+
+
+def _latest(meta: dict[str, Any]) -> dt.datetime | None:
+    """The moment of the latest kept record, from a summary's sidecar."""
+    return dt.datetime.fromisoformat(meta["latest"]) if meta["latest"] else None
+
+
+def _issues(meta: dict[str, Any], kind: str) -> list[FileIssue]:
+    """The file problems a summary's sidecar lists (``kind``: trace_issues or registration_issues)."""
+    return [FileIssue.from_dict(i) for i in meta[kind]]
 
 
 def _finish(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
@@ -401,11 +414,11 @@ class SummaryTraceStore:
         """The traces as the summary found them (``trace_files`` is the summary itself)."""
         read = french.count(len(trace_members(self.summary.items)), "fichier déjà compté", "fichiers déjà comptés")
         progress(f"lecture du résumé des traces ({read})")
-        self.file_issues = [FileIssue.from_dict(i) for i in self._meta["trace_issues"]]
+        self.file_issues = _issues(self._meta, "trace_issues")
 
     def load_registrations(self, path: Path | None) -> list[FileIssue]:
         """What was wrong with the registry extract the summary was made with (``path``, the same)."""
-        return [FileIssue.from_dict(i) for i in self._meta["registration_issues"]]
+        return _issues(self._meta, "registration_issues")
 
     def apply_users(self, users: dict[str, str]) -> None:
         if users:
