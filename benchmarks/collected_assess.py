@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 
 from assess_scale import RESULTS, ensure_pilot, measure
-from collector_load import VENDOR
+from collector_load import VENDOR, _run
 from service_assess import _preserie, cnam_token, get_assessment, peak_mib, start_service
 
 HERE = Path(__file__).resolve().parent
@@ -125,8 +125,8 @@ def after_a_batch(data: Path, pilot: str, folder: Path, token: str, workdir: Pat
         if (data / name).is_file():
             (copy / name).unlink()
             shutil.copy2(data / name, copy / name)
-    vendor = subprocess.run([_preserie(), "accounts", "create", "--role", "vendor", "--name", "Éditeur", "--vendor",
-                             VENDOR, "--data", str(copy)], capture_output=True, text=True, check=True).stdout.strip()
+    vendor = _run("accounts", "create", "--role", "vendor", "--name", "Éditeur", "--vendor", VENDOR, "--data",
+                  str(copy))
     practitioner, body = new_batch(folder, size)
     process, url = start_service(copy, workdir / f"{data.name}.batch.log", keep=True)
     try:
